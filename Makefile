@@ -1,0 +1,47 @@
+# open12306 — `make run` starts the product on SQLite with demo data; `make test` runs the suite.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+export OPEN12306_HOST ?= 127.0.0.1
+export OPEN12306_PORT ?= 8000
+export OPEN12306_DATABASE_URL ?= sqlite:///var/open12306.db
+
+.PHONY: run install install-dev test bench lint demo clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: $(BIN)/python requirements.txt pyproject.toml
+	$(BIN)/pip install -q -r requirements.txt
+	$(BIN)/pip install -q --no-deps -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+install-dev: $(VENV)/.installed-dev
+
+demo: install
+	@mkdir -p var
+	$(BIN)/open12306 db upgrade
+	$(BIN)/open12306 demo load
+
+run: demo
+	$(BIN)/open12306 serve --host $(OPEN12306_HOST) --port $(OPEN12306_PORT)
+
+test: install-dev
+	$(BIN)/pytest -q
+
+bench: install-dev
+	$(BIN)/open12306 bench all
+
+lint: install-dev
+	$(BIN)/ruff check src tests scripts
+	$(BIN)/ruff format --check src tests scripts
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,46 @@
+"""Settings read from the environment (OPEN12306_*), with documented defaults."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_DATABASE_URL = "sqlite:///var/open12306.db"
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise SystemExit(f"{name}: expected an integer, got {raw!r}") from exc
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Runtime configuration. Every field has an OPEN12306_<NAME> environment variable."""
+
+    database_url: str = DEFAULT_DATABASE_URL
+    host: str = "127.0.0.1"
+    port: int = 8000
+    timezone: str = "Asia/Shanghai"
+    presale_days: int = 15
+    demo_seed: int = 12306
+    demo_trains: int = 1200
+    data_dir: Path = field(default_factory=lambda: Path(__file__).parent / "data")
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        env = os.environ
+        return cls(
+            database_url=env.get("OPEN12306_DATABASE_URL") or DEFAULT_DATABASE_URL,
+            host=env.get("OPEN12306_HOST") or "127.0.0.1",
+            port=_int("OPEN12306_PORT", 8000),
+            timezone=env.get("OPEN12306_TIMEZONE") or "Asia/Shanghai",
+            presale_days=_int("OPEN12306_PRESALE_DAYS", 15),
+            demo_seed=_int("OPEN12306_DEMO_SEED", 12306),
+            demo_trains=_int("OPEN12306_DEMO_TRAINS", 1200),
+        )

@@ -1,0 +1,1 @@
+"""Use cases: they orchestrate the domain through ports that adapters implement."""
