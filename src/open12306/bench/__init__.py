@@ -1,0 +1,1 @@
+"""Benchmarks: each module exposes ``run(...) -> dict`` of figures and ratios (not tests)."""
