@@ -1,0 +1,30 @@
+"""Clocks: the system clock, and a fixed one for tests and replays."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+
+@dataclass
+class SystemClock:
+    """Wall-clock time in the configured zone."""
+
+    zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
+
+    def now(self) -> datetime:
+        return datetime.now(self.zone)
+
+
+@dataclass
+class FixedClock:
+    """A clock that only moves when told to."""
+
+    current: datetime
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, delta: timedelta) -> None:
+        self.current += delta

@@ -1,0 +1,93 @@
+"""Tables. Hot tables carry the run key (train_code, service_date) so they can be sharded by run."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+)
+
+metadata = MetaData()
+
+stations = Table(
+    "stations",
+    metadata,
+    Column("code", String(64), primary_key=True),
+    Column("name", String(128), nullable=False),
+    Column("pinyin", String(128), nullable=False, server_default=""),
+    Column("initials", String(32), nullable=False, server_default=""),
+    Column("city", String(64), nullable=False, server_default=""),
+    Column("lat", Float, nullable=True),
+    Column("lon", Float, nullable=True),
+    Column("source", String(32), nullable=False, server_default="12306"),
+)
+
+trains = Table(
+    "trains",
+    metadata,
+    Column("code", String(64), primary_key=True),
+    Column("train_type", String(2), nullable=False, server_default=""),
+    Column("composition", String(64), nullable=False),
+    Column("synthetic", Boolean, nullable=False, server_default="1"),
+    Column("holiday_only", Boolean, nullable=False, server_default="0"),
+    Column("name", String(128), nullable=False, server_default=""),
+    Column("source", String(64), nullable=False, server_default="generator"),
+)
+
+train_stops = Table(
+    "train_stops",
+    metadata,
+    Column(
+        "train_code",
+        String(64),
+        ForeignKey("trains.code", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("seq", Integer, primary_key=True),
+    Column("station", String(64), ForeignKey("stations.code"), nullable=False),
+    Column("arrive", Integer, nullable=True),
+    Column("depart", Integer, nullable=True),
+    Column("km", Integer, nullable=False),
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column(
+        "train_code",
+        String(64),
+        ForeignKey("trains.code", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("service_date", Date, primary_key=True),
+    Column("status", String(16), nullable=False, server_default="scheduled"),
+)
+Index("ix_runs_service_date", runs.c.service_date)
+
+run_inventory = Table(
+    "run_inventory",
+    metadata,
+    Column("train_code", String(64), primary_key=True),
+    Column("service_date", Date, primary_key=True),
+    Column("state", LargeBinary, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("change_seq", BigInteger, nullable=False),
+)
+Index("ix_run_inventory_change_seq", run_inventory.c.change_seq)
+
+counters = Table(
+    "counters",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", BigInteger, nullable=False),
+)

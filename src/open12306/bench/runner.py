@@ -1,0 +1,27 @@
+"""Runs benchmarks by name: ``open12306 bench inventory|search|all``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from open12306.domain.errors import DomainError
+
+NAMES = ("inventory", "search")
+
+
+def run_benchmarks(name: str, seconds: float) -> dict[str, Any]:
+    """Figures of one benchmark (or all), keyed by benchmark name."""
+    if name != "all" and name not in NAMES:
+        raise DomainError("name", "unknown_benchmark", f"name: use one of {', '.join(NAMES)}, all")
+    chosen = NAMES if name == "all" else (name,)
+    results: dict[str, Any] = {}
+    for bench in chosen:
+        if bench == "inventory":
+            from open12306.bench import inventory
+
+            results[bench] = inventory.run(seconds=seconds)
+        elif bench == "search":
+            from open12306.bench import search
+
+            results[bench] = search.run(seconds=seconds)
+    return results

@@ -1,0 +1,244 @@
+"""The HTTP API (FastAPI), with a raw ASGI fast path for search answers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, MutableMapping
+from datetime import date
+from typing import Any
+from urllib.parse import parse_qsl
+
+import msgspec
+from fastapi import FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from open12306 import __version__
+from open12306.bootstrap import Container
+from open12306.domain.errors import DomainError
+from open12306.entrypoints.errors import error_body, plain_error
+from open12306.services.run_view import run_view
+from open12306.services.search_query import parse_date, parse_search
+
+log = logging.getLogger("open12306.api")
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+_encoder = msgspec.json.Encoder()
+JSON_HEADERS = [(b"content-type", b"application/json")]
+
+
+def search_answer(container: Container, params: dict[str, str]) -> tuple[int, bytes]:
+    """Status and JSON body for a search with the given query parameters."""
+    try:
+        query = parse_search(params)
+        return 200, _encoder.encode(container.search.search(query))
+    except DomainError as error:
+        return error.status, _encoder.encode(error_body(error))
+
+
+class SearchCache:
+    """Encoded answers keyed by query string, valid while the read model has not changed."""
+
+    def __init__(self, container: Container, limit: int = 50_000) -> None:
+        self.container = container
+        self.limit = limit
+        self._entries: dict[bytes, tuple[int, date, int, bytes]] = {}
+
+    def answer(self, query_string: bytes) -> tuple[int, bytes]:
+        read_model = self.container.read_model
+        read_model.refresh()
+        today = self.container.window.today()
+        held = self._entries.get(query_string)
+        if held is not None and held[0] == read_model.generation and held[1] == today:
+            return held[2], held[3]
+        generation = read_model.generation
+        params = dict(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
+        status, body = search_answer(self.container, params)
+        if len(self._entries) >= self.limit:
+            self._entries.clear()
+        self._entries[query_string] = (generation, today, status, body)
+        return status, body
+
+
+class SearchFastPath:
+    """Serves GET /api/v1/search straight from the cache, bypassing the framework."""
+
+    def __init__(self, app: ASGIApp, cache: SearchCache) -> None:
+        self.app = app
+        self.cache = cache
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or scope["path"] != "/api/v1/search"
+            or scope["method"] not in ("GET", "HEAD")
+        ):
+            await self.app(scope, receive, send)
+            return
+        try:
+            status, body = self.cache.answer(scope["query_string"])
+        except Exception:
+            log.exception("search failed")
+            status = 500
+            body = _encoder.encode(plain_error("", "internal", "internal error"))
+        headers = [*JSON_HEADERS, (b"content-length", str(len(body)).encode())]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send(
+            {"type": "http.response.body", "body": body if scope["method"] == "GET" else b""}
+        )
+
+
+def _json(status: int, body: Any) -> Response:
+    return Response(_encoder.encode(body), status_code=status, media_type="application/json")
+
+
+def create_app(container: Container, *, fast_path: bool = True) -> ASGIApp:
+    """The ASGI application: API routes, docs with local assets, JSON errors."""
+    app = FastAPI(
+        title="open12306",
+        version=__version__,
+        description="Railway ticketing: stations, timetables, runs and search.",
+        docs_url=None,
+        redoc_url=None,
+    )
+    cache = SearchCache(container)
+    _mount_docs(app)
+    _install_error_handlers(app)
+
+    @app.get("/", include_in_schema=False)
+    def index() -> HTMLResponse:
+        return HTMLResponse(_INDEX)
+
+    @app.get("/api/v1/health", tags=["ops"])
+    def health() -> dict[str, Any]:
+        return {
+            "status": "ok",
+            "version": __version__,
+            "trains": len(container.catalog.trains),
+            "runs": len(container.read_model.runs),
+            "database": container.store.dialect,
+        }
+
+    @app.get("/api/v1/stations", tags=["network"])
+    def stations(
+        q: str = Query(..., min_length=1, max_length=64, description="name, telecode or pinyin"),
+        limit: int = Query(10, ge=1, le=100),
+    ) -> Response:
+        """Stations matching a name, telecode, pinyin or pinyin-initials prefix (autocomplete)."""
+        index = container.catalog.stations
+        found = index.search(q.strip(), limit)
+        body: dict[str, Any] = {
+            "query": q,
+            "stations": [
+                {
+                    "code": s.code,
+                    "name": s.name,
+                    "pinyin": s.pinyin,
+                    "initials": s.initials,
+                    "city": s.city,
+                    "lat": s.lat,
+                    "lon": s.lon,
+                }
+                for s in found
+            ],
+        }
+        if not found:
+            body["suggestions"] = [
+                {"code": s.code, "name": s.name, "city": s.city} for s in index.suggest(q, 8)
+            ]
+        return _json(200, body)
+
+    @app.get("/api/v1/search", tags=["search"])
+    def search(
+        request: Request,
+        from_: str = Query(
+            ..., alias="from", description="station or city: name, telecode, pinyin"
+        ),
+        to: str = Query(..., description="station or city"),
+        date: str = Query(..., description="boarding date YYYY-MM-DD"),
+        transfers: str = Query("0", description="1 to always include one-change itineraries"),
+        types: str = Query("", description="train types, e.g. G,D"),
+        depart_after: str | None = Query(None, description="HH:MM"),
+        depart_before: str | None = Query(None, description="HH:MM"),
+        sort: str = Query("depart", description="depart, arrive, duration or price"),
+    ) -> Response:
+        """Trains from a city or station to another on a boarding date, with remaining seats and
+        prices per class; one-change itineraries when direct trains are few or when asked."""
+        status, body = cache.answer(request.scope["query_string"])
+        return Response(body, status_code=status, media_type="application/json")
+
+    @app.get("/api/v1/runs/{train}/{day}", tags=["network"])
+    def run(train: str, day: str) -> Response:
+        """One run: stops with times, coach composition and per-segment load by class."""
+        try:
+            service_date = parse_date(day, "date")
+            container.read_model.refresh()
+            return _json(200, run_view(container.read_model, container.window, train, service_date))
+        except DomainError as error:
+            return _json(error.status, error_body(error))
+
+    if fast_path:
+        return SearchFastPath(app, cache)
+    return app
+
+
+def _mount_docs(app: FastAPI) -> None:
+    import swagger_ui_bundle
+
+    app.mount("/static/swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path))
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="open12306 API",
+            swagger_js_url="/static/swagger/swagger-ui-bundle.js",
+            swagger_css_url="/static/swagger/swagger-ui.css",
+            swagger_favicon_url="/static/swagger/favicon-32x32.png",
+        )
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def domain_error(_: Request, error: DomainError) -> Response:
+        return _json(error.status, error_body(error))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, error: RequestValidationError) -> Response:
+        first = error.errors()[0] if error.errors() else {}
+        location = [str(part) for part in first.get("loc", ()) if part not in ("query", "path")]
+        field = ".".join(location) or "request"
+        message = f"{field}: {first.get('msg', 'invalid')}"
+        return _json(400, plain_error(field, "invalid", message))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, error: StarletteHTTPException) -> Response:
+        reason = "not_found" if error.status_code == 404 else "http_error"
+        return _json(error.status_code, plain_error("path", reason, str(error.detail)))
+
+    @app.exception_handler(Exception)
+    async def crashed(_: Request, error: Exception) -> Response:
+        log.exception("request failed", exc_info=error)
+        return JSONResponse(plain_error("", "internal", "internal error"), status_code=500)
+
+
+_INDEX = """<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>open12306</title>
+<style>body{font-family:sans-serif;max-width:46rem;margin:2rem auto;line-height:1.5}
+code{background:#f3f3f3;padding:0 .2rem}</style></head><body>
+<h1>open12306</h1>
+<p>Railway ticketing: stations, timetables, runs and search. API documentation:
+<a href="/docs">/docs</a> (OpenAPI at <a href="/openapi.json">/openapi.json</a>).</p>
+<ul>
+<li><code>GET /api/v1/stations?q=beijing</code></li>
+<li><code>GET /api/v1/search?from=北京&amp;to=上海&amp;date=YYYY-MM-DD</code></li>
+<li><code>GET /api/v1/runs/G1/YYYY-MM-DD</code></li>
+</ul></body></html>
+"""

@@ -1,0 +1,80 @@
+"""Operator tasks that wire adapters to services: demo load, GTFS import/export, sales."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from open12306.adapters.corridor_data import load_corridors
+from open12306.adapters.db.store import SqlStore
+from open12306.adapters.gtfs import read_feed, write_feed
+from open12306.adapters.holidays import is_peak_day
+from open12306.adapters.station_data import load_stations
+from open12306.config import Settings
+from open12306.domain.network import Network
+from open12306.services.network_load import demo_network, load_network
+from open12306.services.runs import ensure_runs
+from open12306.services.sales_simulation import next_days, simulate_fill
+
+
+def _today(settings: Settings) -> date:
+    from zoneinfo import ZoneInfo
+
+    from open12306.adapters.clock import SystemClock
+
+    return SystemClock(ZoneInfo(settings.timezone)).now().date()
+
+
+def load_demo(
+    settings: Settings, *, seed: int, trains: int, fill: float, days: int, force: bool
+) -> str:
+    """Load the demo network (idempotent unless ``force``) and simulate some sales."""
+    store = SqlStore.from_url(settings.database_url)
+    if store.trains() and not force:
+        added = ensure_runs(
+            store, store.trains(), _today(settings), settings.presale_days, is_peak_day
+        )
+        return f"demo network already loaded ({added} new runs for the pre-sale window)"
+    network = demo_network(load_stations(), load_corridors(), seed, trains)
+    report = load_network(store, network, "generator")
+    added = ensure_runs(store, network.trains, _today(settings), settings.presale_days, is_peak_day)
+    from open12306.bootstrap import build
+
+    c = build(settings, store=store)
+    sold = simulate_sales(c, fill=fill, seed=seed, days=days) if fill else {}
+    return (
+        f"loaded {report.stations} stations, {report.trains} trains ({report.stops} stops), "
+        f"{added} runs; sold {sold.get('tickets', 0)} tickets on {sold.get('runs', 0)} runs"
+    )
+
+
+def import_feed(settings: Settings, path: Path, source: str) -> str:
+    """Import a GTFS feed into the store and create its runs."""
+    store = SqlStore.from_url(settings.database_url)
+    known = {s.code: s for s in store.stations()}
+    network = read_feed(path, known_stations=known)
+    report = load_network(store, network, f"gtfs:{source}")
+    added = ensure_runs(store, network.trains, _today(settings), settings.presale_days, is_peak_day)
+    return (
+        f"imported {report.trains} trips as trains ({report.stops} stop times) and "
+        f"{report.stations} stops from {path}; {added} runs created"
+    )
+
+
+def export_feed(settings: Settings, path: Path) -> str:
+    store = SqlStore.from_url(settings.database_url)
+    network = Network(stations=tuple(store.stations()), trains=tuple(store.trains()))
+    write_feed(network, path)
+    return f"exported {len(network.trains)} trains and {len(network.stations)} stations to {path}"
+
+
+def simulate_sales(container: Any, *, fill: float, seed: int, days: int) -> dict[str, Any]:
+    """Random sales on the runs of the next ``days`` service days."""
+    return simulate_fill(
+        container.inventory,
+        container.read_model,
+        next_days(container.window.today(), days),
+        fill,
+        seed,
+    )

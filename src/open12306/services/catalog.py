@@ -1,0 +1,83 @@
+"""The timetable as services see it: stations, routes, compositions, fares, empty inventories."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from open12306.domain.composition import COMPOSITIONS, Composition
+from open12306.domain.errors import NotFound
+from open12306.domain.fares import FareRules, PassengerType, fare
+from open12306.domain.inventory import RunInventory
+from open12306.domain.routes import RouteIndex
+from open12306.domain.seats import CLASS_ORDER, SeatClass
+from open12306.domain.station_index import StationIndex
+from open12306.domain.stations import Station
+from open12306.domain.timetable import Train
+
+
+class Catalog:
+    """Immutable view of one timetable version; rebuilt when the timetable changes."""
+
+    def __init__(
+        self,
+        stations: Sequence[Station],
+        trains: Sequence[Train],
+        fare_rules: FareRules | None = None,
+    ) -> None:
+        self.stations = StationIndex(stations)
+        self.routes = RouteIndex(trains)
+        self.trains: dict[str, Train] = {t.code: t for t in trains}
+        self.fare_rules = fare_rules or FareRules()
+        self._pristine: dict[tuple[str, int], RunInventory] = {}
+
+    def train(self, code: str) -> Train:
+        train = self.trains.get(code) or self.trains.get(code.upper())
+        if train is None:
+            raise NotFound("train", "unknown_train", f"no train numbered {code!r}")
+        return train
+
+    def composition(self, code: str) -> Composition:
+        return COMPOSITIONS[self.train(code).composition]
+
+    def classes(self, code: str) -> tuple[SeatClass, ...]:
+        """Seat classes sold on the train, dearest first; standing last when it has any."""
+        composition = self.composition(code)
+        present = set(composition.classes())
+        if composition.standing > 0:
+            present.add(SeatClass.STANDING)
+        return tuple(c for c in CLASS_ORDER if c in present)
+
+    def empty_inventory(self, code: str) -> RunInventory:
+        train = self.train(code)
+        composition = COMPOSITIONS[train.composition]
+        return RunInventory.empty(
+            composition.seats(), train.segments, standing=composition.standing
+        )
+
+    def pristine(self, code: str) -> RunInventory:
+        """A shared never-sold inventory for the train's composition (do not mutate)."""
+        train = self.train(code)
+        key = (train.composition, train.segments)
+        held = self._pristine.get(key)
+        if held is None:
+            held = self._pristine[key] = self.empty_inventory(code)
+        return held
+
+    def decode(self, code: str, state: bytes) -> RunInventory:
+        train = self.train(code)
+        composition = COMPOSITIONS[train.composition]
+        return RunInventory.decode(
+            state, composition.seats(), train.segments, standing=composition.standing
+        )
+
+    def price(
+        self,
+        train: Train,
+        seat_class: SeatClass,
+        i: int,
+        j: int,
+        passenger: PassengerType = PassengerType.ADULT,
+    ) -> int:
+        """Fare in fen for riding stops i..j in a class."""
+        km = train.stops[j].km - train.stops[i].km
+        return fare(self.fare_rules, train.train_type, seat_class, km, passenger)

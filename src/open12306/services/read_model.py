@@ -1,0 +1,80 @@
+"""The search read model: runs on sale and their remaining-seat counts, kept in process.
+
+Writes made in this process are applied at once (``apply``); writes made by other processes
+are picked up from the store's change feed at most ``refresh_interval`` seconds later.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from datetime import date
+
+from open12306.domain.inventory import RunInventory
+from open12306.domain.seats import SeatClass
+from open12306.services.catalog import Catalog
+from open12306.services.ports import InventoryStore, RunKey, StoredState
+
+
+class ReadModel:
+    """Runs and per-run inventories for search; ``generation`` moves on every change."""
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        store: InventoryStore,
+        runs: set[RunKey],
+        *,
+        refresh_interval: float = 1.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.catalog = catalog
+        self.store = store
+        self.runs = runs
+        self.refresh_interval = refresh_interval
+        self._monotonic = monotonic
+        self._inventories: dict[RunKey, tuple[int, RunInventory]] = {}
+        self._seq = 0
+        self._checked = float("-inf")
+        self._lock = threading.Lock()
+        self.generation = 0
+
+    def has_run(self, code: str, day: date) -> bool:
+        return (code, day) in self.runs
+
+    def inventory(self, key: RunKey) -> RunInventory:
+        """The run's current inventory (a shared pristine one when nothing was ever sold)."""
+        held = self._inventories.get(key)
+        if held is not None:
+            return held[1]
+        return self.catalog.pristine(key[0])
+
+    def version(self, key: RunKey) -> int:
+        held = self._inventories.get(key)
+        return 0 if held is None else held[0]
+
+    def remaining(self, key: RunKey, seat_class: SeatClass, i: int, j: int) -> int:
+        return self.inventory(key).remaining(seat_class, i, j)
+
+    def apply(self, stored: StoredState) -> None:
+        """Take a newer stored state of one run (older or equal versions are ignored)."""
+        with self._lock:
+            held = self._inventories.get(stored.key)
+            if held is not None and held[0] >= stored.version:
+                return
+            inventory = self.catalog.decode(stored.key[0], stored.state)
+            self._inventories[stored.key] = (stored.version, inventory)
+            self._seq = max(self._seq, stored.change_seq)
+            self.generation += 1
+
+    def refresh(self, *, force: bool = False) -> bool:
+        """Pull changes written by other processes; True when anything changed."""
+        now = self._monotonic()
+        if not force and now - self._checked < self.refresh_interval:
+            return False
+        self._checked = now
+        before = self.generation
+        for stored in self.store.changes_since(self._seq):
+            self.apply(stored)
+        return self.generation != before
