@@ -65,7 +65,8 @@ def simulate_fill(
         target = 1.0 if rng.random() < 0.1 else min(1.0, max(0.0, rng.gauss(fill, 0.2)))
         run_rng = random.Random(rng.random())
         sold_run = inventory.change(
-            key, lambda inv: fill_inventory(inv, classes, segments, target, run_rng)
+            key,
+            lambda inv, c=classes, s=segments, t=target, r=run_rng: fill_inventory(inv, c, s, t, r),
         )
         tickets += sold_run[0]
         sold += sold_run[1]
