@@ -63,6 +63,7 @@ SUFFIXES = ("自治州", "地区", "市", "区", "县", "州", "盟", "旗")
 class RawStation:
     """One record of station_name.js."""
 
+    seq: int
     code: str
     name: str
     pinyin: str
@@ -111,10 +112,15 @@ def parse_station_names(js: str) -> list[RawStation]:
     stations = []
     for number, record in enumerate(body[start + 1 : end].split("@")[1:], start=1):
         fields = record.split("|")
-        if len(fields) < 8 or not all(fields[i] for i in (1, 2, 3, 4, 7)):
+        if (
+            len(fields) < 8
+            or not all(fields[i] for i in (1, 2, 3, 4, 7))
+            or not fields[5].isdigit()
+        ):
             raise SystemExit(f"station_name.js record {number} malformed: {record!r}")
         stations.append(
             RawStation(
+                seq=int(fields[5]),
                 code=fields[2].strip(),
                 name=fields[1].strip(),
                 pinyin=fields[3].strip().lower(),
@@ -201,7 +207,7 @@ def format_coordinate(value: float | None) -> str:
 def build_rows(
     stations: list[RawStation], coords: CityCoordinates
 ) -> tuple[list[tuple[str, ...]], dict[str, str | None]]:
-    """TSV rows sorted by telecode, and the source name each city was matched to."""
+    """TSV rows in 12306's list order (``seq``), and the name each city was matched to."""
     matched: dict[str, str | None] = {}
     points: dict[str, LatLon | None] = {}
     for city in sorted({s.city for s in stations}):
@@ -209,7 +215,7 @@ def build_rows(
         points[city] = found[0] if found else None
         matched[city] = found[1] if found else None
     rows = []
-    for s in sorted(stations, key=lambda s: s.code):
+    for s in sorted(stations, key=lambda s: (s.seq, s.code)):
         point = points[s.city]
         lat, lon = point if point else (None, None)
         rows.append(
@@ -244,7 +250,9 @@ def write_tsv(path: Path, rows: list[tuple[str, ...]]) -> None:
 README_TEMPLATE = """# Station data
 
 `stations.tsv` is the 12306 station network shipped with open12306: one row per station,
-tab-separated, UTF-8, a header line, sorted by telecode.
+tab-separated, UTF-8, a header line. Rows keep 12306's own list order (its `seq` field:
+Beijing, Shanghai, Tianjin, Chongqing and the provincial capitals first, then roughly by
+pinyin); `StationIndex` uses that order to rank otherwise equal stations.
 
 | column | meaning |
 |---|---|
