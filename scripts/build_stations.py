@@ -214,7 +214,7 @@ def build_rows(
         found = coords.lookup(city)
         points[city] = found[0] if found else None
         matched[city] = found[1] if found else None
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for s in sorted(stations, key=lambda s: (s.seq, s.code)):
         point = points[s.city]
         lat, lon = point if point else (None, None)

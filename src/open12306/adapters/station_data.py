@@ -76,5 +76,9 @@ def _coordinate(path: Path, number: int, column: str, text: str, bound: float) -
 
 @lru_cache(maxsize=1)
 def default_station_index() -> StationIndex:
-    """The index over the shipped station file, built once per process."""
+    """The index over the shipped station file, built once per process and shared.
+
+    Do not :meth:`~StationIndex.add` to it; to join GTFS stops build your own index:
+    ``StationIndex([*load_stations(), *stops])``.
+    """
     return StationIndex(load_stations())
