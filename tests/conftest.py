@@ -1,1 +1,59 @@
-"""Shared test fixtures."""
+"""Shared fixtures: database URLs for SQLite and (when reachable) PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+DEFAULT_PG_URL = "postgresql+psycopg://open12306:open12306@127.0.0.1:5432/open12306_test"
+_pg_state: dict[str, str | None] = {}
+
+
+def postgres_url() -> str | None:
+    """The test PostgreSQL URL, or None (with the reason remembered) when unreachable."""
+    if "url" in _pg_state:
+        return _pg_state["url"]
+    url = os.environ.get("OPEN12306_TEST_PG_URL") or DEFAULT_PG_URL
+    try:
+        import psycopg
+
+        plain = url.replace("postgresql+psycopg://", "postgresql://")
+        with psycopg.connect(plain, connect_timeout=3):
+            pass
+        _pg_state["url"] = url
+    except Exception as exc:  # any failure means: no PostgreSQL for this run
+        _pg_state["url"] = None
+        _pg_state["why"] = f"PostgreSQL not reachable at {url} ({type(exc).__name__})"
+    return _pg_state["url"]
+
+
+def fresh_postgres() -> str:
+    url = postgres_url()
+    if url is None:
+        pytest.skip(_pg_state.get("why") or "PostgreSQL not available")
+    import psycopg
+
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+        conn.execute("DROP SCHEMA public CASCADE")
+        conn.execute("CREATE SCHEMA public")
+    return url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A migrated, empty database: SQLite in a temp folder, or a wiped PostgreSQL schema."""
+    from open12306.adapters.db.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path}/test.db" if request.param == "sqlite" else fresh_postgres()
+    upgrade(url)
+    yield url
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    url = postgres_url()
+    if url is None:
+        return f"postgres: SKIPPED — {_pg_state.get('why')}"
+    return f"postgres: {url}"

@@ -132,13 +132,12 @@ def add_runs(conn: Connection, keys: Iterable[tuple[str, date]]) -> int:
     if not wanted:
         return 0
     days = sorted({d for _, d in wanted})
-    existing = set(
-        conn.execute(
-            select(runs.c.train_code, runs.c.service_date).where(
-                runs.c.service_date.between(days[0], days[-1])
-            )
-        ).tuples()
+    result = conn.execute(
+        select(runs.c.train_code, runs.c.service_date).where(
+            runs.c.service_date.between(days[0], days[-1])
+        )
     )
+    existing = {(row[0], row[1]) for row in result}
     rows: list[dict[str, object]] = [
         {"train_code": code, "service_date": day} for code, day in sorted(wanted - existing)
     ]
@@ -154,4 +153,4 @@ def load_runs(conn: Connection, first: date, last: date) -> set[tuple[str, date]
             runs.c.service_date.between(first, last), runs.c.status == "scheduled"
         )
     )
-    return set(result.tuples())
+    return {(row[0], row[1]) for row in result}
