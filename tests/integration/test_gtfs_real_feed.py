@@ -1,0 +1,95 @@
+"""Import of real and sample GTFS feeds shipped in tests/data/gtfs (see its README)."""
+
+import itertools
+from pathlib import Path
+
+import pytest
+
+from open12306.adapters.gtfs import read_feed, write_feed
+from open12306.domain.network import Network, validate_network
+from open12306.domain.stations import Station
+from open12306.domain.timetable import validate_train
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "gtfs"
+
+
+@pytest.fixture(scope="module")
+def nyc() -> Network:
+    return read_feed(DATA / "nyc_subway_1_2.zip")
+
+
+def test_every_trip_becomes_a_valid_train(nyc: Network) -> None:
+    assert len(nyc.trains) == 1990
+    validate_network(nyc)
+    for train in nyc.trains:
+        validate_train(train)
+        kms = [stop.km for stop in train.stops]
+        assert kms[0] == 0
+        assert kms == sorted(kms)
+        assert all(b > a for a, b in itertools.pairwise(kms[::6]))
+
+
+def test_platforms_are_folded_into_their_stations(nyc: Network) -> None:
+    codes = {station.code for station in nyc.stations}
+    assert len(codes) == 91
+    assert "101" in codes
+    assert "101N" not in codes and "101S" not in codes
+    assert nyc.station("101").name == "Van Cortlandt Park-242 St"
+    assert nyc.served_station_codes() <= codes
+
+
+def test_codes_names_and_default_composition(nyc: Network) -> None:
+    first = nyc.trains[0]
+    assert first.code == "1-AFA24GEN-1038-Sunday-00_000600_1..S03R"
+    assert first.name == "Broadway - 7 Avenue Local"
+    assert first.composition == "emu-8"
+    assert not first.synthetic
+    assert nyc.agency == "MTA New York City Transit"
+    assert len({train.code for train in nyc.trains}) == len(nyc.trains)
+
+
+def test_line_lengths_measured_along_shapes_are_plausible(nyc: Network) -> None:
+    # Published lengths: the 1 (Van Cortlandt Park-242 St to South Ferry) is about 14.5 mi
+    # (23 km); the 2 (Wakefield-241 St to Flatbush Av) about 25 mi (40 km).
+    full_1 = [t for t in nyc.trains if t.code.startswith("1-") and len(t.stops) == 38]
+    full_2 = [t for t in nyc.trains if t.code.startswith("2-") and t.stops[0].station == "201"]
+    assert full_1 and full_2
+    assert {t.stops[-1].km for t in full_1} <= {23, 24, 25}
+    assert all(38 <= t.stops[-1].km <= 43 for t in full_2)
+
+
+def test_times_past_midnight_are_kept_and_rounded(nyc: Network) -> None:
+    # Trip ..._138550_1..S03R leaves at 23:05:30 and reaches South Ferry at 24:02:30.
+    late = nyc.train("1-AFA24GEN-1038-Sunday-00_138550_1..S03R")
+    assert late.departure(0) == 23 * 60 + 6
+    assert late.stops[-1].arrive == 24 * 60 + 3
+    assert late.stops[-1].depart is None
+    assert late.stops[0].arrive is None
+
+
+def test_known_stations_replace_feed_stops() -> None:
+    known = {"101": Station("101", "范科特兰公园", "fanketelan", "fktl", "纽约", 40.889, -73.898)}
+    net = read_feed(DATA / "nyc_subway_1_2.zip", known_stations=known)
+    assert net.station("101") is known["101"]
+    assert net.station("103").name == "238 St"
+
+
+def test_real_feed_exports_and_imports_unchanged(nyc: Network, tmp_path: Path) -> None:
+    sample = Network(nyc.stations, nyc.trains[:40], agency=nyc.agency, source=nyc.source)
+    write_feed(sample, tmp_path / "nyc.zip")
+    assert read_feed(tmp_path / "nyc.zip") == sample
+
+
+def test_google_sample_feed() -> None:
+    net = read_feed(DATA / "google_sample.zip")
+    assert net.agency == "Demo Transit Authority"
+    assert len(net.trains) == 11
+    assert len(net.stations) == 9
+    city1 = net.train("40-CITY1")
+    assert [s.station for s in city1.stops] == ["STAGECOACH", "NANAA", "NADAV", "DADAN", "EMSI"]
+    assert (city1.stops[1].arrive, city1.stops[1].depart) == (6 * 60 + 5, 6 * 60 + 7)
+    for train in net.trains:
+        validate_train(train)
+    # No shapes and no shape_dist_traveled: great-circle km between the stops.
+    amv = net.train("50-AAMV1")
+    assert 40 <= amv.stops[-1].km <= 44
