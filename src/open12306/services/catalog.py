@@ -47,12 +47,18 @@ class Catalog:
             present.add(SeatClass.STANDING)
         return tuple(c for c in CLASS_ORDER if c in present)
 
+    def standing(self, code: str) -> dict[SeatClass, int]:
+        """Standing room by the seated class it is sold with (the cheapest seated class)."""
+        composition = self.composition(code)
+        if composition.standing <= 0:
+            return {}
+        seated = [c for c in CLASS_ORDER if c in set(composition.classes())]
+        return {seated[-1]: composition.standing}
+
     def empty_inventory(self, code: str) -> RunInventory:
         train = self.train(code)
         composition = COMPOSITIONS[train.composition]
-        return RunInventory.empty(
-            composition.seats(), train.segments, standing=composition.standing
-        )
+        return RunInventory.empty(composition.seats(), train.segments, self.standing(code))
 
     def pristine(self, code: str) -> RunInventory:
         """A shared never-sold inventory for the train's composition (do not mutate)."""
@@ -66,9 +72,7 @@ class Catalog:
     def decode(self, code: str, state: bytes) -> RunInventory:
         train = self.train(code)
         composition = COMPOSITIONS[train.composition]
-        return RunInventory.decode(
-            state, composition.seats(), train.segments, standing=composition.standing
-        )
+        return RunInventory.decode(state, composition.seats(), self.standing(code))
 
     def price(
         self,

@@ -56,12 +56,16 @@ def run_view(
         for cls in classes
     }
     inventory = read_model.inventory(key)
+    standing = catalog.standing(train.code)
     segments = []
     for k in range(train.segments):
         load = {}
         for cls in classes:
-            free = inventory.remaining(cls, k, k + 1)
-            load[cls.value] = {"sold": capacity[cls] - free, "capacity": capacity[cls]}
+            if cls is SeatClass.STANDING:
+                sold = sum(inventory.standing_sold(parent)[k] for parent in standing)
+            else:
+                sold = capacity[cls] - inventory.remaining(cls, k, k + 1)
+            load[cls.value] = {"sold": sold, "capacity": capacity[cls]}
         segments.append(
             {"from": train.stops[k].station, "to": train.stops[k + 1].station, "load": load}
         )
