@@ -1,0 +1,66 @@
+"""Load the corridor file (data/corridors.json) into domain corridors."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from open12306.domain.corridors import Corridor, CorridorStation, validate_corridor
+from open12306.domain.errors import DomainError
+
+
+class CorridorDataError(ValueError):
+    """The corridor file is missing, not JSON, or breaks the corridor rules."""
+
+
+def default_path() -> Path:
+    return Path(str(resources.files("open12306") / "data" / "corridors.json"))
+
+
+def load_corridors(path: Path | str | None = None) -> list[Corridor]:
+    """Read and validate every corridor; raise CorridorDataError naming the file and the fault."""
+    source = Path(path) if path is not None else default_path()
+    try:
+        document = json.loads(source.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise CorridorDataError(f"{source}: no such corridor file") from exc
+    except json.JSONDecodeError as exc:
+        raise CorridorDataError(f"{source}: not valid JSON ({exc})") from exc
+    items = document.get("corridors") if isinstance(document, dict) else None
+    if not isinstance(items, list):
+        raise CorridorDataError(f"{source}: expected an object with a 'corridors' list")
+    corridors = [_corridor(source, n, item) for n, item in enumerate(items)]
+    ids = [c.id for c in corridors]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise CorridorDataError(f"{source}: repeated corridor ids {duplicates}")
+    return corridors
+
+
+def _corridor(source: Path, n: int, item: Any) -> Corridor:
+    where = f"{source}: corridor #{n}"
+    try:
+        corridor = Corridor(
+            id=str(item["id"]),
+            name=str(item["name"]),
+            kind=str(item["kind"]),
+            max_speed=int(item["max_speed"]),
+            stations=tuple(
+                CorridorStation(
+                    code=str(s["code"]),
+                    name=str(s["name"]),
+                    km=int(s["km"]),
+                    major=bool(s.get("major", False)),
+                )
+                for s in item["stations"]
+            ),
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise CorridorDataError(f"{where}: malformed entry ({exc!r})") from exc
+    try:
+        validate_corridor(corridor)
+    except DomainError as exc:
+        raise CorridorDataError(f"{where}: {exc.message}") from exc
+    return corridor

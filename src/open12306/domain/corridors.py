@@ -1,0 +1,69 @@
+"""Railway corridors: ordered real stations with cumulative distances."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from open12306.domain.errors import DomainError
+
+CORRIDOR_KINDS = ("hsr", "intercity", "conventional")
+
+
+@dataclass(frozen=True, slots=True)
+class CorridorStation:
+    """A station on a corridor: telecode, name, km from the corridor's first station.
+
+    ``major`` marks the big stations where most trains stop and dwell longer.
+    """
+
+    code: str
+    name: str
+    km: int
+    major: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Corridor:
+    """A line trains run along, in its "down" (下行) direction, with its top speed in km/h."""
+
+    id: str
+    name: str
+    kind: str
+    max_speed: int
+    stations: tuple[CorridorStation, ...]
+
+    @property
+    def length(self) -> int:
+        return self.stations[-1].km
+
+    def major_indices(self) -> tuple[int, ...]:
+        """Positions of the major stations; the two ends always count as major."""
+        last = len(self.stations) - 1
+        return tuple(
+            i for i, s in enumerate(self.stations) if s.major or i in (0, last)
+        )
+
+
+def validate_corridor(corridor: Corridor) -> None:
+    """Raise DomainError when a corridor is not a usable line."""
+    where = f"corridor {corridor.id or '?'}"
+    if not corridor.id:
+        raise DomainError("id", "empty", "a corridor needs an id")
+    if corridor.kind not in CORRIDOR_KINDS:
+        raise DomainError("kind", "unknown", f"{where}: unknown kind {corridor.kind!r}")
+    if corridor.max_speed <= 0:
+        raise DomainError("max_speed", "not_positive", f"{where}: max_speed must be > 0")
+    if len(corridor.stations) < 2:
+        raise DomainError("stations", "too_few", f"{where}: needs at least two stations")
+    if corridor.stations[0].km != 0:
+        raise DomainError("stations", "first_km", f"{where}: the first station must be at km 0")
+    seen: set[str] = set()
+    for prev, cur in zip(corridor.stations, corridor.stations[1:], strict=False):
+        if cur.km <= prev.km:
+            raise DomainError(
+                "stations", "km_not_increasing", f"{where}: km does not grow at {cur.name}"
+            )
+    for s in corridor.stations:
+        if s.code in seen:
+            raise DomainError("stations", "repeated_station", f"{where}: {s.code} repeats")
+        seen.add(s.code)
