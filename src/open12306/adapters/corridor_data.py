@@ -56,6 +56,7 @@ def _corridor(source: Path, n: int, item: Any) -> Corridor:
                 )
                 for s in item["stations"]
             ),
+            weight=float(item.get("weight", 1.0)),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise CorridorDataError(f"{where}: malformed entry ({exc!r})") from exc

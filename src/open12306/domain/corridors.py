@@ -24,13 +24,17 @@ class CorridorStation:
 
 @dataclass(frozen=True, slots=True)
 class Corridor:
-    """A line trains run along, in its "down" (下行) direction, with its top speed in km/h."""
+    """A line trains run along, in its "down" (下行) direction, with its top speed in km/h.
+
+    ``weight`` scales how many trains the generator puts on the line (busier lines > 1).
+    """
 
     id: str
     name: str
     kind: str
     max_speed: int
     stations: tuple[CorridorStation, ...]
+    weight: float = 1.0
 
     @property
     def length(self) -> int:
@@ -53,6 +57,8 @@ def validate_corridor(corridor: Corridor) -> None:
         raise DomainError("kind", "unknown", f"{where}: unknown kind {corridor.kind!r}")
     if corridor.max_speed <= 0:
         raise DomainError("max_speed", "not_positive", f"{where}: max_speed must be > 0")
+    if corridor.weight <= 0:
+        raise DomainError("weight", "not_positive", f"{where}: weight must be > 0")
     if len(corridor.stations) < 2:
         raise DomainError("stations", "too_few", f"{where}: needs at least two stations")
     if corridor.stations[0].km != 0:

@@ -130,9 +130,9 @@ def _train_counts(corridors: Sequence[Corridor], target: int) -> dict[str, int]:
     for kind in sorted(kinds):
         members = [c for c in corridors if c.kind == kind]
         kind_trains = target * KIND_SHARE.get(kind, 0.1) / share_total
-        weight = sum(len(c.stations) for c in members)
+        weight = sum(len(c.stations) * c.weight for c in members)
         for c in members:
-            counts[c.id] = round(kind_trains * len(c.stations) / weight)
+            counts[c.id] = round(kind_trains * len(c.stations) * c.weight / weight)
     return counts
 
 
