@@ -152,7 +152,9 @@ def test_emu_fares_grow_with_distance(
     assert fare(R, kind, klass, near, passenger) <= fare(R, kind, klass, far, passenger)
 
 
-@given(kms, kms, st.sampled_from("ZTK"), st.sampled_from(CONV), st.sampled_from(list(PassengerType)))
+@given(
+    kms, kms, st.sampled_from("ZTK"), st.sampled_from(CONV), st.sampled_from(list(PassengerType))
+)
 def test_conventional_fares_grow_with_distance(
     a: int, b: int, kind: str, klass: SeatClass, passenger: PassengerType
 ) -> None:

@@ -51,9 +51,7 @@ def test_target_scales_the_timetable(corridors: list[Corridor]) -> None:
     assert 250 <= len(small) <= 350
 
 
-def test_all_train_types_on_the_right_lines(
-    corridors: list[Corridor], trains: list[Train]
-) -> None:
+def test_all_train_types_on_the_right_lines(corridors: list[Corridor], trains: list[Train]) -> None:
     types = Counter(t.train_type for t in trains)
     assert set(types) == {"G", "D", "C", "Z", "T", "K"}
     for train in trains:
@@ -70,9 +68,7 @@ def test_beijing_shanghai_carries_dozens_each_way(trains: list[Train]) -> None:
     assert all(t.stops[-1].km == 1318 for t in down + up)
 
 
-def test_numbering_parity_follows_direction(
-    corridors: list[Corridor], trains: list[Train]
-) -> None:
+def test_numbering_parity_follows_direction(corridors: list[Corridor], trains: list[Train]) -> None:
     checked = 0
     for train in trains:
         origin, terminus = train.stops[0].station, train.stops[-1].station

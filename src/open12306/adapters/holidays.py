@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-import chinese_calendar
+import chinese_calendar  # type: ignore[import-untyped]
 
 from open12306.domain.calendar import chunyun_window
 

@@ -230,9 +230,7 @@ def get_composition(composition_id: str) -> Composition:
     try:
         return COMPOSITIONS[composition_id]
     except KeyError:
-        raise NotFound(
-            "composition", "unknown", f"no composition {composition_id!r}"
-        ) from None
+        raise NotFound("composition", "unknown", f"no composition {composition_id!r}") from None
 
 
 def composition_for(train_type: str, corridor_kind: str, short_haul: bool = False) -> str:

@@ -43,9 +43,7 @@ class Corridor:
     def major_indices(self) -> tuple[int, ...]:
         """Positions of the major stations; the two ends always count as major."""
         last = len(self.stations) - 1
-        return tuple(
-            i for i, s in enumerate(self.stations) if s.major or i in (0, last)
-        )
+        return tuple(i for i, s in enumerate(self.stations) if s.major or i in (0, last))
 
 
 def validate_corridor(corridor: Corridor) -> None:

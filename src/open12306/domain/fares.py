@@ -80,9 +80,7 @@ class FareRules:
         (0, 80),
     )
     soft_seat_ratio: float = 2.0
-    express_ratio: dict[str, float] = field(
-        default_factory=lambda: {"K": 0.4, "T": 0.4, "Z": 0.4}
-    )
+    express_ratio: dict[str, float] = field(default_factory=lambda: {"K": 0.4, "T": 0.4, "Z": 0.4})
     aircon_ratio: float = 0.25
     hard_sleeper_ratio: dict[Berth, float] = field(
         default_factory=lambda: {Berth.UPPER: 1.1, Berth.MIDDLE: 1.2, Berth.LOWER: 1.3}
@@ -172,7 +170,8 @@ def zone_km(zones: tuple[tuple[int, int], ...], km: int) -> float:
 
 def round_to(fen: float, unit: int) -> int:
     """Round half up to a multiple of ``unit`` fen (50: nearest 0.5 yuan)."""
-    return int(math.floor(fen / unit + 0.5)) * unit
+    # The epsilon keeps exact halves that floats store as x.4999… rounding up.
+    return math.floor(fen / unit + 0.5 + 1e-9) * unit
 
 
 def _emu_rate(rules: FareRules, kind: str, line_speed: int | None) -> tuple[float, float, float]:
@@ -194,7 +193,9 @@ def _emu_fare(
 ) -> int:
     rate, first, business = _emu_rate(rules, kind, line_speed)
     ratio = {SeatClass.FIRST: first, SeatClass.BUSINESS: business}.get(seat_class, 1.0)
-    published = round_to(tapered_km(rules.emu_bands, km) * rate * ratio * 100, rules.emu_rounding_fen)
+    published = round_to(
+        tapered_km(rules.emu_bands, km) * rate * ratio * 100, rules.emu_rounding_fen
+    )
     share = _emu_share(rules, seat_class, passenger)
     return published if share == 1.0 else round_to(published * share, rules.emu_rounding_fen)
 
