@@ -43,9 +43,12 @@ def test_slower_lines_and_d_trains_are_cheaper() -> None:
 def test_beijing_shanghai_conventional_hard_seat() -> None:
     # 1463 km lies in zone 1451-1500, priced at 1475 km: 200 + 300×0.9 + 500×0.8 + 475×0.7
     # = 1202.5 km × 0.05861 = 70.479 yuan base. With 40 % express and 25 % air-con:
-    # 70.479 × 1.65 × 1.5 (new air-con) + 2 % insurance = 175.85 → 176 yuan.
-    assert fare(R, "T", SeatClass.HARD_SEAT, 1463) == 17600
-    assert fare(R, "T", SeatClass.STANDING, 1463) == 17600
+    # 70.479 × 1.65 × 1.5 (new air-con) = 174.44 → 174 yuan.
+    assert fare(R, "T", SeatClass.HARD_SEAT, 1463) == 17400
+    assert fare(R, "T", SeatClass.STANDING, 1463) == 17400
+    # The pre-2013 insurance share (2 % of the 70.479 base) adds 1.41 → 175.85 → 176 yuan.
+    with_insurance = dataclasses.replace(R, insurance_ratio=0.02)
+    assert fare(with_insurance, "T", SeatClass.HARD_SEAT, 1463) == 17600
 
 
 def test_sleeper_levels_and_default_lower_berth() -> None:
@@ -109,7 +112,7 @@ def test_passenger_types_on_emu() -> None:
 def test_passenger_types_on_conventional() -> None:
     seat = fare(R, "T", SeatClass.HARD_SEAT, 1463)
     child_seat = fare(R, "T", SeatClass.HARD_SEAT, 1463, PassengerType.CHILD)
-    assert child_seat == 8800
+    assert child_seat == 8700  # 174.44 / 2 = 87.22 → 87
     assert abs(child_seat - seat / 2) <= 100
     sleeper = fare(R, "T", SeatClass.HARD_SLEEPER, 1463)
     child_sleeper = fare(R, "T", SeatClass.HARD_SLEEPER, 1463, PassengerType.CHILD)

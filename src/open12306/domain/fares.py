@@ -9,7 +9,8 @@ Two schedules, both tapering with distance (递远递减):
   into its fare zone (区段) and priced at the zone's mid-point; the hard seat base fare
   (客票) is 0.05861 yuan/km, tapered by band; express (加快), air-conditioning (空调) and
   sleeper (卧铺) supplements are shares of that base; the whole is raised for new-type
-  air-conditioned stock (新空调上浮) and the folded-in insurance share added.
+  air-conditioned stock (新空调上浮). The 2 % compulsory-insurance share of the base fare was
+  dropped from fares in 2013; ``insurance_ratio`` can put it back for older fare tables.
 
 docs/fares.md lists every default and where it comes from.
 """
@@ -89,7 +90,7 @@ class FareRules:
         default_factory=lambda: {Berth.UPPER: 1.75, Berth.LOWER: 1.95}
     )
     new_aircon_uplift: float = 0.5
-    insurance_ratio: float = 0.02
+    insurance_ratio: float = 0.0
     min_km_ticket: int = 20
     min_km_express: int = 100
     min_km_sleeper: int = 400
