@@ -3,7 +3,12 @@ from pathlib import Path
 
 import pytest
 
-from open12306.adapters.corridor_data import CorridorDataError, default_path, load_corridors
+from open12306.adapters.corridor_data import (
+    CorridorDataError,
+    default_path,
+    load_corridors,
+    load_through_routes,
+)
 from open12306.domain.corridors import Corridor
 
 RAW_STATION_LIST = Path("/tmp/dl/mcp_12306/resources/station_name.js")
@@ -179,3 +184,42 @@ def test_missing_and_broken_files(tmp_path: Path) -> None:
     broken.write_text("{not json", encoding="utf-8")
     with pytest.raises(CorridorDataError, match="not valid JSON"):
         load_corridors(broken)
+
+
+def test_through_routes_are_spliced_at_real_junctions(corridors: list[Corridor]) -> None:
+    routes = {r.id: r for r in load_through_routes(corridors)}
+    assert len(routes) >= 2
+    beijing_xian = routes["beijing-xian-hsr"]
+    names = [s.name for s in beijing_xian.stations]
+    assert (names[0], names[-1]) == ("北京西", "西安北")
+    assert "郑州东" in names
+    # 北京西–郑州东 693 km on 京广高铁 + 郑州东–西安北 523 km on 徐兰高铁.
+    assert beijing_xian.length == 693 + 523
+
+
+def test_through_route_errors(tmp_path: Path) -> None:
+    base = {"corridors": [_line()]}
+    cases = [
+        (
+            {
+                **base,
+                "through_routes": [{"id": "t", "name": "t", "legs": [["nope", "AAA", "BBB"]]}],
+            },
+            "unknown corridor",
+        ),
+        (
+            {**base, "through_routes": [{"id": "t", "name": "t", "legs": [["x", "AAA", "CCC"]]}]},
+            "CCC not on x",
+        ),
+        ({**base, "through_routes": {"t": 1}}, "must be a list"),
+    ]
+    for document, message in cases:
+        path = _write(tmp_path, document)
+        corridors = load_corridors(path)
+        with pytest.raises(CorridorDataError) as err:
+            load_through_routes(corridors, path)
+        assert message in str(err.value)
+    assert (
+        load_through_routes(load_corridors(_write(tmp_path, base)), tmp_path / "corridors.json")
+        == []
+    )

@@ -3,7 +3,7 @@ from collections import Counter
 
 import pytest
 
-from open12306.adapters.corridor_data import load_corridors
+from open12306.adapters.corridor_data import load_corridors, load_through_routes
 from open12306.domain.composition import COMPOSITIONS
 from open12306.domain.corridors import Corridor, CorridorStation
 from open12306.domain.timetable import Train, validate_train
@@ -18,8 +18,13 @@ def corridors() -> list[Corridor]:
 
 
 @pytest.fixture(scope="module")
-def trains(corridors: list[Corridor]) -> list[Train]:
-    return generate_timetable(corridors, random.Random(SEED))
+def through(corridors: list[Corridor]) -> list[Corridor]:
+    return load_through_routes(corridors)
+
+
+@pytest.fixture(scope="module")
+def trains(corridors: list[Corridor], through: list[Corridor]) -> list[Train]:
+    return generate_timetable(corridors, random.Random(SEED), through_routes=through)
 
 
 def _end(train: Train) -> int:
@@ -30,9 +35,13 @@ def _hours(train: Train) -> float:
     return (_end(train) - train.departure(0)) / 60
 
 
-def test_same_seed_same_timetable(corridors: list[Corridor], trains: list[Train]) -> None:
-    assert generate_timetable(corridors, random.Random(SEED)) == trains
-    assert generate_timetable(corridors, random.Random(SEED + 1)) != trains
+def test_same_seed_same_timetable(
+    corridors: list[Corridor], through: list[Corridor], trains: list[Train]
+) -> None:
+    again = generate_timetable(corridors, random.Random(SEED), through_routes=through)
+    assert again == trains
+    other = generate_timetable(corridors, random.Random(SEED + 1), through_routes=through)
+    assert other != trains
 
 
 def test_size_validity_and_unique_numbers(trains: list[Train]) -> None:
@@ -51,14 +60,34 @@ def test_target_scales_the_timetable(corridors: list[Corridor]) -> None:
     assert 250 <= len(small) <= 350
 
 
-def test_all_train_types_on_the_right_lines(corridors: list[Corridor], trains: list[Train]) -> None:
+def test_all_train_types_on_the_right_lines(
+    corridors: list[Corridor], through: list[Corridor], trains: list[Train]
+) -> None:
     types = Counter(t.train_type for t in trains)
     assert set(types) == {"G", "D", "C", "Z", "T", "K"}
     for train in trains:
         ends = {train.stops[0].station, train.stops[-1].station}
-        kinds = {c.kind for c in corridors if ends <= {s.code for s in c.stations}}
+        lines = [*corridors, *through]
+        kinds = {c.kind for c in lines if ends <= {s.code for s in c.stations}}
         expected = {"C": "intercity", "G": "hsr", "D": "hsr"}.get(train.train_type, "conventional")
         assert expected in kinds, train.code
+
+
+def test_through_trains_cross_the_junction(through: list[Corridor], trains: list[Train]) -> None:
+    by_ends = {(r.stations[0].code, r.stations[-1].code): r for r in through}
+    found = Counter[str]()
+    for train in trains:
+        ends = (train.stops[0].station, train.stops[-1].station)
+        route = by_ends.get(ends) or by_ends.get(ends[::-1])
+        if route is None:
+            continue
+        found[route.id] += 1
+        assert train.stops[-1].km == route.length
+        assert train.train_type == "G"
+    assert set(found) == {r.id for r in through}
+    assert all(n >= 2 for n in found.values())
+    beijing_xian = [t for t in trains if t.name == "北京西—西安北"]
+    assert beijing_xian and all("ZAF" in {s.station for s in t.stops} for t in beijing_xian)
 
 
 def test_beijing_shanghai_carries_dozens_each_way(trains: list[Train]) -> None:
@@ -68,11 +97,13 @@ def test_beijing_shanghai_carries_dozens_each_way(trains: list[Train]) -> None:
     assert all(t.stops[-1].km == 1318 for t in down + up)
 
 
-def test_numbering_parity_follows_direction(corridors: list[Corridor], trains: list[Train]) -> None:
+def test_numbering_parity_follows_direction(
+    corridors: list[Corridor], through: list[Corridor], trains: list[Train]
+) -> None:
     checked = 0
     for train in trains:
         origin, terminus = train.stops[0].station, train.stops[-1].station
-        for corridor in corridors:
+        for corridor in [*corridors, *through]:
             order = [s.code for s in corridor.stations]
             if origin in order and terminus in order:
                 down = order.index(origin) < order.index(terminus)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from open12306.domain.errors import DomainError
@@ -71,3 +72,53 @@ def validate_corridor(corridor: Corridor) -> None:
         if s.code in seen:
             raise DomainError("stations", "repeated_station", f"{where}: {s.code} repeats")
         seen.add(s.code)
+
+
+def splice(route_id: str, name: str, legs: Sequence[tuple[Corridor, str, str]]) -> Corridor:
+    """A through route made of corridor stretches joined at shared junction stations.
+
+    Each leg is (corridor, from station code, to station code), run in either direction;
+    a leg must start where the previous one ended. The route's speed is the slowest leg's.
+    """
+    if not legs:
+        raise DomainError("legs", "empty", f"through route {route_id}: needs at least one leg")
+    kinds = {corridor.kind for corridor, _, _ in legs}
+    if len(kinds) != 1:
+        raise DomainError("legs", "mixed_kinds", f"through route {route_id}: mixes {kinds}")
+    stations: list[CorridorStation] = []
+    for corridor, start, end in legs:
+        stretch = _stretch(route_id, corridor, start, end)
+        if stations and stations[-1].code != stretch[0].code:
+            raise DomainError(
+                "legs", "not_joined", f"through route {route_id}: {start} does not join"
+            )
+        offset = stations[-1].km if stations else 0
+        skip = 1 if stations else 0
+        stations.extend(
+            CorridorStation(s.code, s.name, s.km + offset, s.major) for s in stretch[skip:]
+        )
+    route = Corridor(
+        route_id,
+        name,
+        kinds.pop(),
+        min(corridor.max_speed for corridor, _, _ in legs),
+        tuple(stations),
+    )
+    validate_corridor(route)
+    return route
+
+
+def _stretch(route_id: str, corridor: Corridor, start: str, end: str) -> list[CorridorStation]:
+    codes = [s.code for s in corridor.stations]
+    for code in (start, end):
+        if code not in codes:
+            raise DomainError(
+                "legs", "unknown_station", f"through route {route_id}: {code} not on {corridor.id}"
+            )
+    a, b = codes.index(start), codes.index(end)
+    if a == b:
+        raise DomainError("legs", "empty_leg", f"through route {route_id}: {start} to itself")
+    step = 1 if a < b else -1
+    picked = corridor.stations[a : b + step if b + step >= 0 else None : step]
+    base = picked[0].km
+    return [CorridorStation(s.code, s.name, abs(s.km - base), s.major) for s in picked]

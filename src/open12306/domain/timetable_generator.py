@@ -23,6 +23,7 @@ KIND_SHARE = {"hsr": 0.78, "intercity": 0.12, "conventional": 0.10}
 FULL_LENGTH_SHARE = {"hsr": 0.6, "intercity": 0.7, "conventional": 0.5}
 HOLIDAY_PAIRS = {"hsr": 2, "intercity": 1, "conventional": 1}
 HOLIDAY_NUMBER_HINT = 4001
+THROUGH_SHARE = 0.04
 
 HSR_FIRST_DEPARTURE = 6 * 60
 HSR_LAST_DEPARTURE = 21 * 60 + 30
@@ -43,6 +44,10 @@ NUMBER_HINTS: dict[str, dict[str, int]] = {
     "jinghu-conventional": {"Z": 1, "T": 101, "K": 101},
     "jingguang-conventional": {"Z": 11, "T": 1, "K": 151},
     "jingha-conventional": {"Z": 15, "T": 17, "K": 1301},
+    "beijing-xian-hsr": {"G": 651, "D": 1901},
+    "shanghai-xian-hsr": {"G": 2101, "D": 3201},
+    "beijing-kunming-hsr": {"G": 2201, "D": 3301},
+    "shanghai-guangzhou-hsr": {"G": 2301, "D": 3401},
 }
 
 
@@ -106,9 +111,16 @@ class _Numbers:
 
 
 def generate_timetable(
-    corridors: Sequence[Corridor], rng: random.Random, target: int = 1200
+    corridors: Sequence[Corridor],
+    rng: random.Random,
+    target: int = 1200,
+    through_routes: Sequence[Corridor] = (),
 ) -> list[Train]:
-    """About ``target`` synthetic trains on the corridors, in both directions, all valid."""
+    """About ``target`` synthetic trains on the corridors, in both directions, all valid.
+
+    ``through_routes`` (corridors spliced at a junction, see ``corridors.splice``) get
+    end-to-end trains on top of the target, about ``THROUGH_SHARE`` of it.
+    """
     numbers = _Numbers()
     trains: list[Train] = []
     counts = _train_counts(corridors, target)
@@ -118,6 +130,11 @@ def generate_timetable(
         for n in range(pairs):
             holiday = n >= pairs - extras
             trains.extend(_round_trip(corridor, rng, numbers, holiday))
+    weight = sum(len(r.stations) * r.weight for r in through_routes)
+    for route in through_routes:
+        share = target * THROUGH_SHARE * len(route.stations) * route.weight / weight
+        for _ in range(max(1, round(share / 2))):
+            trains.extend(_round_trip(route, rng, numbers, False, through=True))
     for train in trains:
         validate_train(train)
     return trains
@@ -137,11 +154,15 @@ def _train_counts(corridors: Sequence[Corridor], target: int) -> dict[str, int]:
 
 
 def _round_trip(
-    corridor: Corridor, rng: random.Random, numbers: _Numbers, holiday: bool
+    corridor: Corridor,
+    rng: random.Random,
+    numbers: _Numbers,
+    holiday: bool,
+    through: bool = False,
 ) -> list[Train]:
     down_view = _view(corridor, reverse=False)
     up_view = _view(corridor, reverse=True)
-    plan = _plan(corridor, down_view, rng)
+    plan = _plan(corridor, down_view, rng, through)
     hint = NUMBER_HINTS.get(corridor.id, {}).get(plan.train_type, 1)
     down_code, up_code = numbers.pair(plan.train_type, HOLIDAY_NUMBER_HINT if holiday else hint)
     last = len(down_view) - 1
@@ -171,7 +192,13 @@ def _view(corridor: Corridor, reverse: bool) -> tuple[_Stop, ...]:
     return tuple(_Stop(s.code, s.name, length - s.km, s.major) for s in reversed(stops))
 
 
-def _plan(corridor: Corridor, view: tuple[_Stop, ...], rng: random.Random) -> _Plan:
+def _plan(corridor: Corridor, view: tuple[_Stop, ...], rng: random.Random, through: bool) -> _Plan:
+    if through:
+        last = len(view) - 1
+        pattern = rng.choices(("express", "semi"), (0.5, 0.5))[0]
+        stops = _stop_pattern(view, 0, last, pattern, rng)
+        kind = "G" if corridor.kind == "hsr" else "K"
+        return _Plan(kind, 0, last, stops, overnight=False, short_haul=False)
     if corridor.kind == "hsr":
         return _hsr_plan(corridor, view, rng)
     if corridor.kind == "intercity":
