@@ -6,6 +6,7 @@ import pytest
 from open12306.adapters.corridor_data import load_corridors, load_through_routes
 from open12306.domain.composition import COMPOSITIONS
 from open12306.domain.corridors import Corridor, CorridorStation
+from open12306.domain.errors import DomainError
 from open12306.domain.timetable import Train, validate_train
 from open12306.domain.timetable_generator import generate_timetable
 
@@ -166,6 +167,23 @@ def test_a_few_holiday_only_trains(trains: list[Train]) -> None:
     assert 4 <= len(extras) <= len(trains) // 20
     assert "G" in {t.train_type for t in extras}
     assert all(int(t.code[1:]) >= 4001 for t in extras)
+
+
+def test_bad_targets_are_refused(corridors: list[Corridor]) -> None:
+    with pytest.raises(DomainError) as err:
+        generate_timetable(corridors, random.Random(1), target=0)
+    assert err.value.reason == "not_positive"
+    shuttle = Corridor(
+        "shuttle",
+        "shuttle",
+        "intercity",
+        200,
+        (CorridorStation("AAA", "甲", 0), CorridorStation("BBB", "乙", 30)),
+    )
+    assert len(generate_timetable([shuttle], random.Random(1), target=9998)) == 9998
+    with pytest.raises(DomainError) as err:
+        generate_timetable([shuttle], random.Random(1), target=10_000)
+    assert err.value.reason == "too_many"
 
 
 def test_works_on_a_small_handmade_corridor() -> None:

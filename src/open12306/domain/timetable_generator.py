@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from open12306.domain.composition import composition_for
 from open12306.domain.corridors import Corridor
+from open12306.domain.errors import DomainError
 from open12306.domain.timetable import StopTime, Train, validate_train
 
 KIND_SHARE = {"hsr": 0.78, "intercity": 0.12, "conventional": 0.10}
@@ -98,15 +99,17 @@ class _Numbers:
 
     def __init__(self) -> None:
         self._used: set[str] = set()
+        self._cursor: dict[tuple[str, int], int] = {}
 
     def pair(self, train_type: str, hint: int) -> tuple[str, str]:
-        n = hint if hint % 2 == 1 else hint + 1
+        n = self._cursor.get((train_type, hint), hint if hint % 2 == 1 else hint + 1)
         while f"{train_type}{n}" in self._used or f"{train_type}{n + 1}" in self._used:
             n += 2
         if n + 1 > 9998:
-            raise ValueError(f"ran out of {train_type} train numbers")
+            raise DomainError("target", "too_many", f"ran out of {train_type} train numbers")
         down, up = f"{train_type}{n}", f"{train_type}{n + 1}"
         self._used.update((down, up))
+        self._cursor[(train_type, hint)] = n + 2
         return down, up
 
 
@@ -121,6 +124,8 @@ def generate_timetable(
     ``through_routes`` (corridors spliced at a junction, see ``corridors.splice``) get
     end-to-end trains on top of the target, about ``THROUGH_SHARE`` of it.
     """
+    if target <= 0:
+        raise DomainError("target", "not_positive", "the target number of trains must be > 0")
     numbers = _Numbers()
     trains: list[Train] = []
     counts = _train_counts(corridors, target)
