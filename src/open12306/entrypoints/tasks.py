@@ -6,7 +6,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from open12306.adapters.corridor_data import load_corridors
+from open12306.adapters.corridor_data import load_corridors, load_through_routes
 from open12306.adapters.db.store import SqlStore
 from open12306.adapters.gtfs import read_feed, write_feed
 from open12306.adapters.holidays import is_peak_day
@@ -36,7 +36,10 @@ def load_demo(
             store, store.trains(), _today(settings), settings.presale_days, is_peak_day
         )
         return f"demo network already loaded ({added} new runs for the pre-sale window)"
-    network = demo_network(load_stations(), load_corridors(), seed, trains)
+    corridors = load_corridors()
+    network = demo_network(
+        load_stations(), corridors, seed, trains, load_through_routes(corridors)
+    )
     report = load_network(store, network, "generator")
     added = ensure_runs(store, network.trains, _today(settings), settings.presale_days, is_peak_day)
     from open12306.bootstrap import build

@@ -26,10 +26,16 @@ class LoadReport:
 
 
 def demo_network(
-    stations: Sequence[Station], corridors: Sequence[Corridor], seed: int, target: int
+    stations: Sequence[Station],
+    corridors: Sequence[Corridor],
+    seed: int,
+    target: int,
+    through_routes: Sequence[Corridor] = (),
 ) -> Network:
     """The demo timetable: real stations and corridors, synthetic trains from a seed."""
-    trains = generate_timetable(list(corridors), random.Random(seed), target=target)
+    trains = generate_timetable(
+        list(corridors), random.Random(seed), target=target, through_routes=list(through_routes)
+    )
     return Network(stations=tuple(stations), trains=tuple(trains), source="generator")
 
 
