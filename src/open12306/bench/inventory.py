@@ -1,10 +1,14 @@
 """Benchmark: selling one run's seats under random origin-destination demand.
 
 A 16-coach, 23-stop (22-segment) run of 1,278 seats (1 business coach 2+1, 3 first 2+2,
-12 second 3+2) is sold until 500 requests in a row fail. Demand: stop pairs uniform over all
-i < j, a class drawn in proportion to its seats, parties of 1 (90 %), 2 (7 %) or 3 (3 %) seated
-together. Best fit and first fit see the same request stream; a floor loop does only the random
-draw and the dictionary lookup of the prebuilt request. Figures are medians over repetitions.
+12 second 3+2) is offered random demand until the seat-segments asked for reach twice the
+run's seat-segments (by then about half the requests are refused: the run is sold out for most
+journeys). Demand: stop pairs uniform over all i < j, a class drawn in proportion to its seats,
+parties of 1 (90 %), 2 (7 %) or 3 (3 %) seated together. Best fit and first fit see the same
+request stream. The load factor (seat-segments sold / seat-segments) is taken when the demand
+offered equals the capacity and at the end. The floor loop does only the random draw and the
+dictionary lookup of the prebuilt request. Figures are medians over repetitions; ticket rates
+count every request's time, refused ones included.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from open12306.domain.inventory import Request, RunInventory, SoldOut, Strategy
 from open12306.domain.seats import Seat, SeatClass
 
 SEGMENTS = 22
-FAILURES_TO_STOP = 50
+DEMAND_FACTOR = 2
 _LAYOUT = (
     (SeatClass.BUSINESS, 1, "ACF", 10),
     (SeatClass.FIRST, 3, "ACDF", 14),
@@ -70,16 +74,20 @@ def _sell(seats: list[Seat], seed: int, strategy: Strategy) -> dict[str, float]:
     draw = _demand(seats, random.Random(seed))
     inventory = RunInventory.empty(seats, SEGMENTS, strategy=strategy)
     allocate = inventory.allocate
-    tickets = requests = failures = 0
+    capacity = len(seats) * SEGMENTS
+    tickets = requests = offered = refused = 0
+    half_load = 0.0
     start = time.perf_counter()
-    while failures < FAILURES_TO_STOP:
+    while offered < DEMAND_FACTOR * capacity:
         request = draw()
         requests += 1
+        offered += request.party * (request.to_stop - request.from_stop)
         try:
             tickets += len(allocate(request).seats)
-            failures = 0
         except SoldOut:
-            failures += 1
+            refused += 1
+        if not half_load and offered >= capacity:
+            half_load = inventory.sold_seat_segments() / capacity
     elapsed = time.perf_counter() - start
     problems = inventory.check()
     if problems:
@@ -87,17 +95,20 @@ def _sell(seats: list[Seat], seed: int, strategy: Strategy) -> dict[str, float]:
     return {
         "tickets": tickets,
         "requests": requests,
+        "refused_share": refused / requests,
         "seconds": elapsed,
-        "load_factor": inventory.sold_seat_segments() / (len(seats) * SEGMENTS),
+        "load_factor": inventory.sold_seat_segments() / capacity,
+        "load_factor_at_capacity_demand": half_load,
     }
 
 
 def _floor(seats: list[Seat], seed: int, requests: int) -> float:
     draw = _demand(seats, random.Random(seed))
-    seen = 0
+    offered = 0
     start = time.perf_counter()
     for _ in range(requests):
-        seen += draw().party
+        request = draw()
+        offered += request.party * (request.to_stop - request.from_stop)
     return time.perf_counter() - start
 
 
@@ -123,30 +134,45 @@ def run(seed: int = 1, seconds: float = 3.0) -> dict[str, Any]:
         return statistics.median(r[key] for r in results[strategy])
 
     best, first = Strategy.BEST_FIT, Strategy.FIRST_FIT
+
+    def paired(key: str) -> float:
+        """Median over repetitions of best fit / first fit on the same request stream."""
+        return statistics.median(
+            b[key] / f[key] for b, f in zip(results[best], results[first], strict=True)
+        )
+
     floor = statistics.median(floor_rates)
     return {
         "seats": len(seats),
         "segments": SEGMENTS,
         "repetitions": rep,
+        "refused_share": round(median(best, "refused_share"), 3),
         "best_fit": {
             "tickets_per_s": round(median(best, "tickets_per_s")),
             "requests_per_s": round(median(best, "requests_per_s")),
             "tickets": median(best, "tickets"),
             "load_factor": round(median(best, "load_factor"), 4),
+            "load_factor_at_capacity_demand": round(
+                median(best, "load_factor_at_capacity_demand"), 4
+            ),
         },
         "first_fit": {
             "tickets_per_s": round(median(first, "tickets_per_s")),
             "requests_per_s": round(median(first, "requests_per_s")),
             "tickets": median(first, "tickets"),
             "load_factor": round(median(first, "load_factor"), 4),
+            "load_factor_at_capacity_demand": round(
+                median(first, "load_factor_at_capacity_demand"), 4
+            ),
         },
         "floor_requests_per_s": round(floor),
         "ratios": {
             "best_vs_first_tickets_per_s": round(
                 median(best, "tickets_per_s") / median(first, "tickets_per_s"), 3
             ),
-            "best_vs_first_load_factor": round(
-                median(best, "load_factor") / median(first, "load_factor"), 4
+            "best_vs_first_load_factor": round(paired("load_factor"), 4),
+            "best_vs_first_load_factor_at_capacity_demand": round(
+                paired("load_factor_at_capacity_demand"), 4
             ),
             "best_fit_requests_vs_floor": round(median(best, "requests_per_s") / floor, 4),
         },

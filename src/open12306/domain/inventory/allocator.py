@@ -6,7 +6,7 @@ cannot be met changes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from open12306.domain.inventory.masks import Geometry
@@ -42,7 +42,7 @@ def first_free(
     if len(pools) == 1:
         pool = pools[0]
         hits = pool.nonempty & candidates
-        return next(iter(pool.buckets[geo.best_key(hits, i, j)])) if hits else None
+        return next(reversed(pool.buckets[geo.best_key(hits, i, j)])) if hits else None
     best: tuple[tuple[int, int, int], int] | None = None
     for rank, pool in enumerate(pools):
         hits = pool.nonempty & candidates
@@ -50,7 +50,7 @@ def first_free(
             key = geo.best_key(hits, i, j)
             if best is None or geo.fit_rank(key, i, j) < best[0]:
                 best = geo.fit_rank(key, i, j), rank
-                seat = next(iter(pool.buckets[key]))
+                seat = next(reversed(pool.buckets[key]))
     return seat if best is not None else None
 
 
@@ -82,20 +82,17 @@ def free_seats(
     ]
     ranked.sort()
     for _, rank, key in ranked:
-        found.extend(pools[rank].buckets[key])
+        found.extend(reversed(pools[rank].buckets[key]))
     return found
 
 
-def pick_single(free: Iterable[int], want: str, layout: Layout) -> int | None:
-    """The first seat matching ``want``, else the first seat at all (None if there is none)."""
-    fallback: int | None = None
+def pick_single(free: Sequence[int], want: str | None, layout: Layout) -> int:
+    """The first seat of ``free`` (not empty) matching ``want``, else the first seat."""
     attr = layout.attr
     for seat in free:
         if attr[seat] == want:
             return seat
-        if fallback is None:
-            fallback = seat
-    return fallback
+    return free[0]
 
 
 def assign(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from open12306.domain.errors import DomainError
 from open12306.domain.inventory import codec
@@ -28,6 +28,8 @@ from open12306.domain.inventory.state import InventoryState
 from open12306.domain.seats import CLASS_ORDER, Seat, SeatClass
 
 STANDING = SeatClass.STANDING
+# Makes an Allocation without the named tuple's Python-level __new__ (hot path only).
+_new_allocation: Callable[[type[Allocation], tuple[object, ...]], Allocation] = tuple.__new__
 
 
 class _ClassStock:
@@ -80,6 +82,8 @@ class RunInventory:
         self.seats: tuple[Seat, ...] = tuple(seats)
         self.segments = segments
         self.strategy = strategy
+        # Seat classes whose single, unfussy requests take the inlined best-fit path.
+        self._fast: dict[SeatClass, GapPool] = {}
         self.quotas: tuple[Quota, ...] = tuple(quotas)
         self._geo: Geometry = geometry(segments)
         self._masks = [0] * len(seats)
@@ -114,12 +118,14 @@ class RunInventory:
             for index in indices:
                 owner[index] = pool
         self._pool_of = owner
+        if self.strategy is Strategy.BEST_FIT:
+            self._fast = {c: stock.general for c, stock in self._stocks.items() if not stock.quotas}
         for index, owner_pool in enumerate(owner):
             self._pool_seats.setdefault(id(owner_pool), []).append(index)
 
     def _fill_pools(self) -> None:
-        for seat, pool in enumerate(self._pool_of):
-            pool.add_seat(seat)
+        for seat in range(len(self._pool_of) - 1, -1, -1):
+            self._pool_of[seat].add_seat(seat)
 
     # --- construction and persistence -------------------------------------------------------
 
@@ -196,43 +202,72 @@ class RunInventory:
 
     def allocate(self, request: Request, minutes_to_departure: int | None = None) -> Allocation:
         """Sell places for ``request`` or raise SoldOut; a failure changes nothing."""
-        i, j = request.from_stop, request.to_stop
+        allocation = self.try_allocate(request, minutes_to_departure)
+        if allocation is None:
+            raise SoldOut(request.seat_class)
+        return allocation
+
+    def try_allocate(
+        self, request: Request, minutes_to_departure: int | None = None
+    ) -> Allocation | None:
+        """Like ``allocate`` but None when sold out (a batch loop need not pay for raising)."""
+        i = request.from_stop
+        j = request.to_stop
         if j > self.segments:
             self._check_range(i, j)
-        seat_class = request.seat_class
-        if seat_class is STANDING:
+        fast = self._fast.get(request.seat_class)
+        if fast is not None and request.party == 1 and not request.letters and not request.berths:
+            seat = fast.take_best(i, j)
+            if seat is not None:
+                return _new_allocation(Allocation, (request.seat_class, i, j, (seat,), None))
+            return self._stand(request, False)
+        if request.seat_class is STANDING:
             return self._allocate_standing(request, minutes_to_departure)
-        stock = self._stocks.get(seat_class)
-        free_count = 0
-        if stock is not None:
-            pools = stock.pools_for(i, j, minutes_to_departure)
-            wants = request.letters or request.berths
-            if request.party == 1:
-                if wants and wants[0] is not None:
-                    seat = pick_single(
-                        free_seats(pools, i, j, self._geo, self.strategy), wants[0], self._layout
-                    )
-                else:
-                    seat = first_free(pools, i, j, self._geo, self.strategy)
-                if seat is not None:
-                    self._pool_of[seat].take(seat, i, j)
-                    return Allocation(seat_class, i, j, (seat,))
-            else:
-                free = free_seats(pools, i, j, self._geo, self.strategy)
-                chosen = pick_party(free, request.preferences, request.together, self._layout)
-                if chosen is not None:
-                    for seat in chosen:
-                        self._pool_of[seat].take(seat, i, j)
-                    return Allocation(seat_class, i, j, tuple(chosen))
-                free_count = len(free)
-        if request.allow_standing and free_count == 0:
-            pool = self._standing.get(seat_class)
-            if pool is not None and pool.free(i, j) >= request.party:
-                pool.take(i, j, request.party)
-                return Allocation(seat_class, i, j, (None,) * request.party, seat_class)
-        raise SoldOut(seat_class, f"no {seat_class.value} for {request.party} on {i}-{j}")
+        return self._allocate_seats(request, minutes_to_departure)
 
-    def _allocate_standing(self, request: Request, minutes: int | None) -> Allocation:
+    def _allocate_seats(self, request: Request, minutes: int | None) -> Allocation | None:
+        i, j = request.from_stop, request.to_stop
+        stock = self._stocks.get(request.seat_class)
+        if stock is None:
+            return self._stand(request, False)
+        pools = stock.pools_for(i, j, minutes)
+        wants = request.preferences
+        chosen: list[int] | None = None
+        if request.party == 1 and wants[0] is None:
+            seat = first_free(pools, i, j, self._geo, self.strategy)
+            if seat is not None:
+                chosen = [seat]
+            free_any = seat is not None
+        else:
+            free = free_seats(pools, i, j, self._geo, self.strategy)
+            free_any = bool(free)
+            if request.party == 1 and free:
+                chosen = [pick_single(free, wants[0], self._layout)]
+            elif request.party > 1:
+                chosen = pick_party(free, wants, request.together, self._layout)
+        if chosen is None:
+            return self._stand(request, free_any)
+        for seat in chosen:
+            self._pool_of[seat].take(seat, i, j)
+        return Allocation(request.seat_class, i, j, tuple(chosen))
+
+    def _stand(self, request: Request, seats_free: bool) -> Allocation | None:
+        """Standing for a seated request the class cannot seat, when allowed and room is left."""
+        if not request.allow_standing or seats_free:
+            return None
+        i, j, party, seat_class = (
+            request.from_stop,
+            request.to_stop,
+            request.party,
+            request.seat_class,
+        )
+        pool = self._standing.get(seat_class)
+        if pool is None or pool.free(i, j) < party:
+            return None
+        pool.take(i, j, party)
+        return Allocation(seat_class, i, j, (None,) * party, seat_class)
+
+    def _allocate_standing(self, request: Request, minutes: int | None) -> Allocation | None:
         i, j, party = request.from_stop, request.to_stop, request.party
         for parent in CLASS_ORDER:
             pool = self._standing.get(parent)
@@ -241,7 +276,7 @@ class RunInventory:
             if pool.free(i, j) >= party:
                 pool.take(i, j, party)
                 return Allocation(STANDING, i, j, (None,) * party, parent)
-        raise SoldOut(STANDING, f"no standing room for {party} on {i}-{j}")
+        return None
 
     def release(self, allocation: Allocation) -> None:
         """Refund exactly what ``allocation`` sold; DomainError (``not_held``) if it is not held."""

@@ -18,7 +18,12 @@ from open12306.domain.inventory.masks import Geometry, free_gaps
 
 
 class GapPool:
-    """One partition of a seat class (its ordinary seats, or one quota's seats)."""
+    """One partition of a seat class (its ordinary seats, or one quota's seats).
+
+    Within a bucket the seat added last is offered first (``popitem`` is O(1), where taking
+    from the front of a dict that keeps losing its first keys is not); pools are filled from
+    the highest seat index down, so an empty run sells its seats in index order.
+    """
 
     __slots__ = (
         "_cache",
@@ -82,6 +87,52 @@ class GapPool:
         self.masks[seat] = mask | sold
         self.starts[seat] |= 1 << i
         self.version += 1
+
+    def take_best(self, i: int, j: int) -> int | None:
+        """Sell (i, j) on the best-fit seat of this pool and return it (None: nothing free).
+
+        The hot path of the whole product: the rule of ``Geometry.best_key`` and the bucket
+        moves of ``take``, inlined, knowing the gap the seat comes from.
+        """
+        geo = self.geometry
+        width = geo.width
+        hits = self.nonempty & geo.candidates[i * width + j]
+        if not hits:
+            return None
+        key = (hits & -hits).bit_length() - 1
+        length = key // width
+        row = hits >> (length * width)
+        a = j - length
+        if a >= 0 and (row >> a) & 1:
+            key = length * width + a
+        elif (row >> i) & 1:
+            key, a = length * width + i, i
+        else:
+            a = key - length * width
+        buckets = self.buckets
+        bucket = buckets[key]
+        seat = bucket.popitem()[0]
+        nonempty = self.nonempty
+        if not bucket:
+            nonempty &= ~(1 << key)
+        if a < i:
+            key = (i - a) * width + a
+            bucket = buckets[key]
+            if not bucket:
+                nonempty |= 1 << key
+            bucket[seat] = None
+        b = a + length
+        if j < b:
+            key = (b - j) * width + j
+            bucket = buckets[key]
+            if not bucket:
+                nonempty |= 1 << key
+            bucket[seat] = None
+        self.nonempty = nonempty
+        self.masks[seat] |= geo.range_masks[i * width + j]
+        self.starts[seat] |= 1 << i
+        self.version += 1
+        return seat
 
     def holds(self, seat: int, i: int, j: int) -> bool:
         """True when segments i..j-1 of ``seat`` are exactly one piece sold earlier."""

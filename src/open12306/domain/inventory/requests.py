@@ -25,8 +25,18 @@ class SoldOut(DomainError):
 
     status = 409
 
-    def __init__(self, seat_class: SeatClass, message: str) -> None:
-        super().__init__("seat_class", "sold_out", message)
+    def __init__(self, seat_class: SeatClass) -> None:
+        # Raised for every refused request, so it is kept cheap: a prepared message and the
+        # fields set directly.
+        message = _SOLD_OUT[seat_class]
+        Exception.__init__(self, message)
+        self.field = "seat_class"
+        self.reason = "sold_out"
+        self.message = message
+        self.seat_class = seat_class
+
+
+_SOLD_OUT = {c: f"no {c.value} place left on the requested range" for c in SeatClass}
 
 
 @dataclass(frozen=True, slots=True)
