@@ -33,7 +33,9 @@ def search(client: TestClient, **params: str) -> Any:
     return client.get("/api/v1/search", params=params)
 
 
-def test_beijing_to_shanghai_lists_dozens_of_trains(client: TestClient, container: Container) -> None:
+def test_beijing_to_shanghai_lists_dozens_of_trains(
+    client: TestClient, container: Container
+) -> None:
     response = search(client, **{"from": "北京", "to": "上海", "date": day(container)})
     assert response.status_code == 200
     body = response.json()
@@ -109,9 +111,10 @@ def test_stations_endpoint(client: TestClient) -> None:
     body = client.get("/api/v1/stations", params={"q": "bjn"}).json()
     assert body["stations"][0]["code"] == "VNP"
     assert client.get("/api/v1/stations").status_code == 400
-    assert client.get("/api/v1/stations", params={"q": "x", "limit": "lots"}).json()["error"][
-        "field"
-    ] == "limit"
+    assert (
+        client.get("/api/v1/stations", params={"q": "x", "limit": "lots"}).json()["error"]["field"]
+        == "limit"
+    )
 
 
 def test_run_endpoint_and_errors(client: TestClient, container: Container) -> None:

@@ -81,7 +81,7 @@ def demo_load(
     seed: int = typer.Option(None, help="generator seed (default OPEN12306_DEMO_SEED)"),
     trains: int = typer.Option(None, help="trains to generate (default OPEN12306_DEMO_TRAINS)"),
     fill: float = typer.Option(0.5, help="average share of seats sold in the simulated sales"),
-    days: int = typer.Option(4, help="service days from today that get simulated sales"),
+    days: int = typer.Option(2, help="service days from today that get simulated sales"),
     force: bool = typer.Option(False, help="reload even when the demo is already loaded"),
 ) -> None:
     """Load the real station list, the corridors and a generated national timetable."""
@@ -211,9 +211,25 @@ def search(
 
 
 def _print_answer(answer: dict[str, Any]) -> None:
-    table = Table("train", "from", "to", "departs", "arrives", "duration", "seats (remaining / ¥)")
+    from open12306.domain.seats import CLASS_ORDER
+
+    present = {c["class"] for row in answer["trains"] for c in row["classes"]}
+    shown = [c for c in CLASS_ORDER if c.value in present]
+    table = Table("train", "from", "to", "dep", "arr", "time", *[c.label for c in shown], "from ¥")
     for row in answer["trains"]:
-        table.add_row(*_row_cells(row))
+        counts = {c["class"]: c["display"] for c in row["classes"]}
+        cheapest = min((c["price_fen"] for c in row["classes"]), default=0)
+        later = f"+{row['days_later']}" if row["days_later"] else ""
+        table.add_row(
+            row["train"],
+            row["from"]["name"],
+            row["to"]["name"],
+            row["departs"][11:16],
+            row["arrives"][11:16] + later,
+            row["duration"],
+            *[counts.get(c.value, "--") for c in shown],
+            f"{cheapest / 100:.1f}",
+        )
     console.print(f"{answer['count']} trains on {answer['date']}")
     console.print(table)
     for t in answer.get("transfers", [])[:10]:
@@ -225,20 +241,6 @@ def _print_answer(answer: dict[str, Any]) -> None:
             f"arr {second['arrives'][11:16]} ({t['duration_minutes'] // 60}h"
             f"{t['duration_minutes'] % 60:02d})"
         )
-
-
-def _row_cells(row: dict[str, Any]) -> list[str]:
-    classes = "  ".join(f"{c['label']} {c['display']} ¥{c['price']}" for c in row["classes"])
-    later = f" +{row['days_later']}" if row["days_later"] else ""
-    return [
-        row["train"],
-        row["from"]["name"],
-        row["to"]["name"],
-        row["departs"][11:16],
-        row["arrives"][11:16] + later,
-        row["duration"],
-        classes,
-    ]
 
 
 @app.command("run")

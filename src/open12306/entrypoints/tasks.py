@@ -37,9 +37,7 @@ def load_demo(
         )
         return f"demo network already loaded ({added} new runs for the pre-sale window)"
     corridors = load_corridors()
-    network = demo_network(
-        load_stations(), corridors, seed, trains, load_through_routes(corridors)
-    )
+    network = demo_network(load_stations(), corridors, seed, trains, load_through_routes(corridors))
     report = load_network(store, network, "generator")
     added = ensure_runs(store, network.trains, _today(settings), settings.presale_days, is_peak_day)
     from open12306.bootstrap import build

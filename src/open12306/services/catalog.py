@@ -9,7 +9,7 @@ from open12306.domain.errors import NotFound
 from open12306.domain.fares import FareRules, PassengerType, fare
 from open12306.domain.inventory import RunInventory
 from open12306.domain.routes import RouteIndex
-from open12306.domain.seats import CLASS_ORDER, SeatClass
+from open12306.domain.seats import SeatClass
 from open12306.domain.station_index import StationIndex
 from open12306.domain.stations import Station
 from open12306.domain.timetable import Train
@@ -41,18 +41,14 @@ class Catalog:
 
     def classes(self, code: str) -> tuple[SeatClass, ...]:
         """Seat classes sold on the train, dearest first; standing last when it has any."""
-        composition = self.composition(code)
-        present = set(composition.classes())
-        if composition.standing > 0:
-            present.add(SeatClass.STANDING)
-        return tuple(c for c in CLASS_ORDER if c in present)
+        return self.composition(code).classes()
 
     def standing(self, code: str) -> dict[SeatClass, int]:
         """Standing room by the seated class it is sold with (the cheapest seated class)."""
         composition = self.composition(code)
         if composition.standing <= 0:
             return {}
-        seated = [c for c in CLASS_ORDER if c in set(composition.classes())]
+        seated = [c for c in composition.classes() if c is not SeatClass.STANDING]
         return {seated[-1]: composition.standing}
 
     def empty_inventory(self, code: str) -> RunInventory:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-from open12306.domain.inventory import Allocation, RunInventory, Request
+from open12306.domain.inventory import Allocation, Request, RunInventory
 from open12306.services.ports import InventoryStore, RunKey, StoredState
 from open12306.services.read_model import ReadModel
 
@@ -54,14 +54,18 @@ class InventoryService:
             return result
         raise ConflictRetriesExhausted(f"{key[0]} {key[1]}: too many concurrent writers")
 
-    def sell(self, key: RunKey, request: Request, minutes_to_departure: int | None = None) -> Allocation:
+    def sell(
+        self, key: RunKey, request: Request, minutes_to_departure: int | None = None
+    ) -> Allocation:
         return self.change(key, lambda inventory: inventory.allocate(request, minutes_to_departure))
 
     def sell_many(
         self, key: RunKey, requests: Sequence[Request], minutes_to_departure: int | None = None
     ) -> list[Allocation | None]:
         """Allocate a batch in one write (group commit); a sold-out request yields None."""
-        return self.change(key, lambda inventory: _allocate_each(inventory, requests, minutes_to_departure))
+        return self.change(
+            key, lambda inventory: _allocate_each(inventory, requests, minutes_to_departure)
+        )
 
     def release(self, key: RunKey, allocation: Allocation) -> None:
         self.change(key, lambda inventory: inventory.release(allocation))

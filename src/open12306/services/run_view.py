@@ -51,10 +51,7 @@ def run_view(
         for (coach, cls), count in sorted(per_coach.items())
     ]
     classes = catalog.classes(train.code)
-    capacity = {
-        cls: (composition.standing if cls is SeatClass.STANDING else composition.capacity(cls))
-        for cls in classes
-    }
+    capacity = {cls: composition.capacity(cls) for cls in classes}
     inventory = read_model.inventory(key)
     standing = catalog.standing(train.code)
     segments = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Sequence
 from datetime import date, timedelta
@@ -35,7 +36,9 @@ def fill_inventory(
         j = rng.randrange(i + 1, segments + 1)
         party = 1 if rng.random() < 0.8 else rng.randint(2, 3)
         try:
-            inventory.allocate(Request(seat_class, i, j, party=party, together=False))
+            inventory.allocate(
+                Request(seat_class, i, j, party=party, together=False, allow_standing=True)
+            )
         except SoldOut:
             misses += 1
             continue
@@ -60,13 +63,19 @@ def simulate_fill(
     tickets = sold = capacity_total = 0
     for key in keys:
         composition = catalog.composition(key[0])
-        classes = [(c, composition.capacity(c)) for c in composition.classes()]
+        classes = [
+            (c, composition.capacity(c))
+            for c in composition.classes()
+            if c is not SeatClass.STANDING
+        ]
         segments = catalog.train(key[0]).segments
         target = 1.0 if rng.random() < 0.1 else min(1.0, max(0.0, rng.gauss(fill, 0.2)))
         run_rng = random.Random(rng.random())
         sold_run = inventory.change(
             key,
-            lambda inv, c=classes, s=segments, t=target, r=run_rng: fill_inventory(inv, c, s, t, r),
+            functools.partial(
+                fill_inventory, classes=classes, segments=segments, target=target, rng=run_rng
+            ),
         )
         tickets += sold_run[0]
         sold += sold_run[1]

@@ -21,8 +21,12 @@ def _chunks(rows: list[dict[str, object]]) -> Iterable[list[dict[str, object]]]:
 
 
 def upsert_stations(conn: Connection, items: Sequence[Station], source: str) -> int:
-    """Insert stations whose code is new; existing codes keep their row. Returns rows added."""
+    """Insert stations whose code is new; existing codes keep their row. Returns rows added.
+
+    ``seq`` keeps the given order (12306's list order ranks equal matches in lookups)."""
     known = set(conn.execute(select(stations.c.code)).scalars())
+    first = len(known)
+    fresh = [s for s in items if s.code not in known]
     rows: list[dict[str, object]] = [
         {
             "code": s.code,
@@ -33,9 +37,9 @@ def upsert_stations(conn: Connection, items: Sequence[Station], source: str) -> 
             "lat": s.lat,
             "lon": s.lon,
             "source": source,
+            "seq": first + n,
         }
-        for s in items
-        if s.code not in known
+        for n, s in enumerate(fresh)
     ]
     for chunk in _chunks(rows):
         conn.execute(stations.insert(), chunk)
@@ -93,7 +97,7 @@ def load_stations(conn: Connection) -> list[Station]:
             stations.c.city,
             stations.c.lat,
             stations.c.lon,
-        ).order_by(stations.c.code)
+        ).order_by(stations.c.seq, stations.c.code)
     )
     return [Station(*row) for row in result]
 

@@ -30,6 +30,7 @@ stations = Table(
     Column("lat", Float, nullable=True),
     Column("lon", Float, nullable=True),
     Column("source", String(32), nullable=False, server_default="12306"),
+    Column("seq", Integer, nullable=False, server_default="0"),
 )
 
 trains = Table(

@@ -45,6 +45,7 @@ def upgrade() -> None:
         sa.Column("lat", sa.Float(), nullable=True),
         sa.Column("lon", sa.Float(), nullable=True),
         sa.Column("source", sa.String(length=32), server_default="12306", nullable=False),
+        sa.Column("seq", sa.Integer(), server_default="0", nullable=False),
         sa.PrimaryKeyConstraint("code"),
     )
     op.create_table(
