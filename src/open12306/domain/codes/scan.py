@@ -60,9 +60,12 @@ class ScanCode:
 
 
 def encode_scan(credential_code: bytes, part: ScanPart) -> bytes:
-    """The device-signed part of a scan code: header, the whole credential, the scan fields."""
+    """The device-signed part of a scan code: header, the whole credential, the scan fields.
+
+    The credential is not length-prefixed: its own layout says where it ends.
+    """
     open_credential(credential_code)  # only well-formed credentials are wrapped
-    writer = write_header(Writer(), CodeType.SCAN).short_bytes(credential_code)
+    writer = write_header(Writer(), CodeType.SCAN).raw(credential_code)
     writer.u32(part.timestamp).u32(part.counter).u8(part.hint)
     return writer.getvalue()
 
@@ -72,20 +75,12 @@ def seal_scan(credential_code: bytes, part: ScanPart, device: Signer) -> bytes:
     return sign(encode_scan(credential_code, part), device)
 
 
-def _read_credential(reader: Reader) -> Sealed[RideCredential]:
-    inner = reader.short_bytes("credential")
-    inner_reader = Reader(inner)
-    credential = read_sealed_credential(inner_reader, inner)
-    inner_reader.end()
-    return credential
-
-
 def open_scan(data: bytes) -> ScanCode:
     """Decode a scan code without checking either signature."""
     data = bytes(data)
     reader = Reader(data)
     read_header(reader, CodeType.SCAN)
-    credential = _read_credential(reader)
+    credential = read_sealed_credential(reader, data)  # self-delimiting: no length prefix
     timestamp = reader.u32("timestamp")
     counter = reader.u32("counter")
     raw_hint = reader.u8("hint")
