@@ -4,12 +4,14 @@ import stat
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from open12306.adapters.keys import (
     BundleVerifier,
     DeviceKey,
     Ed25519DeviceVerifier,
     IssuerKeyStore,
+    IssuerSigner,
     KeyState,
     KeyStoreError,
 )
@@ -207,3 +209,18 @@ def test_device_key_saves_with_0600_and_loads_the_same_key(tmp_path: Path) -> No
     assert not Ed25519DeviceVerifier().verify_device(b"short", b"m", loaded.sign(b"m"))
     with pytest.raises(FileExistsError):
         device.save(path)
+
+
+def test_published_test_vector_matches_docs() -> None:
+    issuer = IssuerSigner(1, Ed25519PrivateKey.from_private_bytes(bytes(range(32))))
+    device = DeviceKey.from_private_bytes(bytes(range(32, 64)))
+    credential = seal_credential(
+        a_credential(key_id=1, device_public_key=device.public_key), issuer
+    )
+    code = seal_scan(credential, ScanPart(1_770_000_120, 42, ScanHint.ENTRY), device)
+
+    page = (Path(__file__).parents[2] / "docs" / "ride-codes.md").read_text()
+    block = page.split("scan code (213 bytes):\n", 1)[1].split("```", 1)[0]
+    assert bytes.fromhex("".join(block.split())) == code
+    assert f"issuer public key {issuer.public_key.hex()}" in page
+    assert f"device public key {device.public_key.hex()}" in page
