@@ -224,3 +224,27 @@ def test_published_test_vector_matches_docs() -> None:
     assert bytes.fromhex("".join(block.split())) == code
     assert f"issuer public key {issuer.public_key.hex()}" in page
     assert f"device public key {device.public_key.hex()}" in page
+
+
+def test_rotation_starts_from_disk_when_another_handle_rotated(store: IssuerKeyStore) -> None:
+    other = IssuerKeyStore.open(store.directory)
+    other.rotate()
+    store.rotate()  # must not re-rotate from its stale view (which would reuse states)
+    assert states(store) == {
+        1: KeyState.RETIRED,
+        2: KeyState.PREVIOUS,
+        3: KeyState.CURRENT,
+        4: KeyState.NEXT,
+    }
+    assert states(other) == {1: KeyState.PREVIOUS, 2: KeyState.CURRENT, 3: KeyState.NEXT}
+    other.reload()
+    assert other.entries() == store.entries()
+
+
+def test_a_key_file_left_by_a_crash_is_not_reused(store: IssuerKeyStore) -> None:
+    orphan = store.directory / "issuer-00003.pem"
+    orphan.write_bytes(b"half-written")
+    os.chmod(orphan, 0o600)
+    assert store.rotate().key_id == 2
+    assert store.key_id(KeyState.NEXT) == 4
+    assert orphan.read_bytes() == b"half-written"

@@ -7,10 +7,12 @@ from hypothesis import strategies as st
 
 from open12306.domain.codes import (
     CodeError,
+    RideCredential,
     ScanCode,
     ScanHint,
     ScanPart,
     Sealed,
+    TicketCode,
     encode_credential,
     encode_scan,
     encode_ticket,
@@ -38,9 +40,10 @@ def reencode(decoded: object) -> bytes:
         credential = reencode(decoded.credential)
         return encode_scan(credential, decoded.part) + decoded.signature
     assert isinstance(decoded, Sealed)
-    value = decoded.value
-    encode = encode_credential if value.__class__.__name__ == "RideCredential" else encode_ticket
-    return encode(value) + decoded.signature  # type: ignore[arg-type]
+    if isinstance(decoded.value, RideCredential):
+        return encode_credential(decoded.value) + decoded.signature
+    assert isinstance(decoded.value, TicketCode)
+    return encode_ticket(decoded.value) + decoded.signature
 
 
 def check(data: bytes) -> None:

@@ -111,7 +111,11 @@ class IssuerSigner:
 
 
 class IssuerKeyStore:
-    """Issuer keys on disk with previous/current/next rotation. One writer at a time."""
+    """Issuer keys on disk with previous/current/next rotation.
+
+    Rotations are serialised by a lock file and always start from the index on disk, so several
+    processes may share a store; call ``reload()`` to see another process's rotation.
+    """
 
     def __init__(self, directory: Path, entries: list[PublicKeyEntry]) -> None:
         self.directory = directory
@@ -129,9 +133,8 @@ class IssuerKeyStore:
             raise KeyStoreError(f"{path} is not empty")
         store = cls(path, [])
         with store._locked():
-            store._generate(1, KeyState.CURRENT)
-            store._generate(2, KeyState.NEXT)
-            store._save_index()
+            entries = [store._generate(1, KeyState.CURRENT), store._generate(2, KeyState.NEXT)]
+            store._save_index(entries)
         return store
 
     @classmethod
@@ -142,7 +145,8 @@ class IssuerKeyStore:
         if not index.is_file():
             raise KeyStoreError(f"no key store at {path}")
         _require_mode(path, DIR_MODE)
-        store = cls(path, _parse_entries(index.read_bytes(), STORE_FORMAT))
+        store = cls(path, [])
+        store.reload()
         for entry in store._entries:
             if entry.state in TRUSTED_STATES:
                 _require_mode(store._private_path(entry.key_id), FILE_MODE)
@@ -155,6 +159,10 @@ class IssuerKeyStore:
         return cls.create(directory)
 
     # -- reading -----------------------------------------------------------------------------
+
+    def reload(self) -> None:
+        """Re-read ``keys.json`` (another process may have rotated)."""
+        self._entries = self._read_index()
 
     def entries(self) -> list[PublicKeyEntry]:
         """Every key the store has known, retired ones included, by id."""
@@ -185,19 +193,19 @@ class IssuerKeyStore:
     def rotate(self) -> PublicKeyEntry:
         """next → current → previous → retired, and a new next. Returns the new current key."""
         with self._locked():
-            new_id = self._free_id()
+            entries = self._read_index()
+            new_id = self._free_id(entries)
             moves = {
                 KeyState.PREVIOUS: KeyState.RETIRED,
                 KeyState.CURRENT: KeyState.PREVIOUS,
                 KeyState.NEXT: KeyState.CURRENT,
             }
-            retiring = [e.key_id for e in self._entries if e.state is KeyState.PREVIOUS]
-            self._entries = [
-                PublicKeyEntry(e.key_id, moves.get(e.state, e.state), e.public_key)
-                for e in self._entries
+            retiring = [e.key_id for e in entries if e.state is KeyState.PREVIOUS]
+            moved = [
+                PublicKeyEntry(e.key_id, moves.get(e.state, e.state), e.public_key) for e in entries
             ]
-            self._generate(new_id, KeyState.NEXT)
-            self._save_index()
+            moved.append(self._generate(new_id, KeyState.NEXT))
+            self._save_index(moved)
             for key_id in retiring:
                 self._private_path(key_id).unlink(missing_ok=True)
         current = self.key_id(KeyState.CURRENT)
@@ -208,16 +216,17 @@ class IssuerKeyStore:
     def _private_path(self, key_id: int) -> Path:
         return self.directory / f"issuer-{key_id:05d}.pem"
 
-    def _free_id(self) -> int:
+    def _free_id(self, entries: list[PublicKeyEntry]) -> int:
         """One past every id in the index or on disk (a crash may leave an unlisted file)."""
-        used = [e.key_id for e in self._entries]
+        used = [e.key_id for e in entries]
         used += [int(p.stem.split("-")[1]) for p in self.directory.glob("issuer-[0-9]*.pem")]
         new_id = max(used, default=0) + 1
         if new_id > MAX_KEY_ID:
             raise KeyStoreError("key ids are exhausted (the code format has 16 bits)")
         return new_id
 
-    def _generate(self, key_id: int, state: KeyState) -> None:
+    def _generate(self, key_id: int, state: KeyState) -> PublicKeyEntry:
+        """A new key: its private file is written before any index names it."""
         key = Ed25519PrivateKey.generate()
         pem = key.private_bytes(
             serialization.Encoding.PEM,
@@ -225,7 +234,7 @@ class IssuerKeyStore:
             serialization.NoEncryption(),
         )
         _write_private(self._private_path(key_id), pem)
-        self._entries.append(PublicKeyEntry(key_id, state, _raw_public(key.public_key())))
+        return PublicKeyEntry(key_id, state, _raw_public(key.public_key()))
 
     def _load_private(self, key_id: int) -> Ed25519PrivateKey:
         path = self._private_path(key_id)
@@ -235,8 +244,12 @@ class IssuerKeyStore:
             raise KeyStoreError(f"{path} is not an Ed25519 key")
         return key
 
-    def _save_index(self) -> None:
-        _replace_atomically(self.directory / INDEX_NAME, _dump(STORE_FORMAT, self._entries))
+    def _read_index(self) -> list[PublicKeyEntry]:
+        return _parse_entries((self.directory / INDEX_NAME).read_bytes(), STORE_FORMAT)
+
+    def _save_index(self, entries: list[PublicKeyEntry]) -> None:
+        _replace_atomically(self.directory / INDEX_NAME, _dump(STORE_FORMAT, entries))
+        self._entries = entries
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
