@@ -15,7 +15,12 @@ from rich.table import Table
 from open12306.config import Settings
 from open12306.domain.errors import DomainError
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help="open12306: railway ticketing")
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    help="open12306: railway ticketing",
+)
 db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
 demo_app = typer.Typer(no_args_is_help=True, help="The demo network.")
 timetable_app = typer.Typer(no_args_is_help=True, help="Timetable import and export (GTFS).")
@@ -37,14 +42,10 @@ def guarded(work: Callable[[], T]) -> T:
     try:
         return work()
     except DomainError as error:
-        suggestions = getattr(error, "suggestions", None)
-        hint = ""
-        if suggestions:
-            hint = " (did you mean: " + ", ".join(f"{s.name} {s.code}" for s in suggestions) + ")"
         message = error.message
         if not message.startswith(f"{error.field}:"):
             message = f"{error.field}: {message}"
-        fail(message + hint)
+        fail(message)
         raise  # fail() always exits
 
 
@@ -106,12 +107,16 @@ def simulate_sales(
     fill: float = typer.Option(0.6, min=0.0, max=1.0, help="target share of seat-segments sold"),
     seed: int = typer.Option(1, help="random seed"),
     days: int = typer.Option(3, min=1, help="service days from today to fill"),
+    types: str = typer.Option("", help="only these train types, e.g. G,D (default all)"),
     json_out: bool = typer.Option(False, "--json", help="print JSON"),
 ) -> None:
     """Sell random journeys on the runs of the next days so search shows varied counts."""
     from open12306.entrypoints.tasks import simulate_sales as simulate
 
-    result = guarded(lambda: simulate(container(), fill=fill, seed=seed, days=days))
+    from open12306.services.search_query import parse_types
+
+    chosen = guarded(lambda: parse_types(types))
+    result = guarded(lambda: simulate(container(), fill=fill, seed=seed, days=days, types=chosen))
     if json_out:
         print_json(result)
     else:
@@ -316,4 +321,20 @@ def bench(
 
 
 def main() -> None:
-    app()
+    """Console entry: no traceback reaches the user; the log line says what to do."""
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    try:
+        app()
+    except (OperationalError, ProgrammingError) as error:
+        text = str(error.orig) if error.orig is not None else str(error)
+        hint = ""
+        if "no such table" in text or "does not exist" in text:
+            hint = " — the database is not set up: run `open12306 db upgrade`"
+        typer.echo(f"error: database: {text.splitlines()[0]}{hint}", err=True)
+        raise SystemExit(1) from None
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None
+    except Exception as error:  # the last line of defence: one line, never a traceback
+        typer.echo(f"error: internal: {type(error).__name__}: {error}", err=True)
+        raise SystemExit(1) from None

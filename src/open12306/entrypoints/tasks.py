@@ -70,7 +70,9 @@ def export_feed(settings: Settings, path: Path) -> str:
     return f"exported {len(network.trains)} trains and {len(network.stations)} stations to {path}"
 
 
-def simulate_sales(container: Any, *, fill: float, seed: int, days: int) -> dict[str, Any]:
+def simulate_sales(
+    container: Any, *, fill: float, seed: int, days: int, types: frozenset[str] = frozenset()
+) -> dict[str, Any]:
     """Random sales on the runs of the next ``days`` service days."""
     return simulate_fill(
         container.inventory,
@@ -78,4 +80,5 @@ def simulate_sales(container: Any, *, fill: float, seed: int, days: int) -> dict
         next_days(container.window.today(), days),
         fill,
         seed,
+        types,
     )

@@ -80,4 +80,12 @@ class Catalog:
     ) -> int:
         """Fare in fen for riding stops i..j in a class."""
         km = train.stops[j].km - train.stops[i].km
-        return fare(self.fare_rules, train.train_type, seat_class, km, passenger)
+        return fare(self.fare_rules, self.fare_type(train), seat_class, km, passenger)
+
+    @staticmethod
+    def fare_type(train: Train) -> str:
+        """The fare schedule: the train's letter, else by its make-up (imported timetables
+        number trains freely): multiple units pay as D trains, loco-hauled as K trains."""
+        if train.train_type:
+            return train.train_type
+        return "D" if train.composition.startswith("emu") else "K"

@@ -54,12 +54,18 @@ def simulate_fill(
     days: Sequence[date],
     fill: float,
     seed: int,
+    types: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
-    """Fill every run of ``days``: each run gets a target around ``fill``; a few sell out."""
+    """Fill every run of ``days`` (of the given train types, or all): each run gets a target
+    around ``fill``; a tenth sell out."""
     rng = random.Random(seed)
     catalog = read_model.catalog
     wanted = set(days)
-    keys = sorted(key for key in read_model.runs if key[1] in wanted)
+    keys = sorted(
+        key
+        for key in read_model.runs
+        if key[1] in wanted and (not types or catalog.train(key[0]).train_type in types)
+    )
     tickets = sold = capacity_total = 0
     for key in keys:
         composition = catalog.composition(key[0])
