@@ -1,0 +1,78 @@
+"""Orders: numbers, passengers and trips, the order life cycle, tickets, sale rules."""
+
+from open12306.domain.orders.model import (
+    Interval,
+    Passenger,
+    SeatAssignment,
+    Trip,
+    absolute_minutes,
+)
+from open12306.domain.orders.numbers import (
+    check_order_number,
+    order_number,
+    order_serial,
+    parse_ticket_number,
+    ticket_number,
+)
+from open12306.domain.orders.order import (
+    MAX_PASSENGERS,
+    TRANSITIONS,
+    Order,
+    OrderState,
+    cancel,
+    change_ticket,
+    check_order,
+    expire,
+    fail,
+    hold,
+    is_overdue,
+    pay,
+    queue,
+    refund_ticket,
+    use_ticket,
+)
+from open12306.domain.orders.rules import (
+    DEFAULT_SALE_RULES,
+    PassengerKey,
+    SaleRules,
+    check_submission,
+    overlaps,
+    pay_deadline,
+)
+from open12306.domain.orders.tickets import Ticket, TicketState
+
+__all__ = [
+    "DEFAULT_SALE_RULES",
+    "MAX_PASSENGERS",
+    "TRANSITIONS",
+    "Interval",
+    "Order",
+    "OrderState",
+    "Passenger",
+    "PassengerKey",
+    "SaleRules",
+    "SeatAssignment",
+    "Ticket",
+    "TicketState",
+    "Trip",
+    "absolute_minutes",
+    "cancel",
+    "change_ticket",
+    "check_order",
+    "check_order_number",
+    "check_submission",
+    "expire",
+    "fail",
+    "hold",
+    "is_overdue",
+    "order_number",
+    "order_serial",
+    "overlaps",
+    "parse_ticket_number",
+    "pay",
+    "pay_deadline",
+    "queue",
+    "refund_ticket",
+    "ticket_number",
+    "use_ticket",
+]
