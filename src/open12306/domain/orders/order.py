@@ -266,13 +266,17 @@ def use_ticket(order: Order, number: str, at: datetime) -> Order:
 
 
 def check_order(order: Order) -> list[str]:
-    """Everything wrong with an order's shape for its state (empty when consistent)."""
+    """Everything wrong with an order's shape for its state (empty when consistent).
+
+    Expired and cancelled orders keep the seats they held, as a record of what was released.
+    """
     problems: list[str] = []
-    held_or_paid = order.state in (OrderState.HELD, OrderState.PAID)
-    if held_or_paid != bool(order.seats) or (
-        order.seats and len(order.seats) != len(order.passengers)
-    ):
-        problems.append("seats must be one per passenger exactly when held or paid")
+    if order.seats and len(order.seats) != len(order.passengers):
+        problems.append("seats must be one per passenger")
+    if order.state in (OrderState.HELD, OrderState.PAID) and not order.seats:
+        problems.append("a held or paid order has seats")
+    if order.state in (OrderState.QUEUED, OrderState.FAILED) and order.seats:
+        problems.append("a queued or failed order has no seats")
     if (order.pay_deadline is None) == bool(order.seats):
         problems.append("a pay deadline comes with the seats")
     if (order.state is OrderState.FAILED) != (order.failure is not None):
