@@ -7,7 +7,9 @@ moved only along ``TRANSITIONS``, and the ledger must balance.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from typing import TypeVar
 
 from hypothesis import settings
 from hypothesis import strategies as st
@@ -42,6 +44,7 @@ from open12306.domain.refunds import DEFAULT_LADDER
 from tests.unit.test_orders_support import NOW, ORDER_NO, a_passenger, a_trip, seats
 
 fares = st.integers(100, 200_000)
+T = TypeVar("T")
 
 
 class OrderMachine(RuleBasedStateMachine):
@@ -60,9 +63,8 @@ class OrderMachine(RuleBasedStateMachine):
         assert self.order is not None
         return self.order
 
-    def attempt(self, expected: str | None, move: object, *args: object) -> object:
+    def attempt(self, expected: str | None, move: Callable[..., T], *args: object) -> T | None:
         """Run ``move``; it must succeed when ``expected`` is None, else fail with that reason."""
-        assert callable(move)
         self.before = self.current.state
         try:
             result = move(*args)
@@ -137,7 +139,6 @@ class OrderMachine(RuleBasedStateMachine):
             if expected == "pay_deadline_passed":
                 self.order = expire(order, self.now)
         else:
-            assert isinstance(result, Order)
             self.order = result
 
     @precondition(lambda self: self.order is not None)
@@ -178,7 +179,6 @@ class OrderMachine(RuleBasedStateMachine):
             expected, refund_ticket, self.current, number, self.now, DEFAULT_LADDER
         )
         if result is not None:
-            assert isinstance(result, tuple)
             order, quote = result
             self.entries.extend(ledger.refund_entries(order.ticket(number), quote, self.now))
             self.order = order
@@ -207,7 +207,6 @@ class OrderMachine(RuleBasedStateMachine):
             expected, change_ticket, self.current, number, new_trip, seat, self.now, DEFAULT_LADDER
         )
         if result is not None:
-            assert isinstance(result, tuple)
             order, quote = result
             old_ticket = order.ticket(number)
             assert old_ticket.state is TicketState.CHANGED

@@ -162,4 +162,4 @@ def test_pay_deadline() -> None:
 )
 def test_rules_validation(kwargs: dict[str, int]) -> None:
     with pytest.raises(ValueError):
-        SaleRules(**kwargs)  # type: ignore[arg-type]
+        SaleRules(**kwargs)
