@@ -107,6 +107,18 @@ def test_duplicates() -> None:
     assert rejected(passengers=[one, child, twin]) == ("passengers", "duplicate_passenger")
 
 
+def test_infants_need_company() -> None:
+    baby = Passenger("小宝", a_passenger(7).document, PassengerType.CHILD, infant=True)
+    sister = Passenger("小妹", a_passenger(8).document, PassengerType.CHILD)
+    assert rejected(passengers=[baby]) == ("passengers", "infant_alone")
+    assert rejected(passengers=[baby, sister]) == ("passengers", "infant_alone")
+    submit(passengers=[baby, sister, a_passenger(1)])
+    submit(passengers=[sister])  # a 6-13 year old may travel on their own ticket
+    with pytest.raises(DomainError) as info:
+        Passenger("小宝", baby.document, PassengerType.ADULT, infant=True)
+    assert info.value.reason == "infant_not_child"
+
+
 def test_unpaid_orders() -> None:
     assert rejected(unpaid=1) == ("account", "too_many_unpaid")
     submit(unpaid=1, rules=SaleRules(max_unpaid_orders=2))

@@ -25,15 +25,24 @@ def absolute_minutes(moment: datetime) -> int:
 
 @dataclass(frozen=True, slots=True)
 class Passenger:
-    """A named traveller on an order, with the document the ticket is sold against."""
+    """A named traveller on an order, with the document the ticket is sold against.
+
+    ``infant`` marks a child under 6 who was given a seat (a child ticket, see
+    ``identity.ticket_type(..., infant_seat=True)``); such a ticket is not sold alone.
+    """
 
     name: str
     document: Document
     ticket_type: PassengerType = PassengerType.ADULT
+    infant: bool = False
 
     def __post_init__(self) -> None:
         if not self.name.strip():
             raise DomainError("name", "empty", "a passenger needs a name")
+        if self.infant and self.ticket_type is not PassengerType.CHILD:
+            raise DomainError(
+                "ticket_type", "infant_not_child", "an infant's seat is a child ticket"
+            )
 
     @property
     def key(self) -> tuple[str, str, str]:

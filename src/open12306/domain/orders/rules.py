@@ -11,6 +11,8 @@ one ticket per person  passengers /            a document once per order (a chil
                        duplicate_passenger     companion's document is told apart by name)
 no overlapping trips   passengers /            existing trips as (start, end) absolute minutes;
                        overlapping_trip        touching ends do not overlap
+infants accompanied    passengers /            a child under 6 with a seat needs a non-child
+                       infant_alone            passenger in the same order
 unpaid orders          account /               at most 1 unpaid (queued or held) order
                        too_many_unpaid
 closing time           trip /                  sales close 5 minutes before departure from
@@ -27,6 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from open12306.domain.errors import DomainError
+from open12306.domain.fares import PassengerType
 from open12306.domain.orders.model import Interval, Passenger, Trip
 
 PassengerKey = tuple[str, str, str]
@@ -91,6 +94,15 @@ def check_duplicates(passengers: Sequence[Passenger]) -> None:
         seen.add(passenger.key)
 
 
+def check_accompanied(passengers: Sequence[Passenger]) -> None:
+    """A seat for a child under 6 is sold only with an adult (or concession) ticket."""
+    has_infant = any(p.infant for p in passengers)
+    if has_infant and all(p.ticket_type is PassengerType.CHILD for p in passengers):
+        raise DomainError(
+            "passengers", "infant_alone", "a child under 6 travels with an adult on the order"
+        )
+
+
 def overlaps(a: Interval, b: Interval) -> bool:
     """Whether two (start, end) stretches share time; touching ends do not."""
     return a[0] < b[1] and b[0] < a[1]
@@ -139,6 +151,7 @@ def check_submission(
     check_unpaid(unpaid_orders, rules)
     check_passenger_count(passengers, rules)
     check_duplicates(passengers)
+    check_accompanied(passengers)
     check_overlaps(trip, passengers, existing)
 
 
