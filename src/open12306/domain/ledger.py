@@ -1,0 +1,133 @@
+"""Money movements of orders, in integer fen, and the balance invariant (DESIGN §4, 4).
+
+Three kinds of entry, all positive amounts:
+
+* ``payment``: money the rider paid (an order, or the difference on a dearer change);
+* ``refund``: money paid back (a refunded ticket less its fee, a cheaper change less its fee,
+  a payment that arrived after its order expired);
+* ``fee``: the part of a refunded amount the railway keeps.
+
+For every order, and so in total: payments = fares of live tickets + fees + refunds, where
+a live ticket is issued or used; refunded and changed tickets count nothing (a refund splits
+the fare into refund + fee, a change moves it to the new ticket).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from open12306.domain.errors import DomainError
+from open12306.domain.orders.tickets import Ticket
+from open12306.domain.refunds import ChangeQuote, RefundQuote
+
+
+class EntryKind(StrEnum):
+    PAYMENT = "payment"
+    REFUND = "refund"
+    FEE = "fee"
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One movement of money for an order. ``ticket_number`` names the ticket it concerns,
+    when one does; ``reference`` is the provider's trade or refund id, for idempotency."""
+
+    order_number: str
+    kind: EntryKind
+    amount_fen: int
+    at: datetime
+    ticket_number: str | None = None
+    reference: str = ""
+
+    def __post_init__(self) -> None:
+        if self.amount_fen <= 0:
+            raise DomainError("amount", "not_positive", "ledger amounts are positive fen")
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """An order (or ``*`` for the total) whose money does not balance."""
+
+    order_number: str
+    payments_fen: int
+    tickets_fen: int
+    fees_fen: int
+    refunds_fen: int
+
+    @property
+    def difference_fen(self) -> int:
+        """Payments minus what they should equal; positive: money unaccounted for."""
+        return self.payments_fen - self.tickets_fen - self.fees_fen - self.refunds_fen
+
+
+TOTAL = "*"
+
+
+def payment(
+    order_number: str, amount_fen: int, at: datetime, reference: str = "", ticket: str | None = None
+) -> Entry:
+    """The rider paid ``amount_fen`` for an order (or for a change of ``ticket``)."""
+    return Entry(order_number, EntryKind.PAYMENT, amount_fen, at, ticket, reference)
+
+
+def refund_of_payment(
+    order_number: str, amount_fen: int, at: datetime, reference: str = ""
+) -> Entry:
+    """A payment returned whole (it arrived after the order expired or was cancelled)."""
+    return Entry(order_number, EntryKind.REFUND, amount_fen, at, None, reference)
+
+
+def refund_entries(
+    ticket: Ticket, quote: RefundQuote, at: datetime, reference: str = ""
+) -> tuple[Entry, ...]:
+    """The refund and fee of refunding ``ticket`` (zero amounts leave no entry)."""
+    return _split(
+        ticket.order_number, ticket.number, quote.refund_fen, quote.fee_fen, at, reference
+    )
+
+
+def change_entries(
+    old: Ticket, quote: ChangeQuote, at: datetime, reference: str = ""
+) -> tuple[Entry, ...]:
+    """The money of changing ``old``: a payment of the difference, or its refund and fee."""
+    if quote.pay_fen:
+        return (payment(old.order_number, quote.pay_fen, at, reference, old.number),)
+    return _split(old.order_number, old.number, quote.refund_fen, quote.fee_fen, at, reference)
+
+
+def _split(
+    order: str, ticket: str, refund_fen: int, fee_fen: int, at: datetime, reference: str
+) -> tuple[Entry, ...]:
+    entries = []
+    if refund_fen:
+        entries.append(Entry(order, EntryKind.REFUND, refund_fen, at, ticket, reference))
+    if fee_fen:
+        entries.append(Entry(order, EntryKind.FEE, fee_fen, at, ticket, reference))
+    return tuple(entries)
+
+
+def balance_check(entries: Iterable[Entry], tickets: Iterable[Ticket]) -> list[Violation]:
+    """Orders whose payments ≠ live ticket fares + fees + refunds, then the total if it is off.
+
+    Pass every ticket of the orders concerned, including refunded and changed ones.
+    """
+    sums: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    column = {EntryKind.PAYMENT: 0, EntryKind.FEE: 2, EntryKind.REFUND: 3}
+    for entry in entries:
+        sums[entry.order_number][column[entry.kind]] += entry.amount_fen
+    for ticket in tickets:
+        if ticket.live:
+            sums[ticket.order_number][1] += ticket.fare_fen
+    violations = [
+        Violation(order, *values)
+        for order, values in sorted(sums.items())
+        if values[0] != values[1] + values[2] + values[3]
+    ]
+    total = [sum(values[i] for values in sums.values()) for i in range(4)]
+    if total[0] != total[1] + total[2] + total[3]:
+        violations.append(Violation(TOTAL, *total))
+    return violations
