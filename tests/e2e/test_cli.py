@@ -91,11 +91,11 @@ def test_imported_gtfs_trips_are_searchable(database: str) -> None:
 
 def test_export_then_import_round_trips(database: str, tmp_path: Path) -> None:
     feed = tmp_path / "feed.zip"
-    code, out, err = invoke(database, "timetable", "export-gtfs", str(feed))
+    code, _, err = invoke(database, "timetable", "export-gtfs", str(feed))
     assert code == 0, err
     other = f"sqlite:///{tmp_path}/other.db"
     assert invoke(other, "db", "upgrade")[0] == 0
-    code, out, err = invoke(other, "timetable", "import-gtfs", str(feed))
+    code, _, err = invoke(other, "timetable", "import-gtfs", str(feed))
     assert code == 0, err
     a = json.loads(invoke(database, "search", "北京", "上海", tomorrow(), "--json")[1])
     b = json.loads(invoke(other, "search", "北京", "上海", tomorrow(), "--json")[1])

@@ -112,7 +112,6 @@ def simulate_sales(
 ) -> None:
     """Sell random journeys on the runs of the next days so search shows varied counts."""
     from open12306.entrypoints.tasks import simulate_sales as simulate
-
     from open12306.services.search_query import parse_types
 
     chosen = guarded(lambda: parse_types(types))
