@@ -1,11 +1,21 @@
 """The gate journal: taps in SQLite (WAL), replay memory kept across restarts, idempotent export."""
 
 import sqlite3
+from datetime import date
 from pathlib import Path
 
 from open12306.adapters.gate import GateJournal, TapCollector
 from open12306.adapters.gate.keyring import DeviceKeyVerifier
-from open12306.domain.gate import Direction, Gate, GateConfig, ReasonCode
+from open12306.domain.gate import (
+    Direction,
+    Gate,
+    GateConfig,
+    Manifest,
+    ManifestRun,
+    ManifestTicket,
+    ReasonCode,
+    document_hash,
+)
 from tests.integration.gate_support import NOW, keyring, scan, ticket
 
 ENTRY, EXIT = Direction.ENTRY, Direction.EXIT
@@ -100,3 +110,39 @@ def test_the_journal_uses_wal(tmp_path: Path) -> None:
     GateJournal(path, "g1", "VNP").close()
     mode = sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0]
     assert mode == "wal"
+
+
+def test_prune_forgets_only_what_is_old(tmp_path: Path) -> None:
+    with GateJournal(tmp_path / "j.sqlite", "g1", "VNP") as journal:
+        gate = a_gate()
+        assert tap(journal, gate, ticket(), NOW, ENTRY) == "ok"
+        assert tap(journal, gate, scan(counter=1), NOW, ENTRY) == "ok"
+        journal.prune(NOW + 10, keep_seconds=3600)
+        kept = journal.load_state()
+        assert kept.used and kept.inside and kept.counters
+        credential_ends = kept.counters[2**40 + 5].valid_until
+        journal.prune(credential_ends + 3601, keep_seconds=3600)
+        gone = journal.load_state()
+        assert gone.used == {} and gone.inside == {} and gone.counters == {}
+        assert journal.tap_count() == 2
+
+
+def test_an_id_tap_is_journaled_without_the_number(tmp_path: Path) -> None:
+    number = "11010519491231002X"
+    listed = ManifestTicket(
+        "E1", "G1", date(2026, 2, 10), "VNP", "AOH", NOW - 60, NOW + 60, document_hash(number, b"s")
+    )
+    gate = Gate(
+        GateConfig("VNP"),
+        keyring(),
+        DeviceKeyVerifier(),
+        manifest=Manifest(b"s", [ManifestRun("G1", date(2026, 2, 10), NOW + 1800)], [listed]),
+    )
+    path = tmp_path / "j.sqlite"
+    with GateJournal(path, "g1", "VNP") as journal:
+        decision = gate.admit_id(number, NOW, ENTRY, journal.load_state())
+        assert decision.accepted
+        journal.record(decision, b"", NOW, ENTRY)
+        assert journal.export_taps()[0]["kind"] == "id_document"
+        assert journal.load_state().used == {("E1", ENTRY): NOW}
+    assert number.encode() not in path.read_bytes()

@@ -3,7 +3,7 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from open12306.domain.codes import ScanPart, seal_scan
+from open12306.domain.codes import ScanHint, ScanPart, seal_scan
 from open12306.domain.gate import (
     CounterSeen,
     DenyLists,
@@ -182,3 +182,9 @@ def test_accepted_counters_of_a_credential_only_go_up(
     assert accepted == sorted(set(accepted))
     if accepted:
         assert state.counters[SERIAL].counter == accepted[-1]
+
+
+def test_the_hint_is_only_advice() -> None:
+    code = scan_code(hint=ScanHint.EXIT)
+    decision = gate().decide(code, NOW, ENTRY, GateState())
+    assert decision.accepted and decision.effects[1] == Entered(TOKEN, NOW, STATION)

@@ -161,6 +161,16 @@ class GateJournal:
         else:
             self._db.execute("DELETE FROM inside WHERE account = ?", (effect.account_token,))
 
+    def prune(self, now: int, keep_seconds: int) -> None:
+        """Forget memory nobody can use any more: counters of credentials expired more than
+        ``keep_seconds`` ago, tickets used and entries made before ``now - keep_seconds``.
+        Taps stay (they leave by upload, not by pruning)."""
+        cutoff = now - keep_seconds
+        with self._transaction():
+            self._db.execute("DELETE FROM counters WHERE valid_until < ?", (cutoff,))
+            self._db.execute("DELETE FROM used_tickets WHERE at < ?", (cutoff,))
+            self._db.execute("DELETE FROM inside WHERE at < ?", (cutoff,))
+
     # -- export ------------------------------------------------------------------------------
 
     def export_taps(self, since: int = 0, limit: int = 10_000) -> list[dict[str, Any]]:
