@@ -80,7 +80,11 @@ class PaymentPrompt:
 
 @dataclass(frozen=True)
 class Notification:
-    """A verified asynchronous notification, reduced to what the order services act on."""
+    """A verified asynchronous notification, reduced to what the order services act on.
+
+    ``amount_fen`` is the trade total. For refunds, ``refund_fen`` is this refund's amount and
+    ``refunded_total_fen`` the trade's refunded total, each when the channel reports it.
+    """
 
     channel: str
     kind: NotificationKind
@@ -92,6 +96,7 @@ class Notification:
     paid_at: datetime | None = None
     refund_no: str | None = None
     refund_fen: int | None = None
+    refunded_total_fen: int | None = None
     raw: Mapping[str, object] = field(default_factory=dict)
 
 

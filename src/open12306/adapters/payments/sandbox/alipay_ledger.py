@@ -177,7 +177,7 @@ class AlipayLedger:
     def close(self, app_id: str, biz: Mapping[str, object]) -> AlipayTrade:
         trade = self.find(app_id, biz)
         with self._lock:
-            if trade.status == "TRADE_CLOSED":
+            if trade.status == "TRADE_CLOSED" and trade.paid_at is None:
                 return trade
             if trade.status != "WAIT_BUYER_PAY":
                 raise AlipayBizError("ACQ.TRADE_STATUS_ERROR", "交易状态不合法")
