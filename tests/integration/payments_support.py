@@ -37,7 +37,9 @@ class LiveServer:
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(app, log_level="warning", loop="asyncio", lifespan="on")
         self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True
+        )
 
     def start(self) -> LiveServer:
         self._thread.start()
@@ -103,7 +105,9 @@ class Receiver:
                     self.fail_first[channel] -= 1
             reply = provider.acknowledge(notification is not None and not refuse)
             with self.lock:
-                self.received.append(Received(channel, headers, body, notification, rejected, reply.status))
+                self.received.append(
+                    Received(channel, headers, body, notification, rejected, reply.status)
+                )
             return Response(reply.body, reply.status, media_type=reply.content_type)
 
         async def returned(request: Request) -> Response:
@@ -119,8 +123,11 @@ class Receiver:
     def for_order(self, channel: str, order_no: str) -> list[Received]:
         with self.lock:
             return [
-                r for r in self.received
-                if r.channel == channel and r.notification is not None and r.notification.order_no == order_no
+                r
+                for r in self.received
+                if r.channel == channel
+                and r.notification is not None
+                and r.notification.order_no == order_no
             ]
 
 

@@ -65,7 +65,9 @@ def world() -> Iterator[World]:
         provider = AlipayProvider(settings)
         receiver.providers["alipay"] = provider
         with httpx.Client(timeout=10, trust_env=False) as http:
-            yield World(sandbox, sandbox_server.url, receiver, receiver_server.url, creds, provider, http)
+            yield World(
+                sandbox, sandbox_server.url, receiver, receiver_server.url, creds, provider, http
+            )
 
 
 def open_cashier(world: World, url: str) -> dict[str, str]:
@@ -79,7 +81,8 @@ def open_cashier(world: World, url: str) -> dict[str, str]:
 def paid_notification(world: World, order: str) -> list:
     return wait_for(
         lambda: [
-            r for r in world.receiver.for_order("alipay", order)
+            r
+            for r in world.receiver.for_order("alipay", order)
             if r.notification.kind is NotificationKind.PAYMENT and r.answered == 200
         ],
         what=f"payment notification for {order}",
@@ -96,7 +99,11 @@ def test_page_pay_with_huabei_through_refund(world: World) -> None:
 
     actions = open_cashier(world, prompt.redirect_url)
     pending = world.provider.query(order)
-    assert (pending.state, pending.amount_fen, pending.instalments) == (PaymentState.PENDING, 55350, 6)
+    assert (pending.state, pending.amount_fen, pending.instalments) == (
+        PaymentState.PENDING,
+        55350,
+        6,
+    )
 
     paid = world.http.post(actions["pay"])
     assert paid.status_code == 303
@@ -113,14 +120,22 @@ def test_page_pay_with_huabei_through_refund(world: World) -> None:
     assert note.raw["fund_bill_list"] == '[{"amount":"553.50","fundChannel":"PCREDIT"}]'
 
     status = world.provider.query(order)
-    assert (status.state, status.trade_no, status.instalments) == (PaymentState.PAID, note.trade_no, 6)
+    assert (status.state, status.trade_no, status.instalments) == (
+        PaymentState.PAID,
+        note.trade_no,
+        6,
+    )
     assert status.paid_at is not None
 
     first = world.provider.refund(order, f"{order}-R1", 10000)
     again = world.provider.refund(order, f"{order}-R1", 10000)
     assert first.state is again.state is RefundState.SUCCEEDED
     refund_notes = wait_for(
-        lambda: [r for r in world.receiver.for_order("alipay", order) if r.notification.kind is NotificationKind.REFUND],
+        lambda: [
+            r
+            for r in world.receiver.for_order("alipay", order)
+            if r.notification.kind is NotificationKind.REFUND
+        ],
         what="refund notification",
     )
     assert refund_notes[0].notification.refunded_total_fen == 10000
@@ -166,7 +181,11 @@ def test_cancel_at_cashier_closes_and_notifies(world: World) -> None:
     actions = open_cashier(world, prompt.redirect_url or "")
     assert world.http.post(actions["cancel"]).status_code == 200
     closed = wait_for(
-        lambda: [r for r in world.receiver.for_order("alipay", order) if r.notification.kind is NotificationKind.CLOSED],
+        lambda: [
+            r
+            for r in world.receiver.for_order("alipay", order)
+            if r.notification.kind is NotificationKind.CLOSED
+        ],
         what="closed notification",
     )
     assert closed[0].notification.state is PaymentState.CLOSED
@@ -195,7 +214,9 @@ def test_notifications_retry_until_success_and_duplicates_verify(world: World) -
     seen = world.receiver.for_order("alipay", order)
     assert len(seen) == 3 and len({r.notification.notification_id for r in seen}) == 1
 
-    answer = world.http.post(f"{world.sandbox_url}/sandbox/notifications/{deliveries[0].id}/redeliver")
+    answer = world.http.post(
+        f"{world.sandbox_url}/sandbox/notifications/{deliveries[0].id}/redeliver"
+    )
     assert answer.status_code == 202
     wait_for(lambda: len(world.receiver.for_order("alipay", order)) == 4, what="duplicate")
     duplicate = world.receiver.for_order("alipay", order)[-1]
@@ -229,7 +250,9 @@ def test_tampered_and_forged_notifications_are_rejected(world: World) -> None:
 
 def test_requests_signed_with_an_unknown_key_are_refused(world: World) -> None:
     stranger = MerchantCredentials.generate(app_id=world.creds.alipay_app_id)
-    settings = stranger.alipay_settings(world.sandbox, world.sandbox_url, notify_url="http://127.0.0.1:9/x")
+    settings = stranger.alipay_settings(
+        world.sandbox, world.sandbox_url, notify_url="http://127.0.0.1:9/x"
+    )
     with pytest.raises(PaymentError) as refused:
         AlipayProvider(settings).query("E000000001")
     assert refused.value.code == "40002"
@@ -237,8 +260,12 @@ def test_requests_signed_with_an_unknown_key_are_refused(world: World) -> None:
 
 def test_responses_signed_by_someone_else_are_refused(world: World) -> None:
     impostor = MerchantCredentials.generate()
-    settings = world.creds.alipay_settings(world.sandbox, world.sandbox_url, notify_url="http://127.0.0.1:9/x")
-    settings = type(settings)(**{**settings.__dict__, "alipay_public_key_pem": impostor.alipay_public_key_pem})
+    settings = world.creds.alipay_settings(
+        world.sandbox, world.sandbox_url, notify_url="http://127.0.0.1:9/x"
+    )
+    settings = type(settings)(
+        **{**settings.__dict__, "alipay_public_key_pem": impostor.alipay_public_key_pem}
+    )
     with pytest.raises(PaymentError) as refused:
         AlipayProvider(settings).query("E000000001")
     assert refused.value.code == "invalid-response-signature"

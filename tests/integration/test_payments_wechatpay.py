@@ -77,7 +77,8 @@ def pay_at_cashier(world: World, code_url: str) -> None:
 def accepted(world: World, order: str, kind: NotificationKind) -> list[Received]:
     return wait_for(
         lambda: [
-            r for r in world.receiver.for_order("wechatpay", order)
+            r
+            for r in world.receiver.for_order("wechatpay", order)
             if r.notification.kind is kind and r.answered == 204
         ],
         what=f"{kind} callback for {order}",
@@ -87,9 +88,13 @@ def accepted(world: World, order: str, kind: NotificationKind) -> list[Received]
 def test_native_pay_through_refund(world: World) -> None:
     order = order_no()
     assert world.provider.query(order).state is PaymentState.NOT_FOUND
-    prompt = world.provider.prepare(order, 55350, "G1 北京南→上海虹桥", PaymentOptions(mode=PayMode.QR))
+    prompt = world.provider.prepare(
+        order, 55350, "G1 北京南→上海虹桥", PaymentOptions(mode=PayMode.QR)
+    )
     assert prompt.qr_content is not None and prompt.qr_content.startswith(world.sandbox_url)
-    again = world.provider.prepare(order, 55350, "G1 北京南→上海虹桥", PaymentOptions(mode=PayMode.QR))
+    again = world.provider.prepare(
+        order, 55350, "G1 北京南→上海虹桥", PaymentOptions(mode=PayMode.QR)
+    )
     assert again.qr_content == prompt.qr_content
     pending = world.provider.query(order)
     assert (pending.state, pending.amount_fen) == (PaymentState.PENDING, 55350)
@@ -111,7 +116,10 @@ def test_native_pay_through_refund(world: World) -> None:
     assert first.state is RefundState.SUCCEEDED and first.amount_fen == 10000
     assert duplicate.refund_id == first.refund_id
     [refund_note] = accepted(world, order, NotificationKind.REFUND)
-    assert (refund_note.notification.refund_no, refund_note.notification.refund_fen) == (f"{order}-R1", 10000)
+    assert (refund_note.notification.refund_no, refund_note.notification.refund_fen) == (
+        f"{order}-R1",
+        10000,
+    )
     assert world.provider.refund_status(order, f"{order}-R1").state is RefundState.SUCCEEDED
     assert world.provider.refund_status(order, f"{order}-R9").state is RefundState.NOT_FOUND
     assert world.provider.query(order).state is PaymentState.REFUNDED
@@ -168,7 +176,9 @@ def test_tampered_forged_and_stale_callbacks_are_rejected(world: World) -> None:
         world.provider.parse_notification(headers, json.dumps(envelope).encode())
 
     with pytest.raises(NotificationRejected, match="unknown platform key"):
-        world.provider.parse_notification(dict(headers, **{"wechatpay-serial": "PUB_KEY_ID_0"}), body)
+        world.provider.parse_notification(
+            dict(headers, **{"wechatpay-serial": "PUB_KEY_ID_0"}), body
+        )
 
     late = WeChatPayProvider(world.provider._settings, now=lambda: time.time() + 3600)
     with pytest.raises(NotificationRejected, match="stale"):
@@ -198,7 +208,9 @@ def test_requests_signed_with_an_unknown_key_are_refused(world: World) -> None:
 
 def test_responses_signed_by_someone_else_are_refused(world: World) -> None:
     impostor = MerchantCredentials.generate()
-    settings = replace(world.provider._settings, platform_public_key_pem=impostor.wechat_public_key_pem)
+    settings = replace(
+        world.provider._settings, platform_public_key_pem=impostor.wechat_public_key_pem
+    )
     with pytest.raises(PaymentError) as refused:
         WeChatPayProvider(settings).prepare(order_no(), 100, "G1", PaymentOptions())
     assert refused.value.code == "RESPONSE_SIGNATURE"
@@ -207,3 +219,27 @@ def test_responses_signed_by_someone_else_are_refused(world: World) -> None:
 def test_instalments_are_not_a_wechat_feature(world: World) -> None:
     with pytest.raises(PaymentError, match="Alipay"):
         world.provider.prepare(order_no(), 1000, "G1", PaymentOptions(instalments=3))
+
+
+def test_sandbox_mounted_under_a_prefix_in_another_app() -> None:
+    from starlette.applications import Starlette
+    from starlette.routing import Mount
+
+    creds = MerchantCredentials.generate()
+    sandbox = create_sandbox(SandboxConfig(wechat_merchants=[creds.wechat_merchant()]))
+    host = Starlette(routes=[Mount("/paysandbox", app=sandbox.app)])
+    for [server] in servers(host):
+        base = f"{server.url}/paysandbox"
+        provider = WeChatPayProvider(
+            creds.wechat_settings(sandbox, base, notify_url="http://127.0.0.1:9/n")
+        )
+        order = order_no()
+        prompt = provider.prepare(order, 100, "G1", PaymentOptions())
+        assert (prompt.qr_content or "").startswith(f"{base}/cashier/wechatpay/")
+        assert provider.query(order).state is PaymentState.PENDING
+        with httpx.Client(trust_env=False) as http:
+            keys_doc = http.get(f"{base}/sandbox/keys").json()
+            page = http.get(prompt.qr_content or "")
+        assert keys_doc["wechatpay"]["public_key_id"] == sandbox.wechat_public_key_id
+        assert keys_doc["wechatpay"]["base_url"] == base
+        assert cashier_actions(page.text)["pay"].startswith(f"{base}/cashier/wechatpay/")

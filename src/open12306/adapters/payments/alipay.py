@@ -103,7 +103,9 @@ class AlipayProvider:
             else self._sdk.api_alipay_trade_page_pay
         )
         signed = build(subject, order_no, total, return_url=return_url, **extra)
-        return PaymentPrompt(CHANNEL, order_no, redirect_url=f"{self._settings.gateway_url}?{signed}")
+        return PaymentPrompt(
+            CHANNEL, order_no, redirect_url=f"{self._settings.gateway_url}?{signed}"
+        )
 
     @staticmethod
     def _extra(options: PaymentOptions) -> dict[str, Any]:
@@ -116,11 +118,15 @@ class AlipayProvider:
                 "hb_fq_seller_percent": "100" if options.seller_pays_fee else "0",
             }
         if options.expires_at is not None:
-            extra["time_expire"] = options.expires_at.astimezone(_ZONE).strftime("%Y-%m-%d %H:%M:%S")
+            extra["time_expire"] = options.expires_at.astimezone(_ZONE).strftime(
+                "%Y-%m-%d %H:%M:%S"
+            )
         return extra
 
     def query(self, order_no: str) -> PaymentStatus:
-        body = self._call(self._sdk.api_alipay_trade_query, out_trade_no=order_no, allow=("ACQ.TRADE_NOT_EXIST",))
+        body = self._call(
+            self._sdk.api_alipay_trade_query, out_trade_no=order_no, allow=("ACQ.TRADE_NOT_EXIST",)
+        )
         if body.get("sub_code") == "ACQ.TRADE_NOT_EXIST":
             return PaymentStatus(CHANNEL, order_no, PaymentState.NOT_FOUND)
         state = _STATES.get(str(body.get("trade_status")), PaymentState.PENDING)
@@ -147,7 +153,9 @@ class AlipayProvider:
             out_trade_no=order_no,
             out_request_no=refund_no,
         )
-        return RefundResult(CHANNEL, order_no, refund_no, RefundState.SUCCEEDED, amount_fen, body.get("trade_no"))
+        return RefundResult(
+            CHANNEL, order_no, refund_no, RefundState.SUCCEEDED, amount_fen, body.get("trade_no")
+        )
 
     def refund_status(self, order_no: str, refund_no: str) -> RefundResult:
         body = self._call(
@@ -157,20 +165,33 @@ class AlipayProvider:
             # Alipay's documented meaning: no refund data means the refund did not happen.
             return RefundResult(CHANNEL, order_no, refund_no, RefundState.NOT_FOUND)
         status = body.get("refund_status")
-        state = RefundState.SUCCEEDED if status in (None, "REFUND_SUCCESS") else RefundState.PROCESSING
+        state = (
+            RefundState.SUCCEEDED if status in (None, "REFUND_SUCCESS") else RefundState.PROCESSING
+        )
         return RefundResult(
-            CHANNEL, order_no, refund_no, state, yuan_to_fen(str(body["refund_amount"])), body.get("trade_no")
+            CHANNEL,
+            order_no,
+            refund_no,
+            state,
+            yuan_to_fen(str(body["refund_amount"])),
+            body.get("trade_no"),
         )
 
     def close(self, order_no: str) -> None:
         # A trade the buyer never opened does not exist at Alipay yet: nothing to close.
-        self._call(self._sdk.api_alipay_trade_close, out_trade_no=order_no, allow=("ACQ.TRADE_NOT_EXIST",))
+        self._call(
+            self._sdk.api_alipay_trade_close, out_trade_no=order_no, allow=("ACQ.TRADE_NOT_EXIST",)
+        )
 
-    def _call(self, method: Any, *args: Any, allow: tuple[str, ...] = (), **kwargs: Any) -> dict[str, Any]:
+    def _call(
+        self, method: Any, *args: Any, allow: tuple[str, ...] = (), **kwargs: Any
+    ) -> dict[str, Any]:
         try:
             body = method(*args, **kwargs)
         except AliPayValidationError:
-            raise PaymentError(CHANNEL, "invalid-response-signature", "response signature did not verify") from None
+            raise PaymentError(
+                CHANNEL, "invalid-response-signature", "response signature did not verify"
+            ) from None
         except AliPayException as exc:
             # The SDK keeps code and raw answer in name-mangled attributes only.
             code = getattr(exc, "_AliPayException__code", None) or "0"
@@ -181,7 +202,9 @@ class AlipayProvider:
             raise PaymentError(CHANNEL, "invalid-response", repr(body)[:200])
         if body.get("code") != "10000" and body.get("sub_code") not in allow:
             raise PaymentError(
-                CHANNEL, str(body.get("sub_code") or body.get("code")), str(body.get("sub_msg") or body.get("msg"))
+                CHANNEL,
+                str(body.get("sub_code") or body.get("code")),
+                str(body.get("sub_msg") or body.get("msg")),
             )
         return body
 
@@ -199,7 +222,9 @@ class AlipayProvider:
         if not signature:
             raise NotificationRejected(CHANNEL, "missing signature")
         if fields.get("sign_type") != "RSA2":
-            raise NotificationRejected(CHANNEL, f"unsupported sign_type {fields.get('sign_type')!r}")
+            raise NotificationRejected(
+                CHANNEL, f"unsupported sign_type {fields.get('sign_type')!r}"
+            )
         try:
             verified = self._sdk.verify(dict(fields), signature)
         except (AliPayException, ValueError, TypeError):

@@ -15,7 +15,7 @@ def fen_to_yuan(fen: int) -> str:
 
 
 def yuan_to_fen(text: str) -> int:
-    """"123.45" -> 12345; at most two decimals, no sign, no exponent."""
+    """ "123.45" -> 12345; at most two decimals, no sign, no exponent."""
     match = _YUAN.match(text.strip())
     if match is None:
         raise ValueError(f"not a yuan amount: {text!r}")

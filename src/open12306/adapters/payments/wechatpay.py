@@ -98,7 +98,11 @@ class WeChatPayProvider:
             raise ValueError("amount must be positive")
         if options.instalments is not None:
             raise PaymentError(CHANNEL, "UNSUPPORTED", "instalments are an Alipay (Huabei) feature")
-        expire = options.expires_at.astimezone(_ZONE).isoformat(timespec="seconds") if options.expires_at else None
+        expire = (
+            options.expires_at.astimezone(_ZONE).isoformat(timespec="seconds")
+            if options.expires_at
+            else None
+        )
         status, body = self._call(
             self._sdk.pay,
             description=subject[:127],
@@ -183,13 +187,18 @@ class WeChatPayProvider:
     @staticmethod
     def _expect(status: int, body: Mapping[str, Any], wanted: int) -> None:
         if status != wanted:
-            raise PaymentError(CHANNEL, str(body.get("code") or status), str(body.get("message") or ""))
+            raise PaymentError(
+                CHANNEL, str(body.get("code") or status), str(body.get("message") or "")
+            )
 
     # ---- callbacks -------------------------------------------------------------------------
 
     def parse_notification(self, headers: Mapping[str, str], body: bytes) -> Notification:
         lowered = {k.lower(): v for k, v in headers.items()}
-        signed = {f"Wechatpay-{name}": lowered.get(f"wechatpay-{name.lower()}", "") for name in _CALLBACK_HEADERS}
+        signed = {
+            f"Wechatpay-{name}": lowered.get(f"wechatpay-{name.lower()}", "")
+            for name in _CALLBACK_HEADERS
+        }
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
@@ -197,11 +206,15 @@ class WeChatPayProvider:
         self._check_signature(signed, text)
         result = self._sdk.callback(signed, text)
         if not result:
-            raise NotificationRejected(CHANNEL, "resource did not decrypt (APIv3 key or ciphertext)")
+            raise NotificationRejected(
+                CHANNEL, "resource did not decrypt (APIv3 key or ciphertext)"
+            )
         resource = result.get("resource")
         if not isinstance(resource, dict) or resource.get("mchid") != self._settings.mchid:
             raise NotificationRejected(CHANNEL, "notification is for another merchant")
-        return self._notification(str(result.get("id", "")), str(result.get("event_type", "")), resource)
+        return self._notification(
+            str(result.get("id", "")), str(result.get("event_type", "")), resource
+        )
 
     def _check_signature(self, signed: Mapping[str, str], text: str) -> None:
         if signed["Wechatpay-Signature-Type"] != SCHEME:
@@ -215,8 +228,11 @@ class WeChatPayProvider:
         if age > self._max_age:
             raise NotificationRejected(CHANNEL, "stale timestamp (replay?)")
         if not rsa_verify(
-            signed["Wechatpay-Timestamp"], signed["Wechatpay-Nonce"], text,
-            signed["Wechatpay-Signature"], self._platform_key,
+            signed["Wechatpay-Timestamp"],
+            signed["Wechatpay-Nonce"],
+            text,
+            signed["Wechatpay-Signature"],
+            self._platform_key,
         ):
             raise NotificationRejected(CHANNEL, "signature does not verify")
 
@@ -235,7 +251,9 @@ class WeChatPayProvider:
                 kind=NotificationKind.REFUND,
                 order_no=order_no,
                 trade_no=trade_no,
-                state=PaymentState.REFUNDED if event_type == "REFUND.SUCCESS" else PaymentState.PAID,
+                state=PaymentState.REFUNDED
+                if event_type == "REFUND.SUCCESS"
+                else PaymentState.PAID,
                 amount_fen=total,
                 notification_id=event_id,
                 refund_no=res.get("out_refund_no"),

@@ -89,7 +89,11 @@ class AlipayGateway:
             biz = None
         if not isinstance(biz, dict):
             return self._unsigned(
-                response_key, "40002", "Invalid Arguments", "isv.invalid-biz-content", "biz_content 格式错误"
+                response_key,
+                "40002",
+                "Invalid Arguments",
+                "isv.invalid-biz-content",
+                "biz_content 格式错误",
             )
         app_id = params["app_id"]
         try:
@@ -98,13 +102,22 @@ class AlipayGateway:
             handler = self._handlers().get(method)
             if handler is None:
                 return self._unsigned(
-                    "error_response", "40002", "Invalid Arguments", "isv.invalid-method", "不存在的方法名"
+                    "error_response",
+                    "40002",
+                    "Invalid Arguments",
+                    "isv.invalid-method",
+                    "不存在的方法名",
                 )
             return self._signed(response_key, handler(request, app_id, params, biz))
         except AlipayBizError as exc:
             if method in PAGE_METHODS:
                 return HTMLResponse(cashier.message_page("Alipay error", exc.sub_msg), 400)
-            failure = {"code": "40004", "msg": "Business Failed", "sub_code": exc.sub_code, "sub_msg": exc.sub_msg}
+            failure = {
+                "code": "40004",
+                "msg": "Business Failed",
+                "sub_code": exc.sub_code,
+                "sub_msg": exc.sub_msg,
+            }
             return self._signed(response_key, failure)
 
     def _check_request(self, params: Mapping[str, str]) -> tuple[str, str] | None:
@@ -116,11 +129,15 @@ class AlipayGateway:
         if params.get("sign_type") != "RSA2":
             return "isv.invalid-signature-type", "无效的签名类型"
         signature = params.get("sign", "")
-        if not signature or not keys.verify(app_key, sign_content(params, drop_sign_type=False), signature):
+        if not signature or not keys.verify(
+            app_key, sign_content(params, drop_sign_type=False), signature
+        ):
             return "isv.invalid-signature", "验签出错"
         return None
 
-    def _handlers(self) -> dict[str, Callable[[Request, str, Mapping[str, str], dict[str, Any]], dict[str, Any]]]:
+    def _handlers(
+        self,
+    ) -> dict[str, Callable[[Request, str, Mapping[str, str], dict[str, Any]], dict[str, Any]]]:
         return {
             "alipay.trade.query": self._query,
             "alipay.trade.refund": self._refund,
@@ -130,7 +147,12 @@ class AlipayGateway:
         }
 
     def _page_pay(
-        self, request: Request, app_id: str, params: Mapping[str, str], biz: dict[str, Any], product: str
+        self,
+        request: Request,
+        app_id: str,
+        params: Mapping[str, str],
+        biz: dict[str, Any],
+        product: str,
     ) -> Response:
         trade = self.ledger.open(
             app_id, biz, product, params.get("notify_url") or None, params.get("return_url") or None
@@ -140,9 +162,16 @@ class AlipayGateway:
     def _precreate(
         self, request: Request, app_id: str, params: Mapping[str, str], biz: dict[str, Any]
     ) -> dict[str, Any]:
-        trade = self.ledger.open(app_id, biz, "FACE_TO_FACE_PAYMENT", params.get("notify_url") or None, None)
+        trade = self.ledger.open(
+            app_id, biz, "FACE_TO_FACE_PAYMENT", params.get("notify_url") or None, None
+        )
         url = f"{self._base_url(request)}/cashier/alipay/{trade.trade_no}"
-        return {"code": "10000", "msg": "Success", "out_trade_no": trade.out_trade_no, "qr_code": url}
+        return {
+            "code": "10000",
+            "msg": "Success",
+            "out_trade_no": trade.out_trade_no,
+            "qr_code": url,
+        }
 
     def _query(
         self, request: Request, app_id: str, params: Mapping[str, str], biz: dict[str, Any]
@@ -216,7 +245,12 @@ class AlipayGateway:
         self, request: Request, app_id: str, params: Mapping[str, str], biz: dict[str, Any]
     ) -> dict[str, Any]:
         trade = self.ledger.close(app_id, biz)
-        return {"code": "10000", "msg": "Success", "trade_no": trade.trade_no, "out_trade_no": trade.out_trade_no}
+        return {
+            "code": "10000",
+            "msg": "Success",
+            "trade_no": trade.trade_no,
+            "out_trade_no": trade.out_trade_no,
+        }
 
     def _signed(self, response_key: str, body: Mapping[str, Any]) -> Response:
         inner = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
@@ -269,7 +303,9 @@ class AlipayGateway:
         if trade is None:
             return HTMLResponse(cashier.message_page("Alipay", "Nothing to cancel"), 409)
         fields = self._common_fields(trade)
-        fields.update(trade_status="TRADE_CLOSED", gmt_close=_stamp(trade.closed_at or self._clock()))
+        fields.update(
+            trade_status="TRADE_CLOSED", gmt_close=_stamp(trade.closed_at or self._clock())
+        )
         self._notify(trade, fields)
         return HTMLResponse(cashier.message_page("Alipay", "Cancelled"))
 

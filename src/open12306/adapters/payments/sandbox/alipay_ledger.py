@@ -210,7 +210,9 @@ class AlipayLedger:
                 trade.closed_at = refund.at
             return trade, refund, True
 
-    def refund_of(self, app_id: str, biz: Mapping[str, object]) -> tuple[AlipayTrade, AlipayRefund | None]:
+    def refund_of(
+        self, app_id: str, biz: Mapping[str, object]
+    ) -> tuple[AlipayTrade, AlipayRefund | None]:
         trade = self.find(app_id, biz)
         request_no = str(biz.get("out_request_no") or "")
         with self._lock:

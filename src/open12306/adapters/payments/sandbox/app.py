@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,18 +73,32 @@ def create_sandbox(config: SandboxConfig | None = None) -> Sandbox:
     notifier = Notifier(config.retry_schedule, config.notify_timeout, config.clock)
 
     def base_url(request: Request) -> str:
-        return (config.base_url or str(request.base_url)).rstrip("/")
+        if config.base_url:
+            return config.base_url.rstrip("/")
+        # root_path carries any mount prefix, so links work when mounted inside another app.
+        root = str(request.scope.get("root_path", ""))
+        return f"{request.url.scheme}://{request.url.netloc}{root}".rstrip("/")
 
     alipay = AlipayGateway(
-        AlipayLedger(config.clock), alipay_key, registry, notifier, config.seller_id,
-        config.clock, base_url,
+        AlipayLedger(config.clock),
+        alipay_key,
+        registry,
+        notifier,
+        config.seller_id,
+        config.clock,
+        base_url,
     )
     wechat = WeChatApi(
-        WeChatLedger(config.clock), wechat_key, config.wechat_public_key_id or public_key_id(wechat_key),
-        registry, notifier, config.clock, base_url,
+        WeChatLedger(config.clock),
+        wechat_key,
+        config.wechat_public_key_id or public_key_id(wechat_key),
+        registry,
+        notifier,
+        config.clock,
+        base_url,
     )
     sandbox_ref: dict[str, Sandbox] = {}
-    routes = _routes(alipay, wechat, registry, notifier, config, sandbox_ref)
+    routes = _routes(alipay, wechat, registry, notifier, config, sandbox_ref, base_url)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -93,8 +107,13 @@ def create_sandbox(config: SandboxConfig | None = None) -> Sandbox:
 
     app = Starlette(routes=routes, lifespan=lifespan)
     sandbox = Sandbox(
-        app=app, config=config, registry=registry, notifier=notifier, alipay=alipay,
-        wechat=wechat, alipay_public_key_pem=keys.public_pem(alipay_key),
+        app=app,
+        config=config,
+        registry=registry,
+        notifier=notifier,
+        alipay=alipay,
+        wechat=wechat,
+        alipay_public_key_pem=keys.public_pem(alipay_key),
         wechat_public_key_pem=keys.public_pem(wechat_key),
     )
     sandbox_ref["sandbox"] = sandbox
@@ -103,7 +122,7 @@ def create_sandbox(config: SandboxConfig | None = None) -> Sandbox:
 
 
 def create_sandbox_app(config: SandboxConfig | None = None) -> Starlette:
-    """ASGI app factory (``uvicorn --factory``-friendly); the Sandbox is at ``app.state.sandbox``."""
+    """ASGI app factory (works with ``uvicorn --factory``); the Sandbox is ``app.state.sandbox``."""
     return create_sandbox(config).app
 
 
@@ -128,10 +147,11 @@ def _routes(
     notifier: Notifier,
     config: SandboxConfig,
     sandbox_ref: dict[str, Sandbox],
+    base_url: Callable[[Request], str],
 ) -> list[Route]:
     async def setup_keys(request: Request) -> Response:
         sandbox = sandbox_ref["sandbox"]
-        base = (config.base_url or str(request.base_url)).rstrip("/")
+        base = base_url(request)
         return JSONResponse(
             {
                 "alipay": {
@@ -163,7 +183,9 @@ def _routes(
             data = json.loads(await request.body())
             registry.add_wechat(
                 WeChatMerchant(
-                    str(data["mchid"]), str(data["serial_no"]), str(data["public_key"]),
+                    str(data["mchid"]),
+                    str(data["serial_no"]),
+                    str(data["public_key"]),
                     str(data["apiv3_key"]),
                 )
             )

@@ -19,8 +19,8 @@ _STYLE = (
 
 def _page(title: str, body: str) -> str:
     return (
-        "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
-        "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
+        '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width,initial-scale=1">'
         f"<title>{escape(title)}</title><style>{_STYLE}</style></head><body>{body}</body></html>"
     )
 
@@ -41,13 +41,13 @@ def cashier_page(
     )
     body = (
         f"<h1>{escape(brand)} — sandbox cashier</h1>"
-        f"<p>{escape(title)}</p><p class=\"amount\">¥{escape(amount_yuan)}</p>"
+        f'<p>{escape(title)}</p><p class="amount">¥{escape(amount_yuan)}</p>'
         f"<table>{rows}</table>"
-        f"<form method=\"post\" action=\"{escape(pay_action)}\" id=\"pay\">"
-        f"<button type=\"submit\" name=\"action\" value=\"pay\">{escape(pay_label)}</button></form>"
-        f"<form method=\"post\" action=\"{escape(cancel_action)}\" id=\"cancel\">"
-        "<button type=\"submit\" name=\"action\" value=\"cancel\">Cancel</button></form>"
-        "<p class=\"note\">This is a protocol sandbox: no money moves.</p>"
+        f'<form method="post" action="{escape(pay_action)}" id="pay">'
+        f'<button type="submit" name="action" value="pay">{escape(pay_label)}</button></form>'
+        f'<form method="post" action="{escape(cancel_action)}" id="cancel">'
+        '<button type="submit" name="action" value="cancel">Cancel</button></form>'
+        '<p class="note">This is a protocol sandbox: no money moves.</p>'
     )
     return _page(f"{brand} cashier", body)
 
@@ -56,7 +56,9 @@ def message_page(title: str, message: str) -> str:
     return _page(title, f"<h1>{escape(title)}</h1><p>{escape(message)}</p>")
 
 
-def huabei_rows(hb_fq_num: str | None, seller_percent: str | None, total_fen: int) -> list[tuple[str, str]]:
+def huabei_rows(
+    hb_fq_num: str | None, seller_percent: str | None, total_fen: int
+) -> list[tuple[str, str]]:
     """The instalment plan lines shown on the Alipay cashier."""
     if hb_fq_num is None:
         return []

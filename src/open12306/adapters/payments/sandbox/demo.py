@@ -28,7 +28,9 @@ class MerchantCredentials:
     apiv3_key: str
 
     @classmethod
-    def generate(cls, app_id: str = "2021000000000001", mchid: str = "1900000001") -> MerchantCredentials:
+    def generate(
+        cls, app_id: str = "2021000000000001", mchid: str = "1900000001"
+    ) -> MerchantCredentials:
         alipay_key, wechat_key = keys.generate_key(), keys.generate_key()
         alphabet = string.ascii_letters + string.digits
         return cls(
@@ -63,7 +65,9 @@ class MerchantCredentials:
             return_url=return_url,
         )
 
-    def wechat_settings(self, sandbox: Sandbox, sandbox_url: str, notify_url: str) -> WeChatPaySettings:
+    def wechat_settings(
+        self, sandbox: Sandbox, sandbox_url: str, notify_url: str
+    ) -> WeChatPaySettings:
         return WeChatPaySettings(
             mchid=self.wechat_mchid,
             appid=self.wechat_appid,

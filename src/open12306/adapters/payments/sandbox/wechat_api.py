@@ -99,12 +99,18 @@ class WeChatApi:
         }
 
     def _answer(self, status: int, payload: Mapping[str, Any] | None) -> Response:
-        text = "" if payload is None else json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+        text = (
+            ""
+            if payload is None
+            else json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+        )
         headers = self.signature_headers(text)
         headers["Request-ID"] = uuid.uuid4().hex
         if payload is None:
             return Response(status_code=status, headers=headers)
-        return Response(text, status_code=status, headers=headers, media_type="application/json; charset=utf-8")
+        return Response(
+            text, status_code=status, headers=headers, media_type="application/json; charset=utf-8"
+        )
 
     def _error(self, exc: WeChatError) -> Response:
         return self._answer(exc.status, {"code": exc.code, "message": exc.message})
@@ -181,7 +187,9 @@ class WeChatApi:
             if mchid != known.merchant.mchid:
                 raise WeChatError(400, "PARAM_ERROR", "mchid 与请求头不一致")
             params = request.path_params
-            trade = self.ledger.find(mchid, params.get("out_trade_no"), params.get("transaction_id"))
+            trade = self.ledger.find(
+                mchid, params.get("out_trade_no"), params.get("transaction_id")
+            )
         except WeChatError as exc:
             return self._error(exc)
         return self._answer(200, self._transaction(trade))
@@ -203,14 +211,23 @@ class WeChatApi:
         except WeChatError as exc:
             return self._error(exc)
         if created and refund.notify_url:
-            self._callback(known, refund.notify_url, refund.out_trade_no, "REFUND.SUCCESS",
-                           "退款成功", "refund", self._refund_event(refund))
+            self._callback(
+                known,
+                refund.notify_url,
+                refund.out_trade_no,
+                "REFUND.SUCCESS",
+                "退款成功",
+                "refund",
+                self._refund_event(refund),
+            )
         return self._answer(200, self._refund(refund))
 
     async def refund_query(self, request: Request) -> Response:
         try:
             known, _ = await self._authenticate(request)
-            refund = self.ledger.refund_of(known.merchant.mchid, request.path_params["out_refund_no"])
+            refund = self.ledger.refund_of(
+                known.merchant.mchid, request.path_params["out_refund_no"]
+            )
         except WeChatError as exc:
             return self._error(exc)
         return self._answer(200, self._refund(refund))
@@ -302,8 +319,9 @@ class WeChatApi:
         event: Mapping[str, Any],
     ) -> None:
         plaintext = json.dumps(event, ensure_ascii=False, separators=(",", ":"))
-        envelope = {
-            "id": str(uuid.uuid4()),
+        event_id = str(uuid.uuid4())
+        envelope: dict[str, Any] = {
+            "id": event_id,
             "create_time": _iso(self._clock()),
             "resource_type": "encrypt-resource",
             "event_type": event_type,
@@ -318,8 +336,14 @@ class WeChatApi:
             return headers, text.encode("utf-8")
 
         self._notifier.submit(
-            Delivery(id=envelope["id"], channel="wechatpay", trade=trade, url=url,
-                     render=render, accept=wechat_accepts)
+            Delivery(
+                id=event_id,
+                channel="wechatpay",
+                trade=trade,
+                url=url,
+                render=render,
+                accept=wechat_accepts,
+            )
         )
 
     # ---- cashier ---------------------------------------------------------------------------
@@ -351,8 +375,15 @@ class WeChatApi:
             return HTMLResponse(cashier.message_page("WeChat Pay", message), status)
         known = self._registry.wechat(trade.mchid)
         if known is not None:
-            self._callback(known, trade.notify_url, trade.out_trade_no, "TRANSACTION.SUCCESS",
-                           "支付成功", "transaction", self._transaction(trade))
+            self._callback(
+                known,
+                trade.notify_url,
+                trade.out_trade_no,
+                "TRANSACTION.SUCCESS",
+                "支付成功",
+                "transaction",
+                self._transaction(trade),
+            )
         return HTMLResponse(cashier.message_page("WeChat Pay", "Paid"))
 
     def cancel(self, prepay_id: str) -> Response:

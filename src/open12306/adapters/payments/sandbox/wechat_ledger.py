@@ -67,7 +67,9 @@ class WeChatTrade:
 def _require(body: Mapping[str, Any], name: str) -> Any:
     value = body.get(name)
     if value in (None, ""):
-        raise WeChatError(400, "PARAM_ERROR", f"输入源“/body/{name}”映射到字段“{name}”必填性规则校验失败")
+        raise WeChatError(
+            400, "PARAM_ERROR", f"输入源“/body/{name}”映射到字段“{name}”必填性规则校验失败"
+        )
     return value
 
 
@@ -136,7 +138,9 @@ class WeChatLedger:
         with self._lock:
             return self._by_prepay.get(prepay_id)
 
-    def find(self, mchid: str, out_trade_no: str | None = None, transaction_id: str | None = None) -> WeChatTrade:
+    def find(
+        self, mchid: str, out_trade_no: str | None = None, transaction_id: str | None = None
+    ) -> WeChatTrade:
         with self._lock:
             if transaction_id:
                 trade = self._by_transaction.get(transaction_id)
