@@ -274,3 +274,19 @@ def test_responses_signed_by_someone_else_are_refused(world: World) -> None:
 def test_bad_instalment_count_is_refused_before_any_request(world: World) -> None:
     with pytest.raises(ValueError, match="instalments"):
         world.provider.prepare(order_no(), 1000, "G1", PaymentOptions(instalments=4))
+
+
+def test_apps_registered_over_http_can_trade(world: World) -> None:
+    newcomer = MerchantCredentials.generate(app_id="2021000000000888")
+    answer = world.http.post(
+        f"{world.sandbox_url}/sandbox/alipay/apps",
+        json={"app_id": newcomer.alipay_app_id, "app_public_key": newcomer.alipay_public_key_pem},
+    )
+    assert answer.status_code == 201
+    settings = newcomer.alipay_settings(world.sandbox, world.sandbox_url, "http://127.0.0.1:9/n")
+    provider = AlipayProvider(settings)
+    order = order_no()
+    prompt = provider.prepare(order, 100, "G1", PaymentOptions(mode=PayMode.QR))
+    assert prompt.qr_content is not None
+    assert provider.query(order).state is PaymentState.PENDING
+    assert world.provider.query(order).state is PaymentState.NOT_FOUND  # trades are per app

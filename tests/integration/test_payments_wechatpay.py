@@ -243,3 +243,28 @@ def test_sandbox_mounted_under_a_prefix_in_another_app() -> None:
         assert keys_doc["wechatpay"]["public_key_id"] == sandbox.wechat_public_key_id
         assert keys_doc["wechatpay"]["base_url"] == base
         assert cashier_actions(page.text)["pay"].startswith(f"{base}/cashier/wechatpay/")
+
+
+def test_merchants_registered_over_http_can_trade(world: World) -> None:
+    newcomer = MerchantCredentials.generate(app_id="2021000000000777", mchid="1900000777")
+    with httpx.Client(base_url=world.sandbox_url, trust_env=False) as http:
+        bad = http.post("/sandbox/wechatpay/merchants", json={"mchid": "1"})
+        assert bad.status_code == 400
+        registered = http.post(
+            "/sandbox/wechatpay/merchants",
+            json={
+                "mchid": newcomer.wechat_mchid,
+                "serial_no": newcomer.wechat_serial_no,
+                "public_key": newcomer.wechat_public_key_pem,
+                "apiv3_key": newcomer.apiv3_key,
+            },
+        )
+        assert registered.status_code == 201
+        listed = http.get("/sandbox/keys").json()["wechatpay"]["mchids"]
+    assert newcomer.wechat_mchid in listed
+    settings = newcomer.wechat_settings(world.sandbox, world.sandbox_url, "http://127.0.0.1:9/n")
+    provider = WeChatPayProvider(settings)
+    order = order_no()
+    provider.prepare(order, 100, "G1", PaymentOptions())
+    assert provider.query(order).state is PaymentState.PENDING
+    assert world.provider.query(order).state is PaymentState.NOT_FOUND  # trades are per merchant

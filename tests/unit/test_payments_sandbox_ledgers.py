@@ -18,7 +18,7 @@ from open12306.adapters.payments.sandbox.wechat_ledger import WeChatError, WeCha
 NOW = datetime(2026, 2, 10, 8, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
-@given(st.integers(min_value=0, max_value=10**12))
+@given(st.integers(min_value=0, max_value=10**12 - 1))
 def test_fen_round_trips_through_yuan(fen: int) -> None:
     assert yuan_to_fen(fen_to_yuan(fen)) == fen
 
