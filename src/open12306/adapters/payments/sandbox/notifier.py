@@ -65,6 +65,8 @@ class Notifier:
         self._lock = threading.Lock()
         self._deliveries: dict[str, Delivery] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        # Deliveries go straight to the merchant, never through an environment proxy.
+        self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
     def new_id(self, prefix: str) -> str:
         with self._lock:
@@ -116,7 +118,7 @@ class Notifier:
         request = urllib.request.Request(url, data=body, headers=headers, method="POST")
         at = self._clock()
         try:
-            with urllib.request.urlopen(request, timeout=self._timeout) as response:
+            with self._opener.open(request, timeout=self._timeout) as response:
                 answer = response.read(4096).decode("utf-8", "replace")
                 return Attempt(at, response.status, answer)
         except urllib.error.HTTPError as exc:
