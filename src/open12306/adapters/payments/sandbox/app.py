@@ -1,0 +1,249 @@
+"""The sandbox ASGI app: Alipay gateway, WeChat Pay v3, cashier pages and setup endpoints."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from open12306.adapters.payments.sandbox import keys
+from open12306.adapters.payments.sandbox.alipay_gateway import AlipayGateway
+from open12306.adapters.payments.sandbox.alipay_ledger import AlipayLedger
+from open12306.adapters.payments.sandbox.config import AlipayApp, SandboxConfig, WeChatMerchant
+from open12306.adapters.payments.sandbox.notifier import Delivery, Notifier
+from open12306.adapters.payments.sandbox.registry import Registry
+from open12306.adapters.payments.sandbox.wechat_api import WeChatApi
+from open12306.adapters.payments.sandbox.wechat_ledger import WeChatLedger
+
+
+def public_key_id(key: keys.PrivateKey) -> str:
+    """A stable ``PUB_KEY_ID_...`` for the platform key (digits, as WeChat Pay issues them)."""
+    der = key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    digits = str(int.from_bytes(hashlib.sha256(der).digest()[:12], "big")).zfill(29)[:29]
+    return f"PUB_KEY_ID_01{digits}"
+
+
+@dataclass
+class Sandbox:
+    """The running sandbox: its ASGI app and what a merchant must configure to talk to it."""
+
+    app: Starlette
+    config: SandboxConfig
+    registry: Registry
+    notifier: Notifier
+    alipay: AlipayGateway
+    wechat: WeChatApi
+    alipay_public_key_pem: str
+    wechat_public_key_pem: str
+
+    @property
+    def wechat_public_key_id(self) -> str:
+        return self.wechat.public_key_id
+
+
+def _own_keys(config: SandboxConfig) -> tuple[keys.PrivateKey, keys.PrivateKey]:
+    if config.key_dir is None:
+        return keys.generate_key(), keys.generate_key()
+    return (
+        keys.load_or_create(config.key_dir / "alipay_private.pem"),
+        keys.load_or_create(config.key_dir / "wechatpay_platform_private.pem"),
+    )
+
+
+def create_sandbox(config: SandboxConfig | None = None) -> Sandbox:
+    """Build the sandbox. Mount ``sandbox.app`` anywhere (or serve it alone with uvicorn)."""
+    config = config or SandboxConfig()
+    alipay_key, wechat_key = _own_keys(config)
+    registry = Registry()
+    for app_entry in config.alipay_apps:
+        registry.add_alipay(app_entry)
+    for merchant in config.wechat_merchants:
+        registry.add_wechat(merchant)
+    notifier = Notifier(config.retry_schedule, config.notify_timeout, config.clock)
+
+    def base_url(request: Request) -> str:
+        if config.base_url:
+            return config.base_url.rstrip("/")
+        # root_path carries any mount prefix, so links work when mounted inside another app.
+        root = str(request.scope.get("root_path", ""))
+        return f"{request.url.scheme}://{request.url.netloc}{root}".rstrip("/")
+
+    alipay = AlipayGateway(
+        AlipayLedger(config.clock),
+        alipay_key,
+        registry,
+        notifier,
+        config.seller_id,
+        config.clock,
+        base_url,
+    )
+    wechat = WeChatApi(
+        WeChatLedger(config.clock),
+        wechat_key,
+        config.wechat_public_key_id or public_key_id(wechat_key),
+        registry,
+        notifier,
+        config.clock,
+        base_url,
+    )
+    sandbox_ref: dict[str, Sandbox] = {}
+    routes = _routes(alipay, wechat, registry, notifier, config, sandbox_ref, base_url)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        yield
+        await notifier.aclose()
+
+    app = Starlette(routes=routes, lifespan=lifespan)
+    sandbox = Sandbox(
+        app=app,
+        config=config,
+        registry=registry,
+        notifier=notifier,
+        alipay=alipay,
+        wechat=wechat,
+        alipay_public_key_pem=keys.public_pem(alipay_key),
+        wechat_public_key_pem=keys.public_pem(wechat_key),
+    )
+    sandbox_ref["sandbox"] = sandbox
+    app.state.sandbox = sandbox
+    return sandbox
+
+
+def create_sandbox_app(config: SandboxConfig | None = None) -> Starlette:
+    """ASGI app factory (works with ``uvicorn --factory``); the Sandbox is ``app.state.sandbox``."""
+    return create_sandbox(config).app
+
+
+def _delivery_doc(delivery: Delivery) -> dict[str, Any]:
+    return {
+        "id": delivery.id,
+        "channel": delivery.channel,
+        "trade": delivery.trade,
+        "url": delivery.url,
+        "delivered": delivery.delivered,
+        "attempts": [
+            {"at": a.at.isoformat(), "status": a.status, "answer": a.answer, "error": a.error}
+            for a in delivery.attempts
+        ],
+    }
+
+
+def _routes(
+    alipay: AlipayGateway,
+    wechat: WeChatApi,
+    registry: Registry,
+    notifier: Notifier,
+    config: SandboxConfig,
+    sandbox_ref: dict[str, Sandbox],
+    base_url: Callable[[Request], str],
+) -> list[Route]:
+    async def setup_keys(request: Request) -> Response:
+        sandbox = sandbox_ref["sandbox"]
+        base = base_url(request)
+        return JSONResponse(
+            {
+                "alipay": {
+                    "gateway_url": f"{base}/gateway.do",
+                    "alipay_public_key": sandbox.alipay_public_key_pem,
+                    "sign_type": "RSA2",
+                    "app_ids": registry.alipay_ids(),
+                },
+                "wechatpay": {
+                    "base_url": base,
+                    "public_key": sandbox.wechat_public_key_pem,
+                    "public_key_id": sandbox.wechat_public_key_id,
+                    "mchids": registry.wechat_ids(),
+                },
+                "retry_schedule": list(config.retry_schedule),
+            }
+        )
+
+    async def register_alipay(request: Request) -> Response:
+        try:
+            data = json.loads(await request.body())
+            registry.add_alipay(AlipayApp(str(data["app_id"]), str(data["app_public_key"])))
+        except (ValueError, KeyError, TypeError) as exc:
+            return JSONResponse({"error": str(exc)}, 400)
+        return JSONResponse({"registered": data["app_id"]}, 201)
+
+    async def register_wechat(request: Request) -> Response:
+        try:
+            data = json.loads(await request.body())
+            registry.add_wechat(
+                WeChatMerchant(
+                    str(data["mchid"]),
+                    str(data["serial_no"]),
+                    str(data["public_key"]),
+                    str(data["apiv3_key"]),
+                )
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            return JSONResponse({"error": str(exc)}, 400)
+        return JSONResponse({"registered": data["mchid"]}, 201)
+
+    async def deliveries(request: Request) -> Response:
+        found = notifier.deliveries(request.query_params.get("trade"))
+        return JSONResponse([_delivery_doc(d) for d in found])
+
+    async def redeliver(request: Request) -> Response:
+        delivery = notifier.redeliver(request.path_params["delivery_id"])
+        if delivery is None:
+            return JSONResponse({"error": "no such notification"}, 404)
+        return JSONResponse({"redelivering": delivery.id}, 202)
+
+    async def alipay_cashier(request: Request) -> Response:
+        return alipay.cashier_page(request, request.path_params["trade"])
+
+    async def alipay_pay(request: Request) -> Response:
+        return alipay.pay(request.path_params["trade"])
+
+    async def alipay_cancel(request: Request) -> Response:
+        return alipay.cancel(request.path_params["trade"])
+
+    async def wechat_cashier(request: Request) -> Response:
+        return wechat.cashier_page(request, request.path_params["trade"])
+
+    async def wechat_pay(request: Request) -> Response:
+        return wechat.pay(request.path_params["trade"])
+
+    async def wechat_cancel(request: Request) -> Response:
+        return wechat.cancel(request.path_params["trade"])
+
+    routes = [
+        Route("/gateway.do", alipay.gateway, methods=["GET", "POST"]),
+        Route("/v3/pay/transactions/native", wechat.native, methods=["POST"]),
+        Route("/v3/pay/transactions/out-trade-no/{out_trade_no}", wechat.query, methods=["GET"]),
+        Route("/v3/pay/transactions/id/{transaction_id}", wechat.query, methods=["GET"]),
+        Route(
+            "/v3/pay/transactions/out-trade-no/{out_trade_no}/close", wechat.close, methods=["POST"]
+        ),
+        Route("/v3/refund/domestic/refunds", wechat.refund, methods=["POST"]),
+        Route("/v3/refund/domestic/refunds/{out_refund_no}", wechat.refund_query, methods=["GET"]),
+        Route("/cashier/alipay/{trade}", alipay_cashier, methods=["GET"]),
+        Route("/cashier/alipay/{trade}/pay", alipay_pay, methods=["POST"]),
+        Route("/cashier/alipay/{trade}/cancel", alipay_cancel, methods=["POST"]),
+        Route("/cashier/wechatpay/{trade}", wechat_cashier, methods=["GET"]),
+        Route("/cashier/wechatpay/{trade}/pay", wechat_pay, methods=["POST"]),
+        Route("/cashier/wechatpay/{trade}/cancel", wechat_cancel, methods=["POST"]),
+        Route("/sandbox/keys", setup_keys, methods=["GET"]),
+        Route("/sandbox/notifications", deliveries, methods=["GET"]),
+        Route("/sandbox/notifications/{delivery_id}/redeliver", redeliver, methods=["POST"]),
+    ]
+    if config.allow_registration:
+        routes += [
+            Route("/sandbox/alipay/apps", register_alipay, methods=["POST"]),
+            Route("/sandbox/wechatpay/merchants", register_wechat, methods=["POST"]),
+        ]
+    return routes

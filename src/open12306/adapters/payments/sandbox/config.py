@@ -1,0 +1,57 @@
+"""What the sandbox is told at start: who the merchants are, where keys live, how to retry."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+DEFAULT_RETRY_SCHEDULE = (0.0, 2.0, 5.0, 30.0, 120.0)
+
+
+def shanghai_now() -> datetime:
+    return datetime.now(SHANGHAI)
+
+
+@dataclass(frozen=True)
+class AlipayApp:
+    """A merchant application registered with the Alipay side: its id and RSA public key."""
+
+    app_id: str
+    public_key_pem: str
+
+
+@dataclass(frozen=True)
+class WeChatMerchant:
+    """A merchant registered with the WeChat Pay side: id, API certificate serial and public
+    key (request signatures), and the APIv3 key (callback encryption)."""
+
+    mchid: str
+    serial_no: str
+    public_key_pem: str
+    apiv3_key: str
+
+
+@dataclass(frozen=True)
+class SandboxConfig:
+    """Sandbox settings.
+
+    ``base_url`` is how browsers and phones reach the sandbox (used in QR contents); when None it
+    is taken from each request. ``key_dir`` keeps the sandbox's own keys across restarts; when
+    None fresh keys are generated at start. ``retry_schedule`` is the wait before each delivery
+    attempt of a notification, in seconds, counted from the previous attempt.
+    """
+
+    base_url: str | None = None
+    key_dir: Path | None = None
+    alipay_apps: Sequence[AlipayApp] = ()
+    wechat_merchants: Sequence[WeChatMerchant] = ()
+    retry_schedule: Sequence[float] = DEFAULT_RETRY_SCHEDULE
+    notify_timeout: float = 5.0
+    seller_id: str = "2088000000000001"
+    wechat_public_key_id: str | None = None
+    allow_registration: bool = True
+    clock: Callable[[], datetime] = field(default=shanghai_now)

@@ -1,0 +1,178 @@
+"""The payment port: what the order services need from a payment channel.
+
+A provider is a plugin with a lifecycle (pretix's shape): ``prepare`` gives the rider something to
+act on (a redirect URL or QR content); the channel then tells us the outcome asynchronously
+(``parse_notification``) or when asked (``query``); refunds are their own attempts with their own
+numbers and states (``refund``, ``refund_status``); an unpaid trade can be ``close``d.
+
+A notification only *triggers* a state change: the handler must be idempotent, and duplicates,
+reordering and retries are normal traffic. Amounts are integer fen on this side of the port.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+
+class PaymentState(StrEnum):
+    """Where a trade stands at the channel."""
+
+    PENDING = "pending"
+    PAID = "paid"
+    CLOSED = "closed"
+    REFUNDED = "refunded"
+    NOT_FOUND = "not_found"
+
+
+class RefundState(StrEnum):
+    """Where one refund attempt stands at the channel."""
+
+    PROCESSING = "processing"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    NOT_FOUND = "not_found"
+
+
+class NotificationKind(StrEnum):
+    """What an asynchronous notification reports."""
+
+    PAYMENT = "payment"
+    REFUND = "refund"
+    CLOSED = "closed"
+
+
+class PayMode(StrEnum):
+    """How the rider is sent to pay: a desktop page, a mobile page, or a QR code to scan."""
+
+    PAGE = "page"
+    WAP = "wap"
+    QR = "qr"
+
+
+INSTALMENT_COUNTS = (3, 6, 12)
+
+
+@dataclass(frozen=True)
+class PaymentOptions:
+    """Per-payment choices. ``instalments`` (3/6/12) asks for Huabei instalments (Alipay only);
+    ``seller_pays_fee`` makes the merchant bear the instalment fee (hb_fq_seller_percent=100)."""
+
+    mode: PayMode = PayMode.PAGE
+    return_url: str | None = None
+    instalments: int | None = None
+    seller_pays_fee: bool = False
+    expires_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class PaymentPrompt:
+    """What to show the rider: a URL to send the browser to, or content to render as a QR."""
+
+    channel: str
+    order_no: str
+    redirect_url: str | None = None
+    qr_content: str | None = None
+
+
+@dataclass(frozen=True)
+class Notification:
+    """A verified asynchronous notification, reduced to what the order services act on.
+
+    ``amount_fen`` is the trade total. For refunds, ``refund_fen`` is this refund's amount and
+    ``refunded_total_fen`` the trade's refunded total, each when the channel reports it.
+    """
+
+    channel: str
+    kind: NotificationKind
+    order_no: str
+    trade_no: str
+    state: PaymentState
+    amount_fen: int
+    notification_id: str
+    paid_at: datetime | None = None
+    refund_no: str | None = None
+    refund_fen: int | None = None
+    refunded_total_fen: int | None = None
+    raw: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class NotificationReply:
+    """The HTTP answer that tells the channel a notification was taken (or must be retried)."""
+
+    status: int
+    content_type: str
+    body: bytes
+
+
+@dataclass(frozen=True)
+class PaymentStatus:
+    """A trade as the channel reports it when queried."""
+
+    channel: str
+    order_no: str
+    state: PaymentState
+    amount_fen: int | None = None
+    trade_no: str | None = None
+    paid_at: datetime | None = None
+    instalments: int | None = None
+
+
+@dataclass(frozen=True)
+class RefundResult:
+    """One refund attempt as the channel reports it."""
+
+    channel: str
+    order_no: str
+    refund_no: str
+    state: RefundState
+    amount_fen: int | None = None
+    refund_id: str | None = None
+
+
+class PaymentError(Exception):
+    """The channel refused a request or could not be reached; ``code`` is the channel's code."""
+
+    def __init__(self, channel: str, code: str, message: str) -> None:
+        super().__init__(f"{channel}: {code}: {message}")
+        self.channel = channel
+        self.code = code
+        self.message = message
+
+
+class NotificationRejected(Exception):
+    """A notification failed verification (forged, tampered, stale, or not ours)."""
+
+    def __init__(self, channel: str, reason: str) -> None:
+        super().__init__(f"{channel} notification rejected: {reason}")
+        self.channel = channel
+        self.reason = reason
+
+
+class PaymentProvider(Protocol):
+    """One payment channel. Calls block on the network: run them off the event loop."""
+
+    @property
+    def name(self) -> str: ...
+
+    def prepare(
+        self, order_no: str, amount_fen: int, subject: str, options: PaymentOptions
+    ) -> PaymentPrompt: ...
+
+    def parse_notification(self, headers: Mapping[str, str], body: bytes) -> Notification: ...
+
+    def acknowledge(self, accepted: bool) -> NotificationReply: ...
+
+    def query(self, order_no: str) -> PaymentStatus: ...
+
+    def refund(
+        self, order_no: str, refund_no: str, amount_fen: int, total_fen: int | None = None
+    ) -> RefundResult: ...
+
+    def refund_status(self, order_no: str, refund_no: str) -> RefundResult: ...
+
+    def close(self, order_no: str) -> None: ...
