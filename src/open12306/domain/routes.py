@@ -142,21 +142,6 @@ def direct_legs(
     return legs
 
 
-def _legs_from(
-    index: RouteIndex, origins: Collection[str], boarding: date, has_run: HasRun
-) -> list[Leg]:
-    legs: list[Leg] = []
-    for origin in origins:
-        for train, i in index.calls(origin):
-            if i == len(train.stops) - 1:
-                continue
-            service = boarding - timedelta(days=train.departure(i) // DAY)
-            if not has_run(train.code, service):
-                continue
-            legs.extend(Leg(train, i, j, service) for j in range(i + 1, len(train.stops)))
-    return legs
-
-
 def _feeders(
     index: RouteIndex, destinations: Collection[str]
 ) -> dict[str, list[tuple[Train, int, int]]]:
@@ -188,25 +173,37 @@ def transfers(
     end_cities = {city_of(s) for s in origins} | {city_of(s) for s in destinations}
     feeders = _feeders(index, destinations)
     found: dict[tuple[str, str], Transfer] = {}
-    for first in _legs_from(index, origins, boarding, has_run):
-        hub = first.alight
-        if city_of(hub) in end_cities or hub in destinations:
-            continue
-        for station in siblings(hub):
-            minimum = rules.min_same_station if station == hub else rules.min_same_city
-            for train, i, j in feeders.get(station, ()):
-                if train.code == first.train.code:
+    for origin in origins:
+        for train, i in index.calls(origin):
+            if i == len(train.stops) - 1:
+                continue
+            service = boarding - timedelta(days=train.departure(i) // DAY)
+            if not has_run(train.code, service):
+                continue
+            base = day_minute(service)
+            departs = base + train.departure(i)
+            for k in range(i + 1, len(train.stops)):
+                hub = train.stops[k].station
+                if hub in destinations or city_of(hub) in end_cities:
                     continue
-                second = _connecting_leg(
-                    train, i, j, first.arrives, minimum, rules.max_wait, has_run
-                )
-                if second is None:
-                    continue
-                candidate = Transfer(first, second)
-                key = (first.train.code, train.code)
-                held = found.get(key)
-                if held is None or candidate.minutes < held.minutes:
-                    found[key] = candidate
+                arrived = base + train.arrival(k)
+                for station in siblings(hub):
+                    rides = feeders.get(station)
+                    if not rides:
+                        continue
+                    minimum = rules.min_same_station if station == hub else rules.min_same_city
+                    for second_train, i2, j2 in rides:
+                        if second_train.code == train.code:
+                            continue
+                        second = _connecting_leg(
+                            second_train, i2, j2, arrived, minimum, rules.max_wait, has_run
+                        )
+                        if second is None:
+                            continue
+                        pair = (train.code, second_train.code)
+                        held = found.get(pair)
+                        if held is None or second.arrives - departs < held.minutes:
+                            found[pair] = Transfer(Leg(train, i, k, service), second)
     ranked = sorted(found.values(), key=lambda t: (t.minutes, t.first.departs))
     return ranked[: rules.limit]
 

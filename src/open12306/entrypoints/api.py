@@ -21,6 +21,7 @@ from open12306.bootstrap import Container
 from open12306.domain.errors import DomainError
 from open12306.entrypoints.errors import error_body, plain_error
 from open12306.services.run_view import run_view
+from open12306.services.search import Dependencies
 from open12306.services.search_query import parse_date, parse_search
 
 log = logging.getLogger("open12306.api")
@@ -34,36 +35,42 @@ _encoder = msgspec.json.Encoder()
 JSON_HEADERS = [(b"content-type", b"application/json")]
 
 
-def search_answer(container: Container, params: dict[str, str]) -> tuple[int, bytes]:
-    """Status and JSON body for a search with the given query parameters."""
+def search_answer(container: Container, params: dict[str, str]) -> tuple[int, bytes, Dependencies]:
+    """Status, JSON body and the run versions the answer depends on."""
     try:
         query = parse_search(params)
-        return 200, _encoder.encode(container.search.search(query))
+        answer, deps = container.search.answer(query)
+        return 200, _encoder.encode(answer), deps
     except DomainError as error:
-        return error.status, _encoder.encode(error_body(error))
+        return error.status, _encoder.encode(error_body(error)), ()
 
 
 class SearchCache:
-    """Encoded answers keyed by query string, valid while the read model has not changed."""
+    """Encoded answers keyed by query string.
+
+    An entry stays valid while every run it shows keeps its inventory version (and the
+    day has not changed), so a sale on one train does not flush answers about others.
+    """
 
     def __init__(self, container: Container, limit: int = 50_000) -> None:
         self.container = container
         self.limit = limit
-        self._entries: dict[bytes, tuple[int, date, int, bytes]] = {}
+        self._entries: dict[bytes, tuple[date, Dependencies, int, bytes]] = {}
 
     def answer(self, query_string: bytes) -> tuple[int, bytes]:
         read_model = self.container.read_model
         read_model.refresh()
         today = self.container.window.today()
         held = self._entries.get(query_string)
-        if held is not None and held[0] == read_model.generation and held[1] == today:
-            return held[2], held[3]
-        generation = read_model.generation
+        if held is not None and held[0] == today:
+            version = read_model.version
+            if all(version(key) == seen for key, seen in held[1]):
+                return held[2], held[3]
         params = dict(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
-        status, body = search_answer(self.container, params)
+        status, body, deps = search_answer(self.container, params)
         if len(self._entries) >= self.limit:
             self._entries.clear()
-        self._entries[query_string] = (generation, today, status, body)
+        self._entries[query_string] = (today, deps, status, body)
         return status, body
 
 

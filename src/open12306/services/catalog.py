@@ -29,6 +29,24 @@ class Catalog:
         self.trains: dict[str, Train] = {t.code: t for t in trains}
         self.fare_rules = fare_rules or FareRules()
         self._pristine: dict[tuple[str, int], RunInventory] = {}
+        self._city: dict[str, str] = {}
+        self._siblings: dict[str, tuple[str, ...]] = {}
+
+    def city_of(self, code: str) -> str:
+        """The station's city (its own name when it has none); cached."""
+        city = self._city.get(code)
+        if city is None:
+            city = self._city[code] = self.stations.city_of(code)
+        return city
+
+    def siblings(self, code: str) -> tuple[str, ...]:
+        """Stations of the same city, the station itself included; cached."""
+        held = self._siblings.get(code)
+        if held is None:
+            city = self.stations.city_of(code)
+            same = tuple(s.code for s in self.stations.stations_in_city(city)) or (code,)
+            held = self._siblings[code] = same if code in same else (code, *same)
+        return held
 
     def train(self, code: str) -> Train:
         train = self.trains.get(code) or self.trains.get(code.upper())

@@ -10,9 +10,12 @@ from zoneinfo import ZoneInfo
 from open12306.domain.errors import DomainError
 from open12306.domain.routes import DAY, Leg, Transfer, TransferRules, direct_legs, transfers
 from open12306.domain.stations import Station
-from open12306.services.ports import Clock
+from open12306.services.ports import Clock, RunKey
 from open12306.services.read_model import ReadModel
 from open12306.services.search_query import SearchQuery
+
+Dependencies = tuple[tuple[RunKey, int], ...]
+STATIC_CACHE_LIMIT = 200_000
 
 # 12306 shows 有 for plenty, the number below this, 无 for none.
 PLENTY = 20
@@ -67,11 +70,12 @@ class SearchService:
         self,
         read_model: ReadModel,
         window: PresaleWindow,
-        transfer_rules: TransferRules = TransferRules(),
+        transfer_rules: TransferRules | None = None,
     ) -> None:
         self.read_model = read_model
         self.window = window
-        self.transfer_rules = transfer_rules
+        self.transfer_rules = transfer_rules or TransferRules()
+        self._static: dict[tuple[str, int, int, date], dict[str, Any]] = {}
 
     @property
     def catalog(self) -> Any:
@@ -82,6 +86,15 @@ class SearchService:
         return stations
 
     def search(self, query: SearchQuery) -> dict[str, Any]:
+        return self.answer(query)[0]
+
+    def answer(self, query: SearchQuery) -> tuple[dict[str, Any], Dependencies]:
+        """The answer and the run versions it was computed from (to validate caches)."""
+        deps: dict[RunKey, int] = {}
+        answer = self._answer(query, deps)
+        return answer, tuple(deps.items())
+
+    def _answer(self, query: SearchQuery, deps: dict[RunKey, int]) -> dict[str, Any]:
         origins = self.resolve(query.origin, "from")
         destinations = self.resolve(query.destination, "to")
         origin_codes = {s.code for s in origins}
@@ -97,7 +110,7 @@ class SearchService:
             for leg in direct_legs(routes, origin_codes, destination_codes, query.day, has_run)
             if self._wanted(leg, query)
         ]
-        rows = self._sorted([self._leg(leg) for leg in legs], query.sort)
+        rows = self._sorted([self._leg(leg, deps) for leg in legs], query.sort)
         answer: dict[str, Any] = {
             "from": {"query": query.origin, "stations": [self._station(s) for s in origins]},
             "to": {
@@ -110,7 +123,7 @@ class SearchService:
         }
         if query.transfers or len(rows) < FEW_DIRECT:
             found = self._transfers(origin_codes, destination_codes, query)
-            answer["transfers"] = [self._transfer(t) for t in found]
+            answer["transfers"] = [self._transfer(t, deps) for t in found]
         return answer
 
     def _wanted(self, leg: Leg, query: SearchQuery) -> bool:
@@ -153,25 +166,38 @@ class SearchService:
         moment = datetime.combine(day, time(), self.window.zone) + timedelta(minutes=minute % DAY)
         return moment.isoformat()
 
-    def _leg(self, leg: Leg) -> dict[str, Any]:
-        train = leg.train
-        key = (train.code, leg.service_date)
+    def _leg(self, leg: Leg, deps: dict[RunKey, int]) -> dict[str, Any]:
+        key = (leg.train.code, leg.service_date)
+        static = self._static_row(leg)
+        read_model = self.read_model
+        deps[key] = read_model.version(key)
+        inventory = read_model.inventory(key)
         classes = []
-        for seat_class in self.catalog.classes(train.code):
-            remaining = self.read_model.remaining(key, seat_class, leg.i, leg.j)
-            price = self.catalog.price(train, seat_class, leg.i, leg.j)
+        for seat_class, label, price in static["_classes"]:
+            remaining = inventory.remaining(seat_class, leg.i, leg.j)
             classes.append(
                 {
                     "class": seat_class.value,
-                    "label": seat_class.label,
+                    "label": label,
                     "remaining": remaining,
                     "display": display_count(remaining),
                     "price": yuan(price),
                     "price_fen": price,
                 }
             )
+        row = dict(static["row"])
+        row["classes"] = classes
+        return row
+
+    def _static_row(self, leg: Leg) -> dict[str, Any]:
+        """The parts of a result row that only the timetable decides (cached)."""
+        cache_key = (leg.train.code, leg.i, leg.j, leg.service_date)
+        held = self._static.get(cache_key)
+        if held is not None:
+            return held
+        train = leg.train
         minutes = leg.minutes
-        return {
+        row = {
             "train": train.code,
             "type": train.train_type,
             "service_date": leg.service_date.isoformat(),
@@ -188,12 +214,19 @@ class SearchService:
             "duration_minutes": minutes,
             "km": leg.km,
             "synthetic": train.synthetic,
-            "classes": classes,
         }
+        classes = [
+            (c, c.label, self.catalog.price(train, c, leg.i, leg.j))
+            for c in self.catalog.classes(train.code)
+        ]
+        if len(self._static) >= STATIC_CACHE_LIMIT:
+            self._static.clear()
+        held = self._static[cache_key] = {"row": row, "_classes": classes}
+        return held
 
-    def _transfer(self, transfer: Transfer) -> dict[str, Any]:
+    def _transfer(self, transfer: Transfer, deps: dict[RunKey, int]) -> dict[str, Any]:
         return {
-            "legs": [self._leg(transfer.first), self._leg(transfer.second)],
+            "legs": [self._leg(transfer.first, deps), self._leg(transfer.second, deps)],
             "change_at": self._named(transfer.first.alight),
             "board_at": self._named(transfer.second.board),
             "same_station": transfer.same_station,
