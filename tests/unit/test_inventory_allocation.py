@@ -152,7 +152,9 @@ def test_berth_preference() -> None:
 def test_party_together_same_row_then_same_coach_then_anywhere() -> None:
     inventory = RunInventory.empty(seats_of((SECOND, 2, "ABC"), (SECOND, 2, "ABC")), 2)
     row = inventory.allocate(Request(SECOND, 0, 2, party=3))
-    assert {(inventory.seats[s].coach, inventory.seats[s].row) for s in row.seats if s is not None} == {(1, 1)}
+    assert {
+        (inventory.seats[s].coach, inventory.seats[s].row) for s in row.seats if s is not None
+    } == {(1, 1)}
     # break every remaining row: one seat of each sold
     for seat in (3, 6, 9):
         inventory.allocate(Request(SECOND, 0, 2, letters=(inventory.seats[seat].letter,)))

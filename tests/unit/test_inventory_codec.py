@@ -1,5 +1,6 @@
 """The byte form of a run's inventory: round trips and refusal of damaged input."""
 
+import contextlib
 import random
 
 import pytest
@@ -29,10 +30,10 @@ def busy_run(seed: int) -> RunInventory:
     for _ in range(120):
         i = rng.randrange(9)
         j = rng.randrange(i + 1, 10)
-        try:
-            held.append(inventory.allocate(Request(SECOND, i, j, rng.randint(1, 3), allow_standing=True)))
-        except SoldOut:
-            pass
+        with contextlib.suppress(SoldOut):
+            held.append(
+                inventory.allocate(Request(SECOND, i, j, rng.randint(1, 3), allow_standing=True))
+            )
         if held and rng.random() < 0.3:
             inventory.release(held.pop(rng.randrange(len(held))))
     assert any(a.standing for a in held)
@@ -64,7 +65,12 @@ def test_layout_is_as_documented() -> None:
 
 def test_damaged_bytes_are_refused() -> None:
     data = busy_run(1).encode()
-    for damaged in (data[:-1], data[:10], b"X" + data[1:], data[:20] + bytes([data[20] ^ 1]) + data[21:]):
+    for damaged in (
+        data[:-1],
+        data[:10],
+        b"X" + data[1:],
+        data[:20] + bytes([data[20] ^ 1]) + data[21:],
+    ):
         with pytest.raises(DomainError) as err:
             RunInventory.decode(damaged, SEATS, STANDING, QUOTAS)
         assert err.value.reason == "corrupt"

@@ -40,12 +40,16 @@ def test_gap_around_is_the_free_run_holding_the_range(case: tuple[int, int, int,
 
 @settings(max_examples=60, deadline=None)
 @given(st.integers(1, 10), st.data())
-def test_candidates_are_exactly_the_gaps_containing_the_pair(segments: int, data: st.DataObject) -> None:
+def test_candidates_are_exactly_the_gaps_containing_the_pair(
+    segments: int, data: st.DataObject
+) -> None:
     geo = geometry(segments)
     i = data.draw(st.integers(0, segments - 1))
     j = data.draw(st.integers(i + 1, segments))
     expected = {
-        geo.gap_key(a, b) for a in range(segments) for b in range(a + 1, segments + 1)
+        geo.gap_key(a, b)
+        for a in range(segments)
+        for b in range(a + 1, segments + 1)
         if a <= i and b >= j
     }
     bits = geo.candidates[geo.pair(i, j)]

@@ -61,8 +61,12 @@ def test_quota_configuration_is_checked() -> None:
         Quota(SeatClass.STANDING, count=1, min_segments=1)
     with pytest.raises(DomainError):  # two quotas on one seat
         RunInventory.empty(
-            seats(3), 3,
-            quotas=[Quota(SECOND, seats=(2,), min_segments=1), Quota(SECOND, seats=(1, 2), min_segments=2)],
+            seats(3),
+            3,
+            quotas=[
+                Quota(SECOND, seats=(2,), min_segments=1),
+                Quota(SECOND, seats=(1, 2), min_segments=2),
+            ],
         )
     with pytest.raises(DomainError):  # more seats than the class has
         RunInventory.empty(seats(3), 3, quotas=[Quota(SECOND, count=4, min_segments=1)])

@@ -16,9 +16,7 @@ def test_valid_train_passes_midnight() -> None:
 
 
 def test_times_going_back_are_rejected() -> None:
-    train = Train(
-        "G1", (StopTime("VNP", None, 600, 0), StopTime("AOH", 500, None, 1318)), "emu-16"
-    )
+    train = Train("G1", (StopTime("VNP", None, 600, 0), StopTime("AOH", 500, None, 1318)), "emu-16")
     with pytest.raises(DomainError) as err:
         validate_train(train)
     assert err.value.reason == "time_goes_back"
