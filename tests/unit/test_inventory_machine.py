@@ -229,9 +229,12 @@ class InventoryMachine(RuleBasedStateMachine):
         i, j, party = request.from_stop, request.to_stop, request.party
         if request.seat_class is STANDING:
             for parent in CLASS_ORDER:
-                if parent in self.standing and not self.eligible(parent, i, j, minutes):
-                    if self.standing_room(parent, i, j) >= party:
-                        return parent
+                if (
+                    parent in self.standing
+                    and not self.eligible(parent, i, j, minutes)
+                    and self.standing_room(parent, i, j) >= party
+                ):
+                    return parent
             return None
         if len(free) >= party or free or not request.allow_standing:
             return None
