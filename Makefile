@@ -36,6 +36,8 @@ test: install-dev
 	$(BIN)/pytest -q
 
 bench: install-dev
+	@command -v wrk >/dev/null 2>&1 || apt-get install -y -qq wrk >/dev/null 2>&1 \
+	  || echo "wrk is not installed: the HTTP benchmark uses the built-in Python load generator"
 	$(BIN)/open12306 bench all
 
 lint: install-dev

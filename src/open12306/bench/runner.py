@@ -6,7 +6,7 @@ from typing import Any
 
 from open12306.domain.errors import DomainError
 
-NAMES = ("inventory", "search")
+NAMES = ("inventory", "search", "gate")
 
 
 def run_benchmarks(name: str, seconds: float) -> dict[str, Any]:
@@ -24,4 +24,8 @@ def run_benchmarks(name: str, seconds: float) -> dict[str, Any]:
             from open12306.bench import search
 
             results[bench] = search.run(seconds=seconds)
+        elif bench == "gate":
+            from open12306.bench import gate
+
+            results[bench] = gate.run(seconds=seconds)
     return results
