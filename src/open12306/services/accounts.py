@@ -16,7 +16,7 @@ import secrets
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from open12306.domain.credentials import check_password, check_username, normalize_username
 from open12306.domain.errors import DomainError, NotFound
@@ -51,6 +51,11 @@ class Unauthenticated(DomainError):
 
     status = 401
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """HTTP headers the answer carries."""
+        return {"WWW-Authenticate": "Bearer"}
+
 
 class RateLimited(DomainError):
     """Too many failed attempts; ``retry_after`` says in how many seconds to try again."""
@@ -63,6 +68,11 @@ class RateLimited(DomainError):
             field, "rate_limited", f"too many failed logins; try again in {minutes} min"
         )
         self.retry_after = retry_after
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """HTTP headers the answer carries."""
+        return {"Retry-After": str(self.retry_after)}
 
     def to_dict(self) -> dict[str, object]:
         return {**super().to_dict(), "retry_after": self.retry_after}
@@ -226,6 +236,10 @@ class AccountService:
         return self._decoy_hash
 
     # --- passengers ---------------------------------------------------------------------
+
+    def today(self) -> date:
+        """The date passengers' ticket types are shown for."""
+        return self.clock.now().date()
 
     def add_passenger(self, account: Account, details: PassengerDetails) -> Passenger:
         """Validate and save a passenger; Conflict(``duplicate_passenger``) if the account
