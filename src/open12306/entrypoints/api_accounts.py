@@ -7,8 +7,8 @@ full: responses show them masked, and leave out the birth date, which with a mas
 ID number would give most of the number back.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations``: FastAPI reads the route signatures at runtime,
+# and they use aliases local to ``accounts_router``.
 from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
