@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
 from typing import Protocol
+
+from open12306.domain.identity import Document
+from open12306.domain.passengers import Passenger
 
 
 class PasswordHasher(Protocol):
@@ -19,3 +26,113 @@ class PasswordHasher(Protocol):
     def verify(self, password: str, encoded: str) -> bool: ...
 
     def needs_rehash(self, encoded: str) -> bool: ...
+
+
+class AccountStatus(StrEnum):
+    """Whether an account may log in."""
+
+    ACTIVE = "active"
+    LOCKED = "locked"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """A registered account. ``username`` is normalised (lower case)."""
+
+    id: str
+    username: str
+    password_hash: str
+    created_at: datetime
+    status: AccountStatus = AccountStatus.ACTIVE
+
+
+@dataclass(frozen=True, slots=True)
+class StoredSession:
+    """A login session. Only the SHA-256 of its bearer token is stored, never the token."""
+
+    token_hash: str
+    account_id: str
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None = None
+
+
+class Duplicate(Exception):
+    """A store refused a row because a unique key (username, passenger document) is taken."""
+
+
+class AccountStore(Protocol):
+    """Accounts by id and by normalised username."""
+
+    def add_account(self, account: Account) -> None:
+        """Store a new account; raise Duplicate if the username is taken."""
+        ...
+
+    def account_by_username(self, username: str) -> Account | None: ...
+
+    def account_by_id(self, account_id: str) -> Account | None: ...
+
+    def set_password_hash(self, account_id: str, password_hash: str) -> None: ...
+
+
+class SessionStore(Protocol):
+    """Login sessions keyed by the hash of their token."""
+
+    def add_session(self, session: StoredSession) -> None: ...
+
+    def session(self, token_hash: str) -> StoredSession | None: ...
+
+    def revoke_session(self, token_hash: str, at: datetime) -> bool:
+        """Mark the session revoked; False if there is no such unrevoked session."""
+        ...
+
+    def delete_sessions_expired_before(self, moment: datetime) -> int: ...
+
+
+class AttemptStore(Protocol):
+    """Failed-login counters per key (``user:…``, ``ip:…``) and fixed window (Unix seconds)."""
+
+    def failures(self, key: str, window_starts: Sequence[int]) -> dict[int, int]:
+        """Counts for the given windows of ``key`` (windows without failures are left out)."""
+        ...
+
+    def add_failure(self, key: str, window_start: int, keep_from: int) -> None:
+        """Count one failure atomically and forget the key's windows starting before
+        ``keep_from``."""
+        ...
+
+    def clear_failures(self, key: str) -> None: ...
+
+    def delete_failures_before(self, window_start: int) -> int: ...
+
+
+class PassengerStore(Protocol):
+    """Saved passengers; every read and write is scoped to the owning account."""
+
+    def add_passenger(self, passenger: Passenger, document_key: str) -> None:
+        """Store a passenger; raise Duplicate if the account already has ``document_key``."""
+        ...
+
+    def passengers(self, account_id: str) -> list[Passenger]:
+        """The account's passengers, oldest first."""
+        ...
+
+    def passenger(self, account_id: str, passenger_id: str) -> Passenger | None: ...
+
+    def passenger_by_document(self, account_id: str, document_key: str) -> Passenger | None: ...
+
+    def count_passengers(self, account_id: str) -> int: ...
+
+    def delete_passenger(self, account_id: str, passenger_id: str) -> bool: ...
+
+
+class AccountsStore(AccountStore, SessionStore, AttemptStore, PassengerStore, Protocol):
+    """Everything the account service stores, on one backend."""
+
+
+class DocumentKeyer(Protocol):
+    """A keyed hash of a travel document (kind and normalised number): the index under which
+    a document is found without reading numbers in clear (HMAC with a server secret)."""
+
+    def key(self, document: Document) -> str: ...

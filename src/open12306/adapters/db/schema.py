@@ -92,3 +92,6 @@ counters = Table(
     Column("name", String(64), primary_key=True),
     Column("value", BigInteger, nullable=False),
 )
+
+# Tables of other modules on the same metadata (imported last: they import ``metadata``).
+from open12306.adapters.db import accounts_schema  # noqa: E402, F401

@@ -1,0 +1,87 @@
+"""Tables for accounts, login sessions, failed-login counters and saved passengers.
+
+They live on the shared ``metadata`` of ``schema`` (which imports this module at its end) so
+migrations and the autogenerate comparison see one schema.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+)
+
+from open12306.adapters.db.schema import metadata
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("username", String(64), nullable=False),
+    Column("password_hash", String(255), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("status", String(16), nullable=False, server_default="active"),
+)
+Index("ux_accounts_username", accounts.c.username, unique=True)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    # SHA-256 (hex) of the bearer token; the token itself is never stored.
+    Column("token_hash", String(64), primary_key=True),
+    Column(
+        "account_id",
+        String(32),
+        ForeignKey("accounts.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+)
+Index("ix_sessions_account_id", sessions.c.account_id)
+Index("ix_sessions_expires_at", sessions.c.expires_at)
+
+login_attempts = Table(
+    "login_attempts",
+    metadata,
+    # ``user:<username>`` or ``ip:<address>``
+    Column("key", String(128), primary_key=True),
+    # Unix seconds at which the fixed counting window starts
+    Column("window_start", BigInteger, primary_key=True),
+    Column("count", Integer, nullable=False),
+)
+Index("ix_login_attempts_window_start", login_attempts.c.window_start)
+
+passengers = Table(
+    "passengers",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column(
+        "account_id",
+        String(32),
+        ForeignKey("accounts.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("name", String(64), nullable=False),
+    Column("id_type", String(32), nullable=False),
+    # normalised document number (as validate_document returns it)
+    Column("id_number", String(32), nullable=False),
+    # keyed hash (HMAC-SHA256, hex) of type and number: the lookup and uniqueness key
+    Column("id_key", String(64), nullable=False),
+    Column("birth_date", Date, nullable=False),
+    Column("sex", String(8), nullable=False),
+    Column("student", Boolean, nullable=False, server_default="0"),
+    Column("disabled_military", Boolean, nullable=False, server_default="0"),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+Index("ux_passengers_account_document", passengers.c.account_id, passengers.c.id_key, unique=True)
+Index("ix_passengers_id_key", passengers.c.id_key)

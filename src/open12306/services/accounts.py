@@ -1,0 +1,297 @@
+"""Accounts, login sessions and saved passengers: the use cases behind /api/v1/accounts,
+/sessions, /me and /passengers.
+
+Bearer tokens are opaque random strings; only their SHA-256 is stored, so a copy of the
+database does not let anyone log in. Failed logins are rate-limited per username and per
+client address (``domain.rate_limit``); an unknown username costs the same password check as
+a known one and answers the same error, so logins do not reveal which usernames exist.
+Passengers are always looked up through their owner: another account's passenger is simply
+not found.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from open12306.domain.credentials import check_password, check_username, normalize_username
+from open12306.domain.errors import DomainError, NotFound
+from open12306.domain.passengers import Passenger, PassengerDetails, new_passenger
+from open12306.domain.rate_limit import RateLimit
+from open12306.services.ports import Clock
+from open12306.services.ports_accounts import (
+    Account,
+    AccountsStore,
+    AccountStatus,
+    DocumentKeyer,
+    Duplicate,
+    PasswordHasher,
+    StoredSession,
+)
+
+# Longer strings are not tokens this service issued; they are refused before hashing.
+MAX_TOKEN_LENGTH = 256
+PER_USERNAME = RateLimit(limit=5, window=15 * 60)
+PER_ADDRESS = RateLimit(limit=20, window=15 * 60)
+
+
+class Conflict(DomainError):
+    """The input collides with something that exists (a taken username, a saved passenger)."""
+
+    status = 409
+
+
+class Unauthenticated(DomainError):
+    """No valid credentials: a missing, unknown, expired or revoked token, or a wrong
+    username or password."""
+
+    status = 401
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """HTTP headers the answer carries."""
+        return {"WWW-Authenticate": "Bearer"}
+
+
+class RateLimited(DomainError):
+    """Too many failed attempts; ``retry_after`` says in how many seconds to try again."""
+
+    status = 429
+
+    def __init__(self, field: str, retry_after: int) -> None:
+        minutes = max(1, -(-retry_after // 60))
+        super().__init__(
+            field, "rate_limited", f"too many failed logins; try again in {minutes} min"
+        )
+        self.retry_after = retry_after
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """HTTP headers the answer carries."""
+        return {"Retry-After": str(self.retry_after)}
+
+    def to_dict(self) -> dict[str, object]:
+        return {**super().to_dict(), "retry_after": self.retry_after}
+
+
+@dataclass(frozen=True, slots=True)
+class AccountPolicy:
+    """Tunable rules: session lifetime, login rate limits, passengers per account.
+
+    The per-address limit is looser than the per-username one because many users share one
+    public address behind carrier-grade NAT.
+    """
+
+    session_ttl: timedelta = timedelta(days=7)
+    per_username: RateLimit = PER_USERNAME
+    per_address: RateLimit = PER_ADDRESS
+    max_passengers: int = 15
+
+
+@dataclass(frozen=True, slots=True)
+class Login:
+    """A new session: the bearer token (shown once) and when it expires."""
+
+    token: str
+    expires_at: datetime
+    account: Account
+
+
+def token_hash(token: str) -> str:
+    """What is stored for a bearer token: its SHA-256, hex."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def _new_id() -> str:
+    return uuid.uuid4().hex
+
+
+class AccountService:
+    """Register, log in and out, authenticate, and manage an account's passengers."""
+
+    def __init__(
+        self,
+        store: AccountsStore,
+        hasher: PasswordHasher,
+        keyer: DocumentKeyer,
+        clock: Clock,
+        policy: AccountPolicy | None = None,
+        *,
+        new_id: Callable[[], str] = _new_id,
+        new_token: Callable[[], str] = _new_token,
+    ) -> None:
+        self.store = store
+        self.hasher = hasher
+        self.keyer = keyer
+        self.clock = clock
+        self.policy = policy or AccountPolicy()
+        self.new_id = new_id
+        self.new_token = new_token
+        self._decoy_hash: str | None = None
+
+    # --- accounts and sessions ----------------------------------------------------------
+
+    def register(self, username: str, password: str) -> Account:
+        """Create an account; DomainError on ``username`` / ``password``, Conflict if taken."""
+        name = check_username(username)
+        check_password(password, name)
+        account = Account(self.new_id(), name, self.hasher.hash(password), self.clock.now())
+        try:
+            self.store.add_account(account)
+        except Duplicate:
+            raise Conflict("username", "taken", f"the username {name} is taken") from None
+        return account
+
+    def login(self, username: str, password: str, client: str | None = None) -> Login:
+        """A new session for the right username and password. RateLimited (before any
+        password check) after too many recent failures for the username or the client
+        address; Unauthenticated(``bad_credentials``) for a wrong username or password."""
+        now = self.clock.now()
+        moment = int(now.timestamp())
+        try:
+            name: str | None = check_username(username)
+        except DomainError:
+            name = None
+        limits = self._limits(name, client)
+        self._check_limits(limits, moment)
+        account = self.store.account_by_username(name) if name else None
+        if account is None:
+            self.hasher.verify(password, self._decoy())
+        if account is None or not self.hasher.verify(password, account.password_hash):
+            self._count_failure(limits, moment)
+            raise Unauthenticated("password", "bad_credentials", "wrong username or password")
+        if account.status is not AccountStatus.ACTIVE:
+            raise Unauthenticated("username", "inactive", "this account is not active")
+        if self.hasher.needs_rehash(account.password_hash):
+            self.store.set_password_hash(account.id, self.hasher.hash(password))
+        if name is not None:
+            self.store.clear_failures(_user_key(name))
+        token = self.new_token()
+        expires = now + self.policy.session_ttl
+        self.store.add_session(StoredSession(token_hash(token), account.id, now, expires))
+        return Login(token, expires, account)
+
+    def logout(self, token: str) -> None:
+        """End the session of ``token`` (Unauthenticated if it is not a live session)."""
+        self.authenticate(token)
+        self.store.revoke_session(token_hash(token), self.clock.now())
+
+    def authenticate(self, token: str) -> Account:
+        """The account a live bearer token belongs to, or Unauthenticated."""
+        if not token or len(token) > MAX_TOKEN_LENGTH:
+            raise _unauthenticated()
+        session = self.store.session(token_hash(token))
+        if session is None or session.revoked_at is not None:
+            raise _unauthenticated()
+        if self.clock.now() >= session.expires_at:
+            raise _unauthenticated("the session has expired; log in again")
+        account = self.store.account_by_id(session.account_id)
+        if account is None or account.status is not AccountStatus.ACTIVE:
+            raise _unauthenticated()
+        return account
+
+    def prune(self) -> tuple[int, int]:
+        """Forget expired sessions and stale failure counters: (sessions, counters) deleted."""
+        now = self.clock.now()
+        window = max(self.policy.per_username.window, self.policy.per_address.window)
+        moment = int(now.timestamp())
+        sessions = self.store.delete_sessions_expired_before(now)
+        counters = self.store.delete_failures_before(moment - moment % window - window)
+        return sessions, counters
+
+    def _limits(self, name: str | None, client: str | None) -> list[tuple[str, RateLimit, str]]:
+        limits = []
+        if name is not None:
+            limits.append((_user_key(name), self.policy.per_username, "username"))
+        if client:
+            limits.append((f"ip:{client}", self.policy.per_address, "client"))
+        return limits
+
+    def _check_limits(self, limits: list[tuple[str, RateLimit, str]], moment: int) -> None:
+        for key, limit, field in limits:
+            current = limit.window_start(moment)
+            counts = self.store.failures(key, (current - limit.window, current))
+            previous_count = counts.get(current - limit.window, 0)
+            current_count = counts.get(current, 0)
+            wait = limit.retry_after(previous_count, current_count, moment)
+            if wait:
+                raise RateLimited(field, wait)
+
+    def _count_failure(self, limits: list[tuple[str, RateLimit, str]], moment: int) -> None:
+        for key, limit, _ in limits:
+            current = limit.window_start(moment)
+            self.store.add_failure(key, current, current - limit.window)
+
+    def _decoy(self) -> str:
+        if self._decoy_hash is None:
+            self._decoy_hash = self.hasher.hash(secrets.token_hex(16))
+        return self._decoy_hash
+
+    # --- passengers ---------------------------------------------------------------------
+
+    def today(self) -> date:
+        """The date passengers' ticket types are shown for."""
+        return self.clock.now().date()
+
+    def add_passenger(self, account: Account, details: PassengerDetails) -> Passenger:
+        """Validate and save a passenger; Conflict(``duplicate_passenger``) if the account
+        already has one with the same document, Conflict(``too_many_passengers``) past the
+        policy's limit."""
+        now = self.clock.now()
+        passenger = new_passenger(self.new_id(), account.id, details, now)
+        key = self.keyer.key(passenger.document)
+        if self.store.passenger_by_document(account.id, key) is not None:
+            raise _duplicate_passenger()
+        if self.store.count_passengers(account.id) >= self.policy.max_passengers:
+            raise Conflict(
+                "passengers",
+                "too_many_passengers",
+                f"an account saves at most {self.policy.max_passengers} passengers",
+            )
+        try:
+            self.store.add_passenger(passenger, key)
+        except Duplicate:
+            raise _duplicate_passenger() from None
+        return passenger
+
+    def passengers(self, account: Account) -> list[Passenger]:
+        return self.store.passengers(account.id)
+
+    def passenger(self, account: Account, passenger_id: str) -> Passenger:
+        """The account's passenger, or NotFound (also for another account's passenger)."""
+        found = self.store.passenger(account.id, passenger_id)
+        if found is None:
+            raise _passenger_not_found(passenger_id)
+        return found
+
+    def delete_passenger(self, account: Account, passenger_id: str) -> None:
+        if not self.store.delete_passenger(account.id, passenger_id):
+            raise _passenger_not_found(passenger_id)
+
+
+def _user_key(name: str) -> str:
+    return f"user:{normalize_username(name)}"
+
+
+def _unauthenticated(
+    message: str = "log in first: send Authorization: Bearer <token>",
+) -> Unauthenticated:
+    return Unauthenticated("authorization", "unauthenticated", message)
+
+
+def _duplicate_passenger() -> Conflict:
+    return Conflict(
+        "id_number", "duplicate_passenger", "a passenger with this document is already saved"
+    )
+
+
+def _passenger_not_found(passenger_id: str) -> NotFound:
+    return NotFound("passenger_id", "not_found", f"no passenger {passenger_id}")

@@ -1,0 +1,346 @@
+import hashlib
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date, timedelta
+
+import pytest
+
+from open12306.domain.errors import DomainError, NotFound
+from open12306.domain.identity import Document, DocumentKind, Sex
+from open12306.domain.passengers import PassengerDetails
+from open12306.domain.rate_limit import RateLimit
+from open12306.services.accounts import (
+    AccountPolicy,
+    AccountService,
+    Conflict,
+    RateLimited,
+    Unauthenticated,
+)
+from open12306.services.ports_accounts import AccountStatus
+from tests.unit.accounts_support import (
+    ADULT_ID,
+    CHILD_ID,
+    FakeClock,
+    FakeHasher,
+    FakeKeyer,
+    FakeStore,
+    counter_ids,
+)
+
+PASSWORD = "rail-pass-2026"
+
+
+def make(policy: AccountPolicy | None = None) -> tuple[AccountService, FakeStore, FakeClock]:
+    store, clock = FakeStore(), FakeClock()
+    tokens = counter_ids("token-")
+    service = AccountService(
+        store, FakeHasher(), FakeKeyer(), clock, policy, new_id=counter_ids(), new_token=tokens
+    )
+    return service, store, clock
+
+
+def failure(action: Callable[..., object], *args: object) -> DomainError:
+    with pytest.raises(DomainError) as info:
+        action(*args)
+    return info.value
+
+
+def adult(number: str = ADULT_ID, **changes: object) -> PassengerDetails:
+    details = PassengerDetails("张三", Document(DocumentKind.RESIDENT_ID, number))
+    return replace(details, **changes)  # type: ignore[arg-type]
+
+
+# --- registration ---------------------------------------------------------------------
+
+
+def test_register_normalises_the_username_and_stores_only_a_hash() -> None:
+    service, store, _ = make()
+    account = service.register("  Zhang_San ", PASSWORD)
+    assert account.username == "zhang_san"
+    assert store.accounts[account.id].password_hash == f"v2${PASSWORD}"
+    assert account.status is AccountStatus.ACTIVE
+
+
+@pytest.mark.parametrize(
+    ("username", "password", "field", "reason"),
+    [
+        ("ab", PASSWORD, "username", "bad_format"),
+        ("9lives_cat", PASSWORD, "username", "bad_format"),
+        ("zhang san", PASSWORD, "username", "bad_format"),
+        ("张三三三三三", PASSWORD, "username", "bad_format"),
+        ("zhang_san", "short1", "password", "too_short"),
+        ("zhang_san", "x" * 129 + "1", "password", "too_long"),
+        ("zhang_san", "onlyletters", "password", "too_weak"),
+        ("zhang_san", "ZHANG_SAN", "password", "too_weak"),
+        ("zhang_san", "Password123", "password", "too_weak"),
+    ],
+)
+def test_register_names_the_field_at_fault(
+    username: str, password: str, field: str, reason: str
+) -> None:
+    service, store, _ = make()
+    error = failure(lambda: service.register(username, password))
+    assert (error.field, error.reason, error.status) == (field, reason, 400)
+    assert store.accounts == {}
+
+
+def test_usernames_are_unique_regardless_of_case() -> None:
+    service, _, _ = make()
+    service.register("zhang_san", PASSWORD)
+    error = failure(lambda: service.register("ZHANG_SAN", PASSWORD + "!"))
+    assert isinstance(error, Conflict)
+    assert (error.field, error.reason, error.status) == ("username", "taken", 409)
+
+
+# --- login, tokens, logout ------------------------------------------------------------
+
+
+def test_login_issues_a_token_whose_hash_alone_is_stored() -> None:
+    service, store, clock = make()
+    account = service.register("zhang_san", PASSWORD)
+    login = service.login("Zhang_San", PASSWORD, "10.0.0.1")
+    assert login.account == account
+    assert login.expires_at == clock.now() + timedelta(days=7)
+    assert list(store.sessions) == [hashlib.sha256(login.token.encode()).hexdigest()]
+    assert login.token not in store.sessions
+    assert service.authenticate(login.token) == account
+
+
+def test_tokens_expire_after_the_configured_lifetime() -> None:
+    service, _, clock = make(AccountPolicy(session_ttl=timedelta(hours=2)))
+    service.register("zhang_san", PASSWORD)
+    token = service.login("zhang_san", PASSWORD).token
+    clock.advance(hours=2, seconds=-1)
+    assert service.authenticate(token).username == "zhang_san"
+    clock.advance(seconds=1)
+    error = failure(lambda: service.authenticate(token))
+    assert (error.status, error.reason) == (401, "unauthenticated")
+
+
+@pytest.mark.parametrize("token", ["", "token-99", "x" * 300])
+def test_unknown_tokens_are_refused(token: str) -> None:
+    service, _, _ = make()
+    service.register("zhang_san", PASSWORD)
+    service.login("zhang_san", PASSWORD)
+    assert isinstance(failure(lambda: service.authenticate(token)), Unauthenticated)
+
+
+def test_logout_revokes_only_that_session() -> None:
+    service, _, _ = make()
+    service.register("zhang_san", PASSWORD)
+    first = service.login("zhang_san", PASSWORD).token
+    second = service.login("zhang_san", PASSWORD).token
+    service.logout(first)
+    assert failure(lambda: service.authenticate(first)).reason == "unauthenticated"
+    assert failure(lambda: service.logout(first)).reason == "unauthenticated"
+    assert service.authenticate(second).username == "zhang_san"
+
+
+def test_wrong_password_and_unknown_user_answer_alike_and_both_check_a_hash() -> None:
+    service, _, _ = make()
+    service.register("zhang_san", PASSWORD)
+    hasher = service.hasher
+    assert isinstance(hasher, FakeHasher)
+    wrong = failure(lambda: service.login("zhang_san", "not-it-2026"))
+    before = hasher.verified
+    unknown = failure(lambda: service.login("li_si_wu", PASSWORD))
+    assert hasher.verified == before + 1
+    assert wrong.to_dict() == unknown.to_dict()
+    assert (wrong.status, wrong.reason) == (401, "bad_credentials")
+
+
+def test_inactive_accounts_cannot_log_in_or_use_their_tokens() -> None:
+    service, store, _ = make()
+    account = service.register("zhang_san", PASSWORD)
+    token = service.login("zhang_san", PASSWORD).token
+    store.accounts[account.id] = replace(account, status=AccountStatus.LOCKED)
+    assert failure(lambda: service.login("zhang_san", PASSWORD)).reason == "inactive"
+    assert failure(lambda: service.authenticate(token)).reason == "unauthenticated"
+
+
+def test_login_rehashes_a_password_hashed_with_old_parameters() -> None:
+    service, store, _ = make()
+    account = service.register("zhang_san", PASSWORD)
+    store.set_password_hash(account.id, f"v1${PASSWORD}")
+    service.login("zhang_san", PASSWORD)
+    assert store.accounts[account.id].password_hash == f"v2${PASSWORD}"
+
+
+# --- rate limiting --------------------------------------------------------------------
+
+
+def test_five_failures_block_the_username_even_with_the_right_password() -> None:
+    service, _, clock = make()
+    service.register("zhang_san", PASSWORD)
+    for attempt in range(5):
+        error = failure(service.login, "zhang_san", f"guess-{attempt}", f"10.0.0.{attempt}")
+        assert error.reason == "bad_credentials"
+    blocked = failure(lambda: service.login("zhang_san", PASSWORD, "10.9.9.9"))
+    assert isinstance(blocked, RateLimited)
+    assert (blocked.status, blocked.reason, blocked.field) == (429, "rate_limited", "username")
+    assert 0 < blocked.retry_after <= 2 * 15 * 60
+    assert blocked.to_dict()["retry_after"] == blocked.retry_after
+    assert blocked.headers == {"Retry-After": str(blocked.retry_after)}
+    clock.advance(seconds=blocked.retry_after - 1)
+    assert failure(lambda: service.login("zhang_san", PASSWORD)).reason == "rate_limited"
+    clock.advance(seconds=1)
+    assert service.login("zhang_san", PASSWORD).account.username == "zhang_san"
+
+
+def test_a_blocked_username_does_not_block_others() -> None:
+    service, _, _ = make()
+    service.register("zhang_san", PASSWORD)
+    service.register("li_si_wu", PASSWORD)
+    for attempt in range(5):
+        failure(service.login, "zhang_san", f"guess-{attempt}")
+    assert failure(lambda: service.login("zhang_san", PASSWORD)).reason == "rate_limited"
+    assert service.login("li_si_wu", PASSWORD).account.username == "li_si_wu"
+
+
+def test_the_client_address_is_limited_across_usernames() -> None:
+    policy = AccountPolicy(per_address=RateLimit(limit=3, window=600))
+    service, _, _ = make(policy)
+    service.register("zhang_san", PASSWORD)
+    for name in ("user_one", "user_two", "user_three"):
+        failure(service.login, name, PASSWORD, "203.0.113.7")
+    blocked = failure(lambda: service.login("zhang_san", PASSWORD, "203.0.113.7"))
+    assert (blocked.reason, blocked.field) == ("rate_limited", "client")
+    assert service.login("zhang_san", PASSWORD, "203.0.113.8").account.username == "zhang_san"
+
+
+def test_a_successful_login_forgets_the_usernames_failures() -> None:
+    service, _, _ = make()
+    service.register("zhang_san", PASSWORD)
+    for attempt in range(4):
+        failure(service.login, "zhang_san", f"guess-{attempt}")
+    service.login("zhang_san", PASSWORD)
+    for attempt in range(4):
+        assert failure(service.login, "zhang_san", f"again-{attempt}").reason == ("bad_credentials")
+
+
+def test_prune_forgets_expired_sessions_and_old_counters() -> None:
+    service, store, clock = make(AccountPolicy(session_ttl=timedelta(hours=1)))
+    service.register("zhang_san", PASSWORD)
+    service.login("zhang_san", PASSWORD)
+    failure(lambda: service.login("li_si_wu", PASSWORD, "10.0.0.1"))
+    assert service.prune() == (0, 0)
+    clock.advance(hours=2)
+    assert service.prune() == (1, 2)
+    assert store.sessions == {} and store.attempts == {}
+
+
+# --- passengers -----------------------------------------------------------------------
+
+
+def test_a_resident_id_gives_birth_date_and_sex() -> None:
+    service, _, clock = make()
+    owner = service.register("zhang_san", PASSWORD)
+    saved = service.add_passenger(owner, adult(" " + ADULT_ID.lower() + " "))
+    assert (saved.birth_date, saved.sex) == (date(1990, 3, 7), Sex.MALE)
+    assert saved.document.number == ADULT_ID
+    assert (saved.account_id, saved.created_at) == (owner.id, clock.now())
+    assert service.passengers(owner) == [saved]
+    assert service.passenger(owner, saved.id) == saved
+
+
+@pytest.mark.parametrize(
+    ("details", "field", "reason"),
+    [
+        (adult(ADULT_ID[:-1] + ("0" if ADULT_ID[-1] != "0" else "1")), "id_number", "bad_checksum"),
+        (adult("1234"), "id_number", "bad_format"),
+        (adult(name="X"), "name", "bad_format"),
+        (adult(name="张三3"), "name", "bad_format"),
+        (adult(birth_date=date(1990, 3, 8)), "birth_date", "mismatch"),
+        (adult(sex=Sex.FEMALE), "sex", "mismatch"),
+        (
+            PassengerDetails("John Smith", Document(DocumentKind.PASSPORT, "E12345678")),
+            "birth_date",
+            "required",
+        ),
+        (
+            PassengerDetails(
+                "John Smith", Document(DocumentKind.PASSPORT, "E12345678"), date(1980, 1, 1)
+            ),
+            "sex",
+            "required",
+        ),
+        (
+            PassengerDetails(
+                "John Smith",
+                Document(DocumentKind.PASSPORT, "E12345678"),
+                date(2027, 1, 1),
+                Sex.MALE,
+            ),
+            "birth_date",
+            "bad_date",
+        ),
+    ],
+)
+def test_bad_passengers_are_refused_naming_the_field(
+    details: PassengerDetails, field: str, reason: str
+) -> None:
+    service, store, _ = make()
+    owner = service.register("zhang_san", PASSWORD)
+    error = failure(lambda: service.add_passenger(owner, details))
+    assert (error.field, error.reason, error.status) == (field, reason, 400)
+    assert store.people == {}
+
+
+def test_a_document_is_saved_once_per_account_but_by_any_account() -> None:
+    service, _, _ = make()
+    owner = service.register("zhang_san", PASSWORD)
+    other = service.register("li_si_wu", PASSWORD)
+    service.add_passenger(owner, adult())
+    error = failure(lambda: service.add_passenger(owner, adult(ADULT_ID.lower(), name="张三丰")))
+    assert (error.field, error.reason, error.status) == ("id_number", "duplicate_passenger", 409)
+    assert service.add_passenger(other, adult()).account_id == other.id
+
+
+def test_a_duplicate_caught_only_by_the_store_is_still_duplicate_passenger() -> None:
+    service, store, _ = make()
+    owner = service.register("zhang_san", PASSWORD)
+    service.add_passenger(owner, adult())
+    store.skip_document_lookup = True  # as when two requests race past the lookup
+    assert failure(lambda: service.add_passenger(owner, adult())).reason == "duplicate_passenger"
+
+
+def test_another_accounts_passenger_is_not_found() -> None:
+    service, _, _ = make()
+    owner = service.register("zhang_san", PASSWORD)
+    other = service.register("li_si_wu", PASSWORD)
+    saved = service.add_passenger(owner, adult())
+    for action in (
+        lambda: service.passenger(other, saved.id),
+        lambda: service.delete_passenger(other, saved.id),
+    ):
+        error = failure(action)
+        assert isinstance(error, NotFound) and error.status == 404
+    assert service.passengers(other) == []
+    assert service.passenger(owner, saved.id) == saved
+
+
+def test_delete_removes_the_passenger() -> None:
+    service, _, _ = make()
+    owner = service.register("zhang_san", PASSWORD)
+    saved = service.add_passenger(owner, adult())
+    service.delete_passenger(owner, saved.id)
+    assert service.passengers(owner) == []
+    assert failure(lambda: service.delete_passenger(owner, saved.id)).status == 404
+
+
+def test_an_account_saves_a_limited_number_of_passengers() -> None:
+    service, _, _ = make(AccountPolicy(max_passengers=1))
+    owner = service.register("zhang_san", PASSWORD)
+    service.add_passenger(owner, adult())
+    error = failure(lambda: service.add_passenger(owner, adult(CHILD_ID, name="张小妹")))
+    assert (error.reason, error.status) == ("too_many_passengers", 409)
+
+
+def test_ticket_type_follows_age_and_flags() -> None:
+    service, _, _ = make()
+    owner = service.register("zhang_san", PASSWORD)
+    child = service.add_passenger(owner, adult(CHILD_ID, name="张小妹"))
+    student = service.add_passenger(owner, adult(student=True))
+    assert child.sex is Sex.FEMALE
+    assert child.ticket_type_on(date(2026, 2, 10)).value == "child"
+    assert student.ticket_type_on(date(2026, 2, 10)).value == "student"
