@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from open12306.adapters.clock import SystemClock
+from open12306.adapters.db.accounts_repo import SqlAccountsStore
 from open12306.adapters.db.inventory_repo import VersionConflict
 from open12306.adapters.db.store import SqlStore
+from open12306.adapters.document_keys import HmacDocumentKeyer, load_or_create_secret
 from open12306.adapters.holidays import is_peak_day
+from open12306.adapters.passwords import ScryptHasher
 from open12306.config import Settings
+from open12306.services.accounts import AccountPolicy, AccountService
 from open12306.services.catalog import Catalog
 from open12306.services.inventory import InventoryService
 from open12306.services.ports import Clock
@@ -30,6 +35,7 @@ class Container:
     window: PresaleWindow
     search: SearchService
     inventory: InventoryService
+    accounts: AccountService
 
 
 def build(
@@ -61,4 +67,11 @@ def build(
         window=window,
         search=SearchService(read_model, window),
         inventory=InventoryService(store, read_model, VersionConflict),
+        accounts=AccountService(
+            SqlAccountsStore(store.engine),
+            ScryptHasher(),
+            HmacDocumentKeyer(load_or_create_secret(settings.document_key_path())),
+            clock,
+            AccountPolicy(session_ttl=timedelta(days=settings.session_ttl_days)),
+        ),
     )

@@ -30,6 +30,8 @@ class Settings:
     presale_days: int = 15
     demo_seed: int = 12306
     demo_trains: int = 1200
+    session_ttl_days: int = 7
+    document_key_file: str = ""
     data_dir: Path = field(default_factory=lambda: Path(__file__).parent / "data")
 
     @classmethod
@@ -43,4 +45,15 @@ class Settings:
             presale_days=_int("OPEN12306_PRESALE_DAYS", 15),
             demo_seed=_int("OPEN12306_DEMO_SEED", 12306),
             demo_trains=_int("OPEN12306_DEMO_TRAINS", 1200),
+            session_ttl_days=_int("OPEN12306_SESSION_TTL_DAYS", 7),
+            document_key_file=env.get("OPEN12306_DOCUMENT_KEY_FILE") or "",
         )
+
+    def document_key_path(self) -> Path:
+        """Secret for passenger document hashes: next to the SQLite file, else under var/."""
+        if self.document_key_file:
+            return Path(self.document_key_file)
+        if self.database_url.startswith("sqlite:///"):
+            database = Path(self.database_url[len("sqlite:///") :])
+            return database.with_name(database.name + ".document-key")
+        return Path("var/document-key")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from urllib.parse import parse_qsl
@@ -19,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from open12306 import __version__
 from open12306.bootstrap import Container
 from open12306.domain.errors import DomainError
+from open12306.entrypoints.api_accounts import accounts_router
 from open12306.entrypoints.errors import error_body, plain_error
 from open12306.services.run_view import run_view
 from open12306.services.search import Dependencies
@@ -55,23 +57,36 @@ class SearchCache:
     def __init__(self, container: Container, limit: int = 50_000) -> None:
         self.container = container
         self.limit = limit
-        self._entries: dict[bytes, tuple[date, Dependencies, int, bytes]] = {}
+        self._entries: dict[bytes, _Entry] = {}
 
     def answer(self, query_string: bytes) -> tuple[int, bytes]:
         read_model = self.container.read_model
         read_model.refresh()
         today = self.container.window.today()
+        generation = read_model.generation
         held = self._entries.get(query_string)
-        if held is not None and held[0] == today:
+        if held is not None and held.day == today:
+            if held.generation == generation:
+                return held.status, held.body
             version = read_model.version
-            if all(version(key) == seen for key, seen in held[1]):
-                return held[2], held[3]
+            if all(version(key) == seen for key, seen in held.deps):
+                held.generation = generation  # nothing it shows changed: valid again
+                return held.status, held.body
         params = dict(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
         status, body, deps = search_answer(self.container, params)
         if len(self._entries) >= self.limit:
             self._entries.clear()
-        self._entries[query_string] = (today, deps, status, body)
+        self._entries[query_string] = _Entry(today, generation, deps, status, body)
         return status, body
+
+
+@dataclass(slots=True)
+class _Entry:
+    day: date
+    generation: int
+    deps: Dependencies
+    status: int
+    body: bytes
 
 
 class SearchFastPath:
@@ -191,6 +206,8 @@ def create_app(container: Container, *, fast_path: bool = True) -> ASGIApp:
         except DomainError as error:
             return _json(error.status, error_body(error))
 
+    app.include_router(accounts_router(lambda: container.accounts))
+
     if fast_path:
         return SearchFastPath(app, cache)
     return app
@@ -215,12 +232,16 @@ def _mount_docs(app: FastAPI) -> None:
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(_: Request, error: DomainError) -> Response:
-        return _json(error.status, error_body(error))
+        response = _json(error.status, error_body(error))
+        response.headers.update(getattr(error, "headers", None) or {})
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, error: RequestValidationError) -> Response:
         first = error.errors()[0] if error.errors() else {}
-        location = [str(part) for part in first.get("loc", ()) if part not in ("query", "path")]
+        location = [
+            str(part) for part in first.get("loc", ()) if part not in ("query", "path", "body")
+        ]
         field = ".".join(location) or "request"
         message = f"{field}: {first.get('msg', 'invalid')}"
         return _json(400, plain_error(field, "invalid", message))

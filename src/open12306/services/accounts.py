@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -111,7 +112,8 @@ def _new_token() -> str:
 
 
 def _new_id() -> str:
-    return uuid.uuid4().hex
+    """Time-ordered id (like UUIDv7): rows created in one clock tick still list in order."""
+    return f"{time.time_ns():016x}{uuid.uuid4().hex[:16]}"
 
 
 class AccountService:
