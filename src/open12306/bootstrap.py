@@ -14,6 +14,7 @@ from open12306.adapters.document_keys import HmacDocumentKeyer, load_or_create_s
 from open12306.adapters.holidays import is_peak_day
 from open12306.adapters.passwords import ScryptHasher
 from open12306.config import Settings
+from open12306.domain.quota_policy import QuotaPolicy
 from open12306.services.accounts import AccountPolicy, AccountService
 from open12306.services.catalog import Catalog
 from open12306.services.inventory import InventoryService
@@ -50,7 +51,10 @@ def build(
     clock = clock or SystemClock(zone)
     store = store or SqlStore.from_url(settings.database_url)
     trains = store.trains()
-    catalog = Catalog(store.stations(), trains)
+    quotas = QuotaPolicy(
+        share=settings.quota_share_percent / 100, release_hours=settings.quota_release_hours
+    )
+    catalog = Catalog(store.stations(), trains, quota_policy=quotas)
     window = PresaleWindow(clock, settings.presale_days, zone)
     today = window.today()
     if materialise:

@@ -31,6 +31,8 @@ class Settings:
     demo_seed: int = 12306
     demo_trains: int = 1200
     session_ttl_days: int = 7
+    quota_share_percent: int = 20
+    quota_release_hours: int = 48
     document_key_file: str = ""
     data_dir: Path = field(default_factory=lambda: Path(__file__).parent / "data")
 
@@ -46,6 +48,8 @@ class Settings:
             demo_seed=_int("OPEN12306_DEMO_SEED", 12306),
             demo_trains=_int("OPEN12306_DEMO_TRAINS", 1200),
             session_ttl_days=_int("OPEN12306_SESSION_TTL_DAYS", 7),
+            quota_share_percent=_int("OPEN12306_QUOTA_SHARE_PERCENT", 20),
+            quota_release_hours=_int("OPEN12306_QUOTA_RELEASE_HOURS", 48),
             document_key_file=env.get("OPEN12306_DOCUMENT_KEY_FILE") or "",
         )
 

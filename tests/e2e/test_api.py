@@ -152,3 +152,36 @@ def test_docs_are_served_without_internet(client: TestClient) -> None:
     assert "/static/swagger/swagger-ui-bundle.js" in page and "cdn" not in page.lower()
     assert client.get("/static/swagger/swagger-ui-bundle.js").status_code == 200
     assert client.get("/openapi.json").json()["paths"]["/api/v1/search"]
+
+
+def test_cached_answers_follow_quota_release(demo_settings: Settings) -> None:
+    from datetime import datetime
+    from urllib.parse import urlencode
+    from zoneinfo import ZoneInfo
+
+    from open12306.adapters.clock import FixedClock
+    from open12306.entrypoints.api import SearchCache
+
+    zone = ZoneInfo("Asia/Shanghai")
+    clock = FixedClock(datetime.now(zone).replace(hour=0, minute=1, second=0, microsecond=0))
+    container = build(demo_settings, clock=clock, materialise=False)
+    cache = SearchCache(container)
+    # Boarding two days ahead: the 48-hour quota releases fall later on this same day, so the
+    # cached answer is not dropped for a change of date.
+    boarding = (clock.now() + timedelta(days=2)).date().isoformat()
+    query = urlencode({"from": "北京", "to": "天津", "date": boarding}).encode()
+
+    def second_class(body: bytes) -> dict[str, int]:
+        import json
+
+        rows = json.loads(body)["trains"]
+        return {
+            r["train"]: c["remaining"] for r in rows for c in r["classes"] if c["class"] == "second"
+        }
+
+    held = second_class(cache.answer(query)[1])
+    assert held, "no trains Beijing -> Tianjin"
+    clock.advance(timedelta(hours=23))
+    released = second_class(cache.answer(query)[1])
+    grew = [train for train in held if released[train] > held[train]]
+    assert grew, "quota seats were not released into the cached answer"

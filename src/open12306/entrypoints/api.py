@@ -23,7 +23,7 @@ from open12306.domain.errors import DomainError
 from open12306.entrypoints.api_accounts import accounts_router
 from open12306.entrypoints.errors import error_body, plain_error
 from open12306.services.run_view import run_view
-from open12306.services.search import Dependencies
+from open12306.services.search import Basis
 from open12306.services.search_query import parse_date, parse_search
 
 log = logging.getLogger("open12306.api")
@@ -37,14 +37,14 @@ _encoder = msgspec.json.Encoder()
 JSON_HEADERS = [(b"content-type", b"application/json")]
 
 
-def search_answer(container: Container, params: dict[str, str]) -> tuple[int, bytes, Dependencies]:
-    """Status, JSON body and the run versions the answer depends on."""
+def search_answer(container: Container, params: dict[str, str]) -> tuple[int, bytes, Basis | None]:
+    """Status, JSON body and what the answer depends on (None for errors)."""
     try:
         query = parse_search(params)
-        answer, deps = container.search.answer(query)
-        return 200, _encoder.encode(answer), deps
+        answer, basis = container.search.answer(query)
+        return 200, _encoder.encode(answer), basis
     except DomainError as error:
-        return error.status, _encoder.encode(error_body(error)), ()
+        return error.status, _encoder.encode(error_body(error)), None
 
 
 class SearchCache:
@@ -65,7 +65,7 @@ class SearchCache:
         today = self.container.window.today()
         generation = read_model.generation
         held = self._entries.get(query_string)
-        if held is not None and held.day == today:
+        if held is not None and held.day == today and self._in_time(held):
             if held.generation == generation:
                 return held.status, held.body
             version = read_model.version
@@ -73,18 +73,24 @@ class SearchCache:
                 held.generation = generation  # nothing it shows changed: valid again
                 return held.status, held.body
         params = dict(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
-        status, body, deps = search_answer(self.container, params)
+        status, body, basis = search_answer(self.container, params)
         if len(self._entries) >= self.limit:
             self._entries.clear()
-        self._entries[query_string] = _Entry(today, generation, deps, status, body)
+        deps = tuple(basis.versions.items()) if basis else ()
+        until = basis.valid_until if basis else None
+        self._entries[query_string] = _Entry(today, generation, deps, until, status, body)
         return status, body
+
+    def _in_time(self, entry: _Entry) -> bool:
+        return entry.valid_until is None or self.container.window.now_minute() < entry.valid_until
 
 
 @dataclass(slots=True)
 class _Entry:
     day: date
     generation: int
-    deps: Dependencies
+    deps: tuple[tuple[tuple[str, date], int], ...]
+    valid_until: int | None
     status: int
     body: bytes
 

@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from open12306.domain.composition import COMPOSITIONS, Composition
 from open12306.domain.errors import NotFound
 from open12306.domain.fares import FareRules, PassengerType, fare
-from open12306.domain.inventory import RunInventory
+from open12306.domain.inventory import Quota, RunInventory
+from open12306.domain.quota_policy import QuotaPolicy
 from open12306.domain.routes import RouteIndex
 from open12306.domain.seats import SeatClass
 from open12306.domain.station_index import StationIndex
@@ -23,11 +24,14 @@ class Catalog:
         stations: Sequence[Station],
         trains: Sequence[Train],
         fare_rules: FareRules | None = None,
+        quota_policy: QuotaPolicy | None = None,
     ) -> None:
         self.stations = StationIndex(stations)
         self.routes = RouteIndex(trains)
         self.trains: dict[str, Train] = {t.code: t for t in trains}
         self.fare_rules = fare_rules or FareRules()
+        self.quota_policy = quota_policy or QuotaPolicy()
+        self._quotas: dict[tuple[str, int], tuple[Quota, ...]] = {}
         self._pristine: dict[tuple[str, int], RunInventory] = {}
         self._city: dict[str, str] = {}
         self._siblings: dict[str, tuple[str, ...]] = {}
@@ -69,10 +73,23 @@ class Catalog:
         seated = [c for c in composition.classes() if c is not SeatClass.STANDING]
         return {seated[-1]: composition.standing}
 
+    def quotas(self, code: str) -> tuple[Quota, ...]:
+        """Seats held for long journeys on this train until the policy releases them."""
+        train = self.train(code)
+        key = (train.composition, train.segments)
+        held = self._quotas.get(key)
+        if held is None:
+            composition = COMPOSITIONS[train.composition]
+            capacity = {c: composition.capacity(c) for c in composition.classes()}
+            held = self._quotas[key] = self.quota_policy.quotas(train.segments, capacity)
+        return held
+
     def empty_inventory(self, code: str) -> RunInventory:
         train = self.train(code)
         composition = COMPOSITIONS[train.composition]
-        return RunInventory.empty(composition.seats(), train.segments, self.standing(code))
+        return RunInventory.empty(
+            composition.seats(), train.segments, self.standing(code), self.quotas(code)
+        )
 
     def pristine(self, code: str) -> RunInventory:
         """A shared never-sold inventory for the train's composition (do not mutate)."""
@@ -86,7 +103,9 @@ class Catalog:
     def decode(self, code: str, state: bytes) -> RunInventory:
         train = self.train(code)
         composition = COMPOSITIONS[train.composition]
-        return RunInventory.decode(state, composition.seats(), self.standing(code))
+        return RunInventory.decode(
+            state, composition.seats(), self.standing(code), self.quotas(code)
+        )
 
     def price(
         self,

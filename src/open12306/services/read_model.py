@@ -54,8 +54,15 @@ class ReadModel:
         held = self._inventories.get(key)
         return 0 if held is None else held[0]
 
-    def remaining(self, key: RunKey, seat_class: SeatClass, i: int, j: int) -> int:
-        return self.inventory(key).remaining(seat_class, i, j)
+    def remaining(
+        self,
+        key: RunKey,
+        seat_class: SeatClass,
+        i: int,
+        j: int,
+        minutes_to_departure: int | None = None,
+    ) -> int:
+        return self.inventory(key).remaining(seat_class, i, j, minutes_to_departure)
 
     def apply(self, stored: StoredState) -> None:
         """Take a newer stored state of one run (older or equal versions are ignored)."""

@@ -3,18 +3,41 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from open12306.domain.errors import DomainError
-from open12306.domain.routes import DAY, Leg, Transfer, TransferRules, direct_legs, transfers
+from open12306.domain.routes import (
+    DAY,
+    Leg,
+    Transfer,
+    TransferRules,
+    day_minute,
+    direct_legs,
+    transfers,
+)
 from open12306.domain.stations import Station
 from open12306.services.ports import Clock, RunKey
 from open12306.services.read_model import ReadModel
 from open12306.services.search_query import SearchQuery
 
-Dependencies = tuple[tuple[RunKey, int], ...]
+
+@dataclass(slots=True)
+class Basis:
+    """What an answer was computed from: the minute, each run's inventory version, and the
+    first minute at which a quota release would change a count it shows (None: never)."""
+
+    now: int
+    versions: dict[RunKey, int] = field(default_factory=dict)
+    valid_until: int | None = None
+
+    def expire_at(self, minute: int) -> None:
+        if self.valid_until is None or minute < self.valid_until:
+            self.valid_until = minute
+
+
 STATIC_CACHE_LIMIT = 200_000
 
 # 12306 shows 有 for plenty, the number below this, 无 for none.
@@ -45,6 +68,11 @@ class PresaleWindow:
 
     def today(self) -> date:
         return self.clock.now().astimezone(self.zone).date()
+
+    def now_minute(self) -> int:
+        """The current local time as an absolute minute (see domain.routes.day_minute)."""
+        now = self.clock.now().astimezone(self.zone)
+        return day_minute(now.date()) + now.hour * 60 + now.minute
 
     def bounds(self) -> tuple[date, date]:
         first = self.today()
@@ -88,13 +116,13 @@ class SearchService:
     def search(self, query: SearchQuery) -> dict[str, Any]:
         return self.answer(query)[0]
 
-    def answer(self, query: SearchQuery) -> tuple[dict[str, Any], Dependencies]:
-        """The answer and the run versions it was computed from (to validate caches)."""
-        deps: dict[RunKey, int] = {}
-        answer = self._answer(query, deps)
-        return answer, tuple(deps.items())
+    def answer(self, query: SearchQuery) -> tuple[dict[str, Any], Basis]:
+        """The answer and what it was computed from (run versions, quota release times)."""
+        basis = Basis(self.window.now_minute())
+        answer = self._answer(query, basis)
+        return answer, basis
 
-    def _answer(self, query: SearchQuery, deps: dict[RunKey, int]) -> dict[str, Any]:
+    def _answer(self, query: SearchQuery, deps: Basis) -> dict[str, Any]:
         origins = self.resolve(query.origin, "from")
         destinations = self.resolve(query.destination, "to")
         origin_codes = {s.code for s in origins}
@@ -166,15 +194,19 @@ class SearchService:
         moment = datetime.combine(day, time(), self.window.zone) + timedelta(minutes=minute % DAY)
         return moment.isoformat()
 
-    def _leg(self, leg: Leg, deps: dict[RunKey, int]) -> dict[str, Any]:
+    def _leg(self, leg: Leg, deps: Basis) -> dict[str, Any]:
         key = (leg.train.code, leg.service_date)
         static = self._static_row(leg)
         read_model = self.read_model
-        deps[key] = read_model.version(key)
+        deps.versions[key] = read_model.version(key)
         inventory = read_model.inventory(key)
+        to_departure = static["_departs"] - deps.now
+        release = self.catalog.quota_policy.release_minutes
+        if to_departure > release and self.catalog.quotas(leg.train.code):
+            deps.expire_at(static["_departs"] - release)
         classes = []
         for seat_class, label, price in static["_classes"]:
-            remaining = inventory.remaining(seat_class, leg.i, leg.j)
+            remaining = inventory.remaining(seat_class, leg.i, leg.j, to_departure)
             classes.append(
                 {
                     "class": seat_class.value,
@@ -221,10 +253,15 @@ class SearchService:
         ]
         if len(self._static) >= STATIC_CACHE_LIMIT:
             self._static.clear()
-        held = self._static[cache_key] = {"row": row, "_classes": classes}
+        origin_departs = day_minute(leg.service_date) + train.departure(0)
+        held = self._static[cache_key] = {
+            "row": row,
+            "_classes": classes,
+            "_departs": origin_departs,
+        }
         return held
 
-    def _transfer(self, transfer: Transfer, deps: dict[RunKey, int]) -> dict[str, Any]:
+    def _transfer(self, transfer: Transfer, deps: Basis) -> dict[str, Any]:
         return {
             "legs": [self._leg(transfer.first, deps), self._leg(transfer.second, deps)],
             "change_at": self._named(transfer.first.alight),
