@@ -216,44 +216,40 @@ def test_sync_uploads_taps_once(tmp_path: Path, keys: Path, wallet: Path) -> Non
     assert "uploaded 3 taps: 1 new, 2 already collected" in ok(*sync)
 
 
-@pytest.mark.parametrize(
-    ("args", "expected"),
-    [
-        (("keys", "rotate", "--dir", "{tmp}/none"), "no key store at"),
-        (("keys", "init", "--dir", "{keys}"), "is not empty"),
-        (("wallet", "code", "--dir", "{tmp}/none"), "no wallet at"),
-        (("wallet", "credential", "--keys", "{keys}", "--dir", "{tmp}/none"), "no wallet at"),
-        (("gate", "bundle", "--keys", "{keys}", "--station", "V N", "--out", "{tmp}/b"), "station"),
-        (
-            ("gate", "bundle", "--keys", "{keys}", "--station", "VNP", "--out", "{tmp}/b")
-            + ("--deny-account", "xyz"),
-            "deny-account: expected hex",
-        ),
-        (
-            ("gate", "run", "{tmp}", "--station", "VNP", "--bundle", "{tmp}/none.json")
-            + ("--journal", "{tmp}/j.db", "--direction", "entry"),
-            "cannot read",
-        ),
-        (
-            ("gate", "sync", "--journal", "{tmp}/none.db", "--collector", "{tmp}/c.db"),
-            "no such journal",
-        ),
-        (
-            ("ticket-code", "--keys", "{keys}", "--ticket-no", "E1", "--train", "G1")
-            + ("--from", "VNP", "--to", "VNP", "--png", "{tmp}/t.png"),
-            "to_station: must differ",
-        ),
-        (
-            ("ticket-code", "--keys", "{keys}", "--ticket-no", "E1", "--train", "G1")
-            + ("--from", "VNP", "--to", "AOH", "--departs", "soon", "--png", "{tmp}/t.png"),
-            "departs: expected",
-        ),
-    ],
-)
+BAD_INPUT = [
+    ("keys rotate --dir {tmp}/none", "no key store at"),
+    ("keys init --dir {keys}", "is not empty"),
+    ("wallet code --dir {tmp}/none", "no wallet at"),
+    ("wallet credential --keys {keys} --dir {tmp}/none", "no wallet at"),
+    ("wallet credential --keys {keys} --dir {wallet} --flag free", "flag: 'free' is not"),
+    ("gate bundle --keys {keys} --station ABCDEFGHIJKLMNOPQ --out {tmp}/b", "station"),
+    (
+        "gate bundle --keys {keys} --station VNP --out {tmp}/b --deny-account xyz",
+        "deny-account: expected hex",
+    ),
+    (
+        "gate run {tmp} --station VNP --bundle {tmp}/none.json --journal {tmp}/j.db"
+        " --direction entry",
+        "cannot read",
+    ),
+    ("gate sync --journal {tmp}/none.db --collector {tmp}/c.db", "no such journal"),
+    (
+        "ticket-code --keys {keys} --ticket-no E1 --train G1 --from VNP --to VNP --png {tmp}/t.png",
+        "to_station: must differ",
+    ),
+    (
+        "ticket-code --keys {keys} --ticket-no E1 --train G1 --from VNP --to AOH"
+        " --departs soon --png {tmp}/t.png",
+        "departs: expected",
+    ),
+]
+
+
+@pytest.mark.parametrize(("args", "expected"), BAD_INPUT)
 def test_bad_input_is_one_line_and_exit_2(
-    tmp_path: Path, keys: Path, args: tuple[str, ...], expected: str
+    tmp_path: Path, keys: Path, wallet: Path, args: str, expected: str
 ) -> None:
-    filled = [a.format(tmp=tmp_path, keys=keys) for a in args]
+    filled = args.format(tmp=tmp_path, keys=keys, wallet=wallet).split()
     exit_code, out, err = invoke(*filled)
     assert exit_code == 2
     assert out == ""
