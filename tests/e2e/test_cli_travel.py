@@ -216,6 +216,28 @@ def test_sync_uploads_taps_once(tmp_path: Path, keys: Path, wallet: Path) -> Non
     assert "uploaded 3 taps: 1 new, 2 already collected" in ok(*sync)
 
 
+def test_sync_takes_in_a_fresh_bundle_and_the_gate_then_refuses_a_refunded_ticket(
+    tmp_path: Path, keys: Path
+) -> None:
+    office = bundle(keys, "VNP", tmp_path / "office.json")
+    held = tmp_path / "gate.json"
+    old = tmp_path / "old.json"
+    old.write_bytes(office.read_bytes())
+    journal, collector = tmp_path / "j.db", tmp_path / "c.db"
+    sync = ("gate", "sync", "--journal", journal, "--collector", collector)
+    image = ticket(keys, tmp_path / "ticket.png")
+    at = DEPARTS_AT - 30 * 60
+    gate("VNP", office, tmp_path / "j.db", "exit", image, at)  # a refusal, journaled
+    ok(*sync, "--fetch", office, "--bundle", held)
+    bundle(keys, "VNP", office, "--deny-ticket", "E123456789")  # refunded: version 2
+    assert "bundle version 2 for VNP" in ok(*sync, "--fetch", office, "--bundle", held)
+    exit_code, [tap] = gate("VNP", held, journal, "entry", image, at)
+    assert (exit_code, tap["reason"]) == (3, "revoked")
+    exit_code, _, err = invoke(*sync, "--fetch", old, "--bundle", held)
+    assert exit_code == 2 and "version 1 is older than 2" in err
+    assert load_bundle(held).deny.tickets == frozenset({"E123456789"})
+
+
 BAD_INPUT = [
     ("keys rotate --dir {tmp}/none", "no key store at"),
     ("keys init --dir {keys}", "is not empty"),
@@ -233,6 +255,7 @@ BAD_INPUT = [
         "cannot read",
     ),
     ("gate sync --journal {tmp}/none.db --collector {tmp}/c.db", "no such journal"),
+    ("gate sync --journal {tmp}/j.db --collector {tmp}/c.db --fetch {tmp}/b", "go together"),
     (
         "ticket-code --keys {keys} --ticket-no E1 --train G1 --from VNP --to VNP --png {tmp}/t.png",
         "to_station: must differ",

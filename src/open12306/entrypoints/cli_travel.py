@@ -437,11 +437,16 @@ def gate_run(
 def gate_sync(
     journal: Path = typer.Option(..., "--journal", help="the gate's journal (SQLite)"),
     collector: Path = typer.Option(..., "--collector", help="the collector's file (SQLite)"),
+    fetch: Path | None = typer.Option(None, "--fetch", help="a fresh bundle to take in"),
+    bundle: Path | None = typer.Option(None, "--bundle", help="the gate's bundle (with --fetch)"),
 ) -> None:
-    """Upload every tap of a journal to a local collector; taps already there are skipped.
+    """Upload every tap of a journal to a local collector (taps already there are skipped),
+    then optionally replace the gate's bundle with a fresh one.
 
-    Stand-in for the station server's upload endpoint: safe to repeat.
+    Stand-in for the station server's upload and bundle endpoints: safe to repeat.
     """
+    if (fetch is None) != (bundle is None):
+        _fail("fetch: --fetch and --bundle go together")
 
     def upload() -> tuple[int, int]:
         if not journal.is_file():
@@ -457,6 +462,24 @@ def gate_sync(
 
     sent, new = _run(upload)
     typer.echo(f"uploaded {sent} taps: {new} new, {sent - new} already collected")
+    if fetch is not None and bundle is not None:
+        fresh = _run(lambda: take_bundle(fetch, bundle))
+        typer.echo(f"bundle version {fresh.bundle_version} for {fresh.station} now at {bundle}")
+
+
+def take_bundle(fresh_path: Path, gate_path: Path) -> GateBundle:
+    """Install a fresh bundle for the same station, never an older one than the gate holds."""
+    fresh = load_bundle(fresh_path)
+    if gate_path.is_file():
+        held = load_bundle(gate_path)
+        if fresh.station != held.station:
+            raise InputError(f"fetch: the bundle is for {fresh.station}, not {held.station}")
+        if fresh.bundle_version < held.bundle_version:
+            raise InputError(
+                f"fetch: bundle version {fresh.bundle_version} is older than {held.bundle_version}"
+            )
+    save_bundle(fresh, gate_path)
+    return fresh
 
 
 # -- ticket codes ----------------------------------------------------------------------------
