@@ -14,6 +14,7 @@ from rich.table import Table
 
 from open12306.config import Settings
 from open12306.domain.errors import DomainError
+from open12306.entrypoints.cli_travel import gate_app, keys_app, ticket_code, wallet_app
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -27,6 +28,10 @@ timetable_app = typer.Typer(no_args_is_help=True, help="Timetable import and exp
 app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 app.add_typer(timetable_app, name="timetable")
+app.add_typer(keys_app, name="keys")
+app.add_typer(wallet_app, name="wallet")
+app.add_typer(gate_app, name="gate")
+app.command("ticket-code")(ticket_code)
 
 console = Console()
 T = TypeVar("T")

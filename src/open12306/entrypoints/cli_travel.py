@@ -1,0 +1,559 @@
+"""Digital travel from the terminal: issuer keys, a wallet, offline gates, demo ticket codes.
+
+``open12306 keys``, ``open12306 wallet``, ``open12306 gate`` and ``open12306 ticket-code``.
+Everything here works on local files with no database or network: the wallet's credential is
+signed from a local issuer key store and gate taps go to a local collector file until the
+server endpoints exist (docs/ride-codes.md, "Command line").
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import secrets
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import fields
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+from zoneinfo import ZoneInfo
+
+import typer
+
+from open12306.adapters.gate import (
+    BundleError,
+    GateBundle,
+    GateJournal,
+    TapCollector,
+    issuer_section,
+    load_bundle,
+    run_gate,
+    save_bundle,
+)
+from open12306.adapters.keys import (
+    DIR_MODE,
+    FILE_MODE,
+    DeviceKey,
+    IssuerKeyStore,
+    KeyStoreError,
+)
+from open12306.adapters.qr import QrReadError, qr_terminal, save_qr_png
+from open12306.config import Settings
+from open12306.domain.codes import (
+    CredentialFlags,
+    RideCredential,
+    ScanHint,
+    ScanPart,
+    TicketCode,
+    open_credential,
+    seal_credential,
+    seal_scan,
+    seal_ticket,
+)
+from open12306.domain.errors import DomainError
+from open12306.domain.gate import DenyLists, Direction, GateConfig
+from open12306.domain.seats import SeatClass
+
+keys_app = typer.Typer(no_args_is_help=True, help="Issuer signing keys for ticket and ride codes.")
+wallet_app = typer.Typer(no_args_is_help=True, help="A phone-side wallet: device key, ride codes.")
+gate_app = typer.Typer(no_args_is_help=True, help="Offline station gates: bundles, taps, sync.")
+
+KEY_DIR_ENV = "OPEN12306_KEY_DIR"
+WALLET_DIR_ENV = "OPEN12306_WALLET_DIR"
+DEVICE_KEY_FILE = "device.key"
+CREDENTIAL_FILE = "credential.bin"
+COUNTER_FILE = "counter"
+CODE_PNG = "code.png"
+ACCOUNT_TOKEN_SIZE = 16
+EXIT_REFUSED = 3
+U32_MAX = 0xFFFF_FFFF
+UPLOAD_BATCH = 10_000
+FLAG_NAMES = {
+    "pay-later": CredentialFlags.PAY_LATER,
+    "concession": CredentialFlags.CONCESSION,
+    "face": CredentialFlags.FACE_REQUIRED,
+}
+T = TypeVar("T")
+
+
+class InputError(Exception):
+    """Bad input to a command: reported as one line, exit status 2."""
+
+
+def _fail(message: str) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def _run(work: Callable[[], T]) -> T:
+    """Run a command body; every expected failure becomes one line on stderr and exit 2."""
+    try:
+        return work()
+    except DomainError as error:
+        message = error.message
+        if not message.startswith(f"{error.field}:"):
+            message = f"{error.field}: {message}"
+        _fail(message)
+    except (InputError, KeyStoreError, BundleError, QrReadError) as error:
+        _fail(str(error))
+    except OSError as error:
+        _fail(f"{error.filename or 'file'}: {error.strerror or error}")
+
+
+def _clock(now: int | None) -> int:
+    return int(time.time()) if now is None else now
+
+
+def _hex(text: str, what: str) -> bytes:
+    try:
+        raw = bytes.fromhex(text)
+    except ValueError:
+        raise InputError(f"{what}: expected hex digits, got {text!r}") from None
+    if not 1 <= len(raw) <= 32:
+        raise InputError(f"{what}: expected 1 to 32 bytes")
+    return raw
+
+
+NOW_HELP = "the clock in unix seconds (default: the system clock); for tests and replays"
+KEY_DIR_OPTION = typer.Option(
+    Path("var/keys"), "--dir", envvar=KEY_DIR_ENV, help="issuer key store directory"
+)
+ISSUER_OPTION = typer.Option(
+    Path("var/keys"), "--keys", envvar=KEY_DIR_ENV, help="issuer key store directory"
+)
+WALLET_DIR_OPTION = typer.Option(
+    Path("var/wallet"), "--dir", envvar=WALLET_DIR_ENV, help="wallet directory"
+)
+
+
+# -- keys ------------------------------------------------------------------------------------
+
+
+def _describe_keys(store: IssuerKeyStore) -> None:
+    for entry in store.entries():
+        typer.echo(f"key {entry.key_id} {entry.state} {entry.public_key.hex()}")
+
+
+@keys_app.command("init")
+def keys_init(directory: Path = KEY_DIR_OPTION) -> None:
+    """Create an issuer key store (a current and a next key) in a new directory."""
+    store = _run(lambda: IssuerKeyStore.create(directory))
+    typer.echo(f"created issuer key store at {directory}")
+    _describe_keys(store)
+
+
+@keys_app.command("rotate")
+def keys_rotate(directory: Path = KEY_DIR_OPTION) -> None:
+    """next → current → previous → retired, and a new next key. Rebuild gate bundles after."""
+    store = _run(lambda: IssuerKeyStore.open(directory))
+    current = _run(store.rotate)
+    typer.echo(f"rotated: key {current.key_id} is current")
+    _describe_keys(store)
+
+
+@keys_app.command("export")
+def keys_export(
+    directory: Path = KEY_DIR_OPTION,
+    out: Path | None = typer.Option(None, "--out", help="write here (default: stdout)"),
+) -> None:
+    """Write the public key bundle (trusted keys only) as JSON: what gates hold."""
+    store = _run(lambda: IssuerKeyStore.open(directory))
+    bundle = store.public_bundle()
+    if out is None:
+        sys.stdout.write(bundle.decode("utf-8"))
+        return
+    _run(lambda: out.write_bytes(bundle))
+    typer.echo(f"wrote public key bundle to {out}")
+
+
+# -- wallet ----------------------------------------------------------------------------------
+
+
+def _wallet_key(wallet: Path) -> DeviceKey:
+    path = wallet / DEVICE_KEY_FILE
+    if not path.is_file():
+        raise InputError(f"no wallet at {wallet}: run `open12306 wallet init`")
+    return DeviceKey.load(path)
+
+
+def _wallet_credential(wallet: Path) -> bytes:
+    path = wallet / CREDENTIAL_FILE
+    if not path.is_file():
+        raise InputError(f"no credential in {wallet}: run `open12306 wallet credential`")
+    return path.read_bytes()
+
+
+@contextmanager
+def _locked(wallet: Path) -> Iterator[None]:
+    fd = os.open(wallet / ".lock", os.O_RDWR | os.O_CREAT, FILE_MODE)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _replace_private(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically, readable by the owner only."""
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.unlink(missing_ok=True)
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+    os.replace(temporary, path)
+
+
+def next_counter(wallet: Path) -> int:
+    """The wallet's next scan counter: one above the last, persisted before it is used."""
+    path = wallet / COUNTER_FILE
+    with _locked(wallet):
+        last = 0
+        if path.exists():
+            text = path.read_text().strip()
+            if not text.isdigit():
+                raise InputError(f"{path}: expected a number, found {text!r}")
+            last = int(text)
+        if last >= U32_MAX:
+            raise InputError("counter: exhausted; make a new wallet")
+        _replace_private(path, f"{last + 1}\n".encode("ascii"))
+    return last + 1
+
+
+@wallet_app.command("init")
+def wallet_init(directory: Path = WALLET_DIR_OPTION) -> None:
+    """Create a wallet: a new device key (mode 0600) in a directory of mode 0700."""
+
+    def create() -> DeviceKey:
+        directory.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+        os.chmod(directory, DIR_MODE)
+        if (directory / DEVICE_KEY_FILE).exists():
+            raise InputError(f"{directory} already holds a wallet")
+        key = DeviceKey.generate()
+        key.save(directory / DEVICE_KEY_FILE)
+        return key
+
+    key = _run(create)
+    typer.echo(f"created wallet at {directory}; device public key {key.public_key.hex()}")
+
+
+def _parse_flags(names: list[str]) -> CredentialFlags:
+    flags = CredentialFlags.NONE
+    for name in names:
+        if name not in FLAG_NAMES:
+            raise InputError(f"flag: {name!r} is not one of {', '.join(FLAG_NAMES)}")
+        flags |= FLAG_NAMES[name]
+    return flags
+
+
+@wallet_app.command("credential")
+def wallet_credential(
+    keys: Path = ISSUER_OPTION,
+    directory: Path = WALLET_DIR_OPTION,
+    account: str = typer.Option(
+        "", help="account token in hex (default: derived from the device key)"
+    ),
+    hours: int = typer.Option(24, min=1, max=72, help="validity in hours"),
+    flag: list[str] = typer.Option([], "--flag", help="pay-later, concession or face"),
+    offline_limit: int = typer.Option(5000, min=0, max=U32_MAX, help="offline credit, fen"),
+    serial: int | None = typer.Option(None, min=0, help="credential serial (default: random)"),
+    now: int | None = typer.Option(None, help=NOW_HELP),
+) -> None:
+    """Issue a ride credential for this wallet's device key from a local issuer key store.
+
+    Offline stand-in for POST /api/v1/ride/credentials: the issuer's private key must be on
+    this machine, so use it for demos and tests only.
+    """
+
+    def issue() -> RideCredential:
+        device = _wallet_key(directory)
+        token = _hex(account, "account") if account else _derived_account(device)
+        signer = IssuerKeyStore.open(keys).signer()
+        start = _clock(now)
+        credential = RideCredential(
+            key_id=signer.key_id,
+            serial=secrets.randbits(63) if serial is None else serial,
+            account_token=token,
+            device_public_key=device.public_key,
+            valid_from=start,
+            valid_until=start + hours * 3600,
+            flags=_parse_flags(flag),
+            offline_credit_limit=offline_limit,
+        )
+        _replace_private(directory / CREDENTIAL_FILE, seal_credential(credential, signer))
+        return credential
+
+    credential = _run(issue)
+    typer.echo(
+        f"credential serial {credential.serial} for account {credential.account_token.hex()}"
+        f" signed by key {credential.key_id}, valid until {credential.valid_until}"
+    )
+
+
+def _derived_account(device: DeviceKey) -> bytes:
+    return hashlib.sha256(b"open12306-account" + device.public_key).digest()[:ACCOUNT_TOKEN_SIZE]
+
+
+@wallet_app.command("code")
+def wallet_code(
+    entry: bool | None = typer.Option(
+        None, "--entry/--exit", help="hint the gate: entering or leaving (advisory)"
+    ),
+    png: Path | None = typer.Option(None, "--png", help="PNG path (default: <wallet>/code.png)"),
+    directory: Path = WALLET_DIR_OPTION,
+    now: int | None = typer.Option(None, help=NOW_HELP),
+) -> None:
+    """Make a fresh per-scan code: print its QR in the terminal and save it as a PNG."""
+    hint = ScanHint.UNSPECIFIED if entry is None else ScanHint.ENTRY if entry else ScanHint.EXIT
+    target = png if png is not None else directory / CODE_PNG
+
+    def make() -> tuple[bytes, int]:
+        device = _wallet_key(directory)
+        credential = _wallet_credential(directory)
+        clock = _clock(now)
+        valid_until = open_credential(credential).value.valid_until
+        if clock > valid_until:
+            raise InputError(
+                f"credential: expired at {valid_until}; run `open12306 wallet credential`"
+            )
+        counter = next_counter(directory)
+        data = seal_scan(credential, ScanPart(clock, counter, hint), device)
+        save_qr_png(data, target)
+        return data, counter
+
+    data, counter = _run(make)
+    sys.stdout.write(qr_terminal(data))
+    typer.echo(f"scan code counter {counter} ({len(data)} bytes) saved to {target}")
+
+
+# -- gate ------------------------------------------------------------------------------------
+
+
+def _previous_version(path: Path) -> int:
+    if not path.is_file():
+        return 0
+    try:
+        return load_bundle(path).bundle_version
+    except BundleError:
+        return 0
+
+
+@gate_app.command("bundle")
+def gate_bundle(
+    station: str = typer.Option(..., help="station telecode the gates stand at"),
+    out: Path = typer.Option(..., "--out", help="bundle file to write"),
+    keys: Path = ISSUER_OPTION,
+    deny_ticket: list[str] = typer.Option([], "--deny-ticket", help="revoked ticket number"),
+    deny_account: list[str] = typer.Option([], "--deny-account", help="blocked account (hex)"),
+    deny_serial: list[int] = typer.Option([], "--deny-serial", help="blocked credential serial"),
+    now: int | None = typer.Option(None, help=NOW_HELP),
+) -> None:
+    """Write a gate bundle: issuer public keys, retired key ids and deny lists.
+
+    The bundle version is one above that of the bundle already at --out. No station manifest
+    yet (ID-number admission needs booking data).
+    """
+
+    def build() -> GateBundle:
+        GateConfig(station)  # the telecode must be valid code text
+        issuer_keys, retired = issuer_section(IssuerKeyStore.open(keys))
+        accounts = frozenset(_hex(a, "deny-account") for a in deny_account)
+        deny = DenyLists(frozenset(deny_ticket), accounts, frozenset(deny_serial))
+        bundle = GateBundle(
+            station=station,
+            bundle_version=_previous_version(out) + 1,
+            created=_clock(now),
+            issuer_keys=issuer_keys,
+            retired_key_ids=retired,
+            deny=deny,
+        )
+        save_bundle(bundle, out)
+        return bundle
+
+    bundle = _run(build)
+    deny = bundle.deny
+    typer.echo(
+        f"wrote bundle version {bundle.bundle_version} for {station} to {out}: "
+        f"{len(deny.tickets)} revoked tickets, {len(deny.accounts)} blocked accounts, "
+        f"{len(deny.serials)} blocked serials"
+    )
+
+
+@gate_app.command("run")
+def gate_run(
+    image: Path = typer.Argument(..., help="a QR PNG, or a folder of them (decided by name)"),
+    station: str = typer.Option(..., help="station telecode of this gate"),
+    bundle: Path = typer.Option(..., "--bundle", help="gate bundle file"),
+    journal: Path = typer.Option(..., "--journal", help="the gate's journal (SQLite)"),
+    direction: Direction = typer.Option(..., help="entry or exit"),
+    gate_id: str = typer.Option("gate-1", help="this gate's id (part of every tap id)"),
+    json_out: bool = typer.Option(False, "--json", help="one JSON object per line"),
+    now: int | None = typer.Option(None, help=NOW_HELP),
+) -> None:
+    """Decide on QR images offline. Exit status 0 when all were accepted, 3 when any refused."""
+
+    def decide() -> list[Any]:
+        loaded = load_bundle(bundle)
+        if loaded.station != station:
+            raise InputError(f"station: the bundle is for {loaded.station}, not {station}")
+        if not image.exists():
+            raise InputError(f"{image}: no such file or folder")
+        if image.is_dir() and not any(p.suffix.lower() == ".png" for p in image.iterdir()):
+            raise InputError(f"{image}: no PNG images in the folder")
+        return run_gate(bundle, journal, image, direction, now=now, gate_id=gate_id)
+
+    results = _run(decide)
+    for result in results:
+        decision = result.decision
+        if json_out:
+            line = {
+                "image": str(result.image),
+                "accepted": decision.accepted,
+                "reason": str(decision.reason),
+                "detail": decision.detail,
+                "kind": str(decision.kind),
+                "subject": decision.subject,
+                "tap_id": result.tap_id,
+                "notes": list(decision.notes),
+                "face_required": decision.face_required,
+            }
+            typer.echo(json.dumps(line, ensure_ascii=False))
+        else:
+            verdict = "accepted" if decision.accepted else "refused"
+            subject = decision.subject or "-"
+            typer.echo(
+                f"{result.image.name}: {verdict} {decision.reason} {subject} "
+                f"tap {result.tap_id} ({decision.detail})"
+            )
+    if not all(r.decision.accepted for r in results):
+        raise typer.Exit(EXIT_REFUSED)
+
+
+@gate_app.command("sync")
+def gate_sync(
+    journal: Path = typer.Option(..., "--journal", help="the gate's journal (SQLite)"),
+    collector: Path = typer.Option(..., "--collector", help="the collector's file (SQLite)"),
+    fetch: Path | None = typer.Option(None, "--fetch", help="a fresh bundle to take in"),
+    bundle: Path | None = typer.Option(None, "--bundle", help="the gate's bundle (with --fetch)"),
+) -> None:
+    """Upload every tap of a journal to a local collector (taps already there are skipped),
+    then optionally replace the gate's bundle with a fresh one.
+
+    Stand-in for the station server's upload and bundle endpoints: safe to repeat.
+    """
+    if (fetch is None) != (bundle is None):
+        _fail("fetch: --fetch and --bundle go together")
+
+    def upload() -> tuple[int, int]:
+        if not journal.is_file():
+            raise InputError(f"{journal}: no such journal")
+        sent = new = 0
+        with GateJournal(journal, "sync", "-") as source, TapCollector(collector) as sink:
+            since = 0
+            while batch := source.export_taps(since, UPLOAD_BATCH):
+                new += sink.receive(batch)
+                sent += len(batch)
+                since = batch[-1]["seq"]
+        return sent, new
+
+    sent, new = _run(upload)
+    typer.echo(f"uploaded {sent} taps: {new} new, {sent - new} already collected")
+    if fetch is not None and bundle is not None:
+        fresh = _run(lambda: take_bundle(fetch, bundle))
+        typer.echo(f"bundle version {fresh.bundle_version} for {fresh.station} now at {bundle}")
+
+
+def take_bundle(fresh_path: Path, gate_path: Path) -> GateBundle:
+    """Install a fresh bundle for the same station, never an older one than the gate holds."""
+    fresh = load_bundle(fresh_path)
+    if gate_path.is_file():
+        held = load_bundle(gate_path)
+        if fresh.station != held.station:
+            raise InputError(f"fetch: the bundle is for {fresh.station}, not {held.station}")
+        if fresh.bundle_version < held.bundle_version:
+            raise InputError(
+                f"fetch: bundle version {fresh.bundle_version} is older than {held.bundle_version}"
+            )
+    save_bundle(fresh, gate_path)
+    return fresh
+
+
+# -- ticket codes ----------------------------------------------------------------------------
+
+
+_GATE_DEFAULTS: dict[str, Any] = {f.name: f.default for f in fields(GateConfig)}
+
+
+def _departure(text: str, zone: ZoneInfo, now: int) -> datetime:
+    if not text:
+        return datetime.fromtimestamp(now + 3600, zone).replace(second=0, microsecond=0)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"departs: expected YYYY-MM-DDTHH:MM, got {text!r}") from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
+
+
+def ticket_code(
+    ticket_no: str = typer.Option(..., "--ticket-no", help="ticket number"),
+    train: str = typer.Option(..., help="train code, e.g. G1"),
+    origin: str = typer.Option(..., "--from", help="boarding station telecode"),
+    destination: str = typer.Option(..., "--to", help="destination station telecode"),
+    png: Path = typer.Option(..., "--png", help="PNG file to write"),
+    keys: Path = ISSUER_OPTION,
+    departs: str = typer.Option(
+        "", help="departure from --from, YYYY-MM-DDTHH:MM local time (default: in an hour)"
+    ),
+    service_date: str = typer.Option(
+        "", "--date", help="the run's service date (default: the departure's date)"
+    ),
+    seat_class: SeatClass = typer.Option(SeatClass.SECOND, "--class", help="seat class"),
+    coach: int = typer.Option(0, min=0, max=255, help="coach number (0: none)"),
+    seat: str = typer.Option("", help="seat label, e.g. 07F (empty: standing)"),
+    passenger: str = typer.Option("", help="passenger token in hex (default: random)"),
+    now: int | None = typer.Option(None, help=NOW_HELP),
+) -> None:
+    """Issue a signed reserved e-ticket code as a PNG (for demos, until booking issues them).
+
+    Its window is the gate's default check-in window: it opens 120 minutes before departure
+    and closes 5 minutes before.
+    """
+
+    def issue() -> TicketCode:
+        zone = ZoneInfo(Settings.from_env().timezone)
+        leaves = _departure(departs, zone, _clock(now))
+        try:
+            run_date = date.fromisoformat(service_date) if service_date else leaves.date()
+        except ValueError:
+            raise InputError(f"date: expected YYYY-MM-DD, got {service_date!r}") from None
+        opens = leaves - timedelta(minutes=_GATE_DEFAULTS["check_in_opens_minutes"])
+        closes = leaves - timedelta(minutes=_GATE_DEFAULTS["closes_minutes_before"])
+        token = _hex(passenger, "passenger") if passenger else secrets.token_bytes(16)
+        signer = IssuerKeyStore.open(keys).signer()
+        ticket = TicketCode(
+            key_id=signer.key_id,
+            ticket_no=ticket_no,
+            train_code=train,
+            service_date=run_date,
+            from_station=origin,
+            to_station=destination,
+            seat_class=seat_class,
+            coach=coach,
+            seat_label=seat,
+            passenger_token=token,
+            valid_from=int(opens.timestamp()),
+            valid_until=int(closes.timestamp()),
+        )
+        save_qr_png(seal_ticket(ticket, signer), png)
+        return ticket
+
+    ticket = _run(issue)
+    typer.echo(
+        f"ticket {ticket.ticket_no} {ticket.train_code} {ticket.service_date} "
+        f"{ticket.from_station}→{ticket.to_station} check-in {ticket.valid_from}–"
+        f"{ticket.valid_until}, signed by key {ticket.key_id}, saved to {png}"
+    )
