@@ -1,0 +1,37 @@
+"""Search over the demo network stored in SQLite and PostgreSQL, and the change feed between
+two processes' read models."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, timedelta
+
+from open12306.bootstrap import build
+from open12306.config import Settings
+from open12306.domain.inventory import Request
+from open12306.domain.seats import SeatClass
+from open12306.entrypoints.tasks import load_demo
+from open12306.services.search_query import parse_search
+
+
+def test_search_and_change_feed(db_url: str) -> None:
+    settings = replace(Settings.from_env(), database_url=db_url)
+    load_demo(settings, seed=11, trains=1000, fill=0.0, days=0, force=True)
+    writer = build(settings)
+    reader = build(settings, materialise=False)
+    boarding = (writer.window.today() + timedelta(days=1)).isoformat()
+    query = parse_search({"from": "北京", "to": "上海", "date": boarding})
+    answer = reader.search.search(query)
+    assert answer["count"] >= 30
+    row = answer["trains"][0]
+    second = next(c for c in row["classes"] if c["class"] == "second")
+    key = (row["train"], date.fromisoformat(row["service_date"]))
+    request = Request(SeatClass.SECOND, row["from_stop"], row["to_stop"], party=3)
+    writer.inventory.sell(key, request)
+    assert reader.read_model.refresh(force=True)
+    after = reader.search.search(query)["trains"][0]
+    assert next(c for c in after["classes"] if c["class"] == "second")["remaining"] == (
+        second["remaining"] - 3
+    )
+    stored = writer.store.load(key)
+    assert stored is not None and stored.version == 1
