@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,13 +31,46 @@ def postgres_url() -> str | None:
     return _pg_state["url"]
 
 
+def _plain(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://")
+
+
+def _session_database() -> str:
+    """A database of this test session's own (so concurrent runs never wipe each other's),
+    created next to the configured one and dropped at exit."""
+    if "session" in _pg_state:
+        return _pg_state["session"] or ""
+    import atexit
+
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    base = postgres_url()
+    assert base is not None
+    name = f"open12306_t{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(_plain(base), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+    def drop() -> None:
+        try:
+            with psycopg.connect(_plain(base), autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        except Exception:  # best effort at exit
+            pass
+
+    atexit.register(drop)
+    url = make_url(base).set(database=name).render_as_string(hide_password=False)
+    _pg_state["session"] = url
+    return url
+
+
 def fresh_postgres() -> str:
-    url = postgres_url()
-    if url is None:
+    if postgres_url() is None:
         pytest.skip(_pg_state.get("why") or "PostgreSQL not available")
     import psycopg
 
-    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+    url = _session_database()
+    with psycopg.connect(_plain(url)) as conn:
         conn.execute("DROP SCHEMA public CASCADE")
         conn.execute("CREATE SCHEMA public")
     return url
