@@ -26,6 +26,7 @@ from open12306.services.inventory import InventoryService
 from open12306.services.orders import OrderRequest, OrderService
 from open12306.services.ports_accounts import Account
 from open12306.services.read_model import ReadModel
+from open12306.services.settlement import Settlement
 from tests.unit.accounts_support import ADULT_ID, CHILD_ID, resident_id
 
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -67,6 +68,7 @@ class World:
     orders: OrderService
     allocator: Allocator
     inventory: InventoryService
+    settlement: Settlement
 
     def account(self, name: str, *documents: tuple[str, str]) -> tuple[Account, list[str]]:
         """A registered account with saved passengers; their ids."""
@@ -95,7 +97,10 @@ def build_world(url: str) -> World:
     orders = OrderService(orders_store, catalog, read_model, accounts, clock, ZONE)
     orders.expire_if_overdue = allocator.expire_if_overdue
     inventory = InventoryService(store, read_model, VersionConflict)
-    return World(clock, store, orders_store, read_model, accounts, orders, allocator, inventory)
+    settlement = Settlement(orders_store, orders, allocator, clock, {}, conflict=VersionConflict)
+    return World(
+        clock, store, orders_store, read_model, accounts, orders, allocator, inventory, settlement
+    )
 
 
 def request(*ids: str, seat_class: SeatClass = SeatClass.SECOND, train: str = "G1") -> OrderRequest:

@@ -18,6 +18,7 @@ from datetime import datetime
 
 from open12306.domain.composition import COMPOSITIONS
 from open12306.domain.inventory import Allocation, Request, RunInventory
+from open12306.domain.ledger import Entry
 from open12306.domain.orders import (
     DEFAULT_SALE_RULES,
     OrderState,
@@ -85,9 +86,11 @@ class Allocator:
         self,
         key: RunKey,
         work: Callable[[RunInventory, datetime], Sequence[OrderRecord]],
+        entries: Callable[[], Sequence[Entry]] = tuple,
     ) -> list[OrderRecord]:
         """Load the run, let ``work`` change the inventory and orders, write all at once;
-        redone from scratch on a version conflict."""
+        redone from scratch on a version conflict. ``entries`` gives the ledger entries the
+        last run of ``work`` made, written in the same transaction."""
         for _ in range(self.retries):
             stored = self.store.claim(key, 0)[0]
             version = 0 if stored is None else stored.version
@@ -98,7 +101,7 @@ class Allocator:
                 return []
             try:
                 saved, written = self.store.write(
-                    changed, now, inventory=(key, inventory.encode(), version)
+                    changed, now, inventory=(key, inventory.encode(), version), entries=entries()
                 )
             except self.conflict:
                 continue

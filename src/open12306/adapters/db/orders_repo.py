@@ -322,6 +322,16 @@ def payment(conn: Connection, payment_id: str) -> PaymentRecord | None:
     )
 
 
+def credit_used(conn: Connection, account_id: str) -> int:
+    """Fen of the account's credit-line payments that stand (not returned)."""
+    query = select(func.coalesce(func.sum(payments.c.amount_fen), 0)).where(
+        payments.c.account_id == account_id,
+        payments.c.channel == "credit",
+        payments.c.state == PaymentState.SUCCEEDED.value,
+    )
+    return int(conn.execute(query).scalar_one())
+
+
 class SqlOrdersStore:
     """The OrdersStore port on one engine; each method is one transaction."""
 
@@ -383,6 +393,10 @@ class SqlOrdersStore:
     def payment(self, payment_id: str) -> PaymentRecord | None:
         with self.engine.connect() as conn:
             return payment(conn, payment_id)
+
+    def credit_used(self, account_id: str) -> int:
+        with self.engine.connect() as conn:
+            return credit_used(conn, account_id)
 
     def save_payment(self, record: PaymentRecord) -> None:
         with self.engine.begin() as conn:
