@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo
@@ -14,6 +15,8 @@ from open12306.adapters.db.store import SqlStore
 from open12306.adapters.document_keys import HmacDocumentKeyer, load_or_create_secret
 from open12306.adapters.holidays import is_peak_day
 from open12306.adapters.passwords import ScryptHasher
+from open12306.adapters.payments import build_providers
+from open12306.adapters.payments.settings import payment_settings_from_env
 from open12306.config import Settings
 from open12306.services.accounts import AccountPolicy, AccountService
 from open12306.services.allocator import Allocator, AllocatorLoop
@@ -24,6 +27,7 @@ from open12306.services.ports import Clock
 from open12306.services.read_model import ReadModel
 from open12306.services.runs import ensure_runs, window_bounds
 from open12306.services.search import PresaleWindow, SearchService
+from open12306.services.settlement import Settlement
 
 
 @dataclass
@@ -42,6 +46,7 @@ class Container:
     orders: OrderService | None = None
     allocator: Allocator | None = None
     allocator_loop: AllocatorLoop | None = None
+    settlement: Settlement | None = None
 
 
 def build(
@@ -103,3 +108,7 @@ def _wire_orders(container: Container, zone: ZoneInfo) -> None:
     loop = AllocatorLoop(allocator)
     orders.on_submit = loop.wake
     container.orders, container.allocator, container.allocator_loop = orders, allocator, loop
+    providers = build_providers(payment_settings_from_env(os.environ))
+    container.settlement = Settlement(
+        orders_store, orders, allocator, container.clock, providers, conflict=VersionConflict
+    )

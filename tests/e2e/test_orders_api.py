@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from open12306.adapters.db.migrate import upgrade
 from open12306.entrypoints.api import _install_error_handlers
 from open12306.entrypoints.api_accounts import accounts_router
-from open12306.entrypoints.api_orders import orders_router
+from open12306.entrypoints.api_orders import orders_router, payments_router
 from open12306.services.allocator import AllocatorLoop
 from tests.integration.orders_support import ADULT_ID, DAY, OTHER_ID, World, build_world
 
@@ -32,6 +32,7 @@ def client(world: World) -> TestClient:
     _install_error_handlers(app)
     app.include_router(accounts_router(lambda: world.accounts))
     app.include_router(orders_router(lambda: world.orders, lambda: world.accounts))
+    app.include_router(payments_router(lambda: world.settlement, lambda: world.accounts))
     return TestClient(app)
 
 
@@ -122,3 +123,47 @@ def test_the_app_serves_orders_and_runs_the_allocator(demo_settings: Any) -> Non
         loop = container.allocator_loop
         assert loop is not None and loop._thread is not None and loop._thread.is_alive()
     assert loop._thread is None
+
+
+def test_pay_with_credit_then_refund_a_ticket(client: TestClient, world: World) -> None:
+    headers, passenger = signed_up(client, "zhang_san", "张三", ADULT_ID)
+    number = client.post("/api/v1/orders", json=order_body(passenger), headers=headers).json()[
+        "number"
+    ]
+    early = client.post(
+        f"/api/v1/orders/{number}/payments", json={"channel": "credit"}, headers=headers
+    )
+    assert reason(early) == (409, "not_payable")  # still queued
+    world.allocator.run_once()
+    paid = client.post(
+        f"/api/v1/orders/{number}/payments", json={"channel": "credit"}, headers=headers
+    )
+    assert paid.status_code == 201 and paid.json()["state"] == "paid"
+    order = client.get(f"/api/v1/orders/{number}", headers=headers).json()
+    assert order["state"] == "paid"
+    ticket = order["tickets"][0]["number"]
+    refund_url = f"/api/v1/orders/{number}/tickets/{ticket}/refund"
+    refunded = client.post(refund_url, headers=headers).json()
+    assert refunded["fee_fen"] + refunded["refund_fen"] == refunded["fare_fen"]
+    assert reason(client.post(refund_url, headers=headers)) == (400, "bad_state")
+    after = client.get(f"/api/v1/orders/{number}", headers=headers).json()
+    assert after["tickets"][0]["state"] == "refunded"
+
+
+def test_embedded_app_mounts_the_sandbox_and_rejects_forged_notifications(
+    demo_settings: Any,
+) -> None:
+    from open12306.bootstrap import build
+    from open12306.entrypoints.api import create_app
+
+    container = build(demo_settings)
+    with TestClient(create_app(container)) as app_client:
+        assert container.settlement is not None
+        assert sorted(container.settlement.providers) == ["alipay", "wechatpay"]
+        forged = app_client.post(
+            "/api/v1/payments/notify/alipay",
+            content=b"out_trade_no=E123456782&trade_status=TRADE_SUCCESS&sign=AAAA",
+            headers={"content-type": "application/x-www-form-urlencoded"},
+        )
+        assert forged.content != b"success"
+        assert app_client.get("/paysandbox/sandbox/keys").status_code == 200

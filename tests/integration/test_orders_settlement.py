@@ -48,7 +48,7 @@ def test_credit_pays_at_once_issues_tickets_and_balances(world: World) -> None:
 
 
 def test_a_repeated_confirmation_changes_nothing(world: World) -> None:
-    account, record = held_order(world)
+    _, record = held_order(world)
     amount = record.order.total_fen
     assert world.settlement.confirm("alipay", record.number, amount, "T1").result == "paid"
     assert world.settlement.confirm("alipay", record.number, amount, "T1").result == "duplicate"

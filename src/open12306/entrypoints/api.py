@@ -22,7 +22,7 @@ from open12306 import __version__
 from open12306.bootstrap import Container
 from open12306.domain.errors import DomainError
 from open12306.entrypoints.api_accounts import accounts_router
-from open12306.entrypoints.api_orders import orders_router
+from open12306.entrypoints.api_orders import orders_router, payments_router
 from open12306.entrypoints.errors import error_body, plain_error
 from open12306.services.run_view import run_view
 from open12306.services.search import Dependencies
@@ -222,18 +222,31 @@ def _include_orders(app: FastAPI, container: Container) -> None:
     if orders is None:
         return
     app.include_router(orders_router(lambda: orders, lambda: container.accounts))
-    if loop is None:
-        return
+    settlement = container.settlement
+    sandbox = None
+    if settlement is not None:
+        app.include_router(payments_router(lambda: settlement, lambda: container.accounts))
+        if not settlement.providers:  # embedded mode: pay through the sandbox, in process
+            from open12306.adapters.payments.embedded import SANDBOX_PATH, embedded_channels
+
+            public = f"http://{container.settings.host}:{container.settings.port}"
+            sandbox, providers = embedded_channels(public)
+            settlement.providers.update(providers)
+            app.mount(SANDBOX_PATH, sandbox.app)
     inner = app.router.lifespan_context
 
     @asynccontextmanager
     async def lifespan(asgi: Any) -> AsyncIterator[Any]:
-        loop.start()
+        if loop is not None:
+            loop.start()
         try:
             async with inner(asgi) as state:
                 yield state
         finally:
-            loop.stop()
+            if loop is not None:
+                loop.stop()
+            if sandbox is not None:
+                await sandbox.notifier.aclose()
 
     app.router.lifespan_context = lifespan
 

@@ -7,13 +7,14 @@ handler (e.g. 409 ``too_many_unpaid``, 404 ``unknown_run``, 400 ``overlapping_tr
 
 # No ``from __future__ import annotations``: FastAPI reads the route signatures at runtime.
 import asyncio
+import logging
 import time
 from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
 
 import msgspec
-from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -22,11 +23,15 @@ from open12306.domain.identity import mask_name
 from open12306.domain.orders import Order
 from open12306.domain.seats import SeatClass
 from open12306.entrypoints.api_accounts import current_account_dependency
+from open12306.entrypoints.errors import plain_error
 from open12306.services.accounts import AccountService
 from open12306.services.orders import OrderRequest, OrderService, parse_berths
+from open12306.services.payments_port import NotificationRejected, PaymentOptions, PayMode
 from open12306.services.ports_accounts import Account
 from open12306.services.ports_orders import OrderRecord
+from open12306.services.settlement import Settlement
 
+log = logging.getLogger("open12306.api.orders")
 MAX_WAIT = 30.0
 _POLL = 0.05
 _encoder = msgspec.json.Encoder()
@@ -170,6 +175,86 @@ def orders_router(
         if wait > 0:
             record = await _wait_for_change(service, account, record, wait)
         return _json(200, order_view(record))
+
+    return router
+
+
+class PaymentIn(BaseModel):
+    """How to pay: ``credit`` (confirms at once within the credit limit), ``alipay``
+    (``mode`` page or wap; ``instalments`` 3/6/12 for Huabei) or ``wechatpay`` (QR)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    channel: str = Field(max_length=16, examples=["credit"])
+    mode: str = Field("page", max_length=8)
+    instalments: int | None = None
+    return_url: str | None = Field(None, max_length=512)
+
+
+def payments_router(
+    settlement_getter: Callable[[], Settlement],
+    accounts_getter: Callable[[], AccountService],
+) -> APIRouter:
+    """Starting payments, channel notifications, ticket refunds."""
+    router = APIRouter(prefix="/api/v1", tags=["payments"])
+    Service = Annotated[Settlement, Depends(settlement_getter)]
+    Caller = Annotated[Account, Depends(current_account_dependency(accounts_getter))]
+
+    @router.post("/orders/{number}/payments", status_code=201)
+    def start_payment(number: str, body: PaymentIn, account: Caller, service: Service) -> Response:
+        """Start paying a held order; answers with what to show (redirect URL or QR) or,
+        for the credit line, with the order already paid."""
+        try:
+            mode = PayMode(body.mode)
+        except ValueError:
+            raise DomainError("mode", "invalid", "mode is page, wap or qr") from None
+        options = PaymentOptions(
+            mode=mode, return_url=body.return_url, instalments=body.instalments
+        )
+        prompt = service.start(account, number, body.channel, options)
+        return _json(
+            201,
+            {
+                "channel": prompt.channel,
+                "payment_id": prompt.payment_id,
+                "state": prompt.state,
+                "redirect_url": prompt.redirect_url,
+                "qr_content": prompt.qr_content,
+            },
+        )
+
+    @router.post("/payments/notify/{channel}", include_in_schema=False)
+    async def notify(channel: str, request: Request, service: Service) -> Response:
+        """A channel's asynchronous notification: verified, applied once, acknowledged."""
+        body = await request.body()
+        headers = dict(request.headers)
+        provider = service.providers.get(channel)
+        if provider is None:
+            return _json(404, plain_error("channel", "unknown_channel", f"no {channel!r}"))
+        try:
+            await run_in_threadpool(service.notify, channel, headers, body)
+        except NotificationRejected as rejected:
+            log.warning("rejected %s notification: %s", channel, rejected.reason)
+            reply = provider.acknowledge(False)
+        else:
+            reply = provider.acknowledge(True)
+        return Response(reply.body, status_code=reply.status, media_type=reply.content_type)
+
+    @router.post("/orders/{number}/tickets/{ticket}/refund")
+    def refund(number: str, ticket: str, account: Caller, service: Service) -> Response:
+        """Refund one ticket: the fee by the time left before departure (12306's ladder),
+        the rest back through the channel that paid; the seat goes back on sale."""
+        quote = service.refund(account, number, ticket)
+        return _json(
+            200,
+            {
+                "ticket": ticket,
+                "fare_fen": quote.amount_fen,
+                "fee_fen": quote.fee_fen,
+                "refund_fen": quote.refund_fen,
+                "rate_basis_points": quote.rate,
+            },
+        )
 
     return router
 
