@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo
@@ -9,19 +10,25 @@ from zoneinfo import ZoneInfo
 from open12306.adapters.clock import SystemClock
 from open12306.adapters.db.accounts_repo import SqlAccountsStore
 from open12306.adapters.db.inventory_repo import VersionConflict
+from open12306.adapters.db.orders_repo import SqlOrdersStore
 from open12306.adapters.db.store import SqlStore
 from open12306.adapters.document_keys import HmacDocumentKeyer, load_or_create_secret
 from open12306.adapters.holidays import is_peak_day
 from open12306.adapters.passwords import ScryptHasher
+from open12306.adapters.payments import build_providers
+from open12306.adapters.payments.settings import payment_settings_from_env
 from open12306.config import Settings
 from open12306.domain.quota_policy import QuotaPolicy
 from open12306.services.accounts import AccountPolicy, AccountService
+from open12306.services.allocator import Allocator, AllocatorLoop
 from open12306.services.catalog import Catalog
 from open12306.services.inventory import InventoryService
+from open12306.services.orders import OrderService
 from open12306.services.ports import Clock
 from open12306.services.read_model import ReadModel
 from open12306.services.runs import ensure_runs, window_bounds
 from open12306.services.search import PresaleWindow, SearchService
+from open12306.services.settlement import Settlement
 
 
 @dataclass
@@ -37,6 +44,10 @@ class Container:
     search: SearchService
     inventory: InventoryService
     accounts: AccountService
+    orders: OrderService | None = None
+    allocator: Allocator | None = None
+    allocator_loop: AllocatorLoop | None = None
+    settlement: Settlement | None = None
 
 
 def build(
@@ -62,7 +73,7 @@ def build(
     first, last = window_bounds(today, settings.presale_days)
     read_model = ReadModel(catalog, store, store.runs(first, last))
     read_model.refresh(force=True)
-    return Container(
+    container = Container(
         settings=settings,
         store=store,
         clock=clock,
@@ -78,4 +89,30 @@ def build(
             clock,
             AccountPolicy(session_ttl=timedelta(days=settings.session_ttl_days)),
         ),
+    )
+    _wire_orders(container, zone)
+    return container
+
+
+def _wire_orders(container: Container, zone: ZoneInfo) -> None:
+    """Orders, the allocator and its background loop (started by the server app)."""
+    orders_store = SqlOrdersStore(container.store.engine)
+    allocator = Allocator(
+        orders_store, container.catalog, container.read_model, container.clock, VersionConflict
+    )
+    orders = OrderService(
+        orders_store,
+        container.catalog,
+        container.read_model,
+        container.accounts,
+        container.clock,
+        zone,
+    )
+    orders.expire_if_overdue = allocator.expire_if_overdue
+    loop = AllocatorLoop(allocator)
+    orders.on_submit = loop.wake
+    container.orders, container.allocator, container.allocator_loop = orders, allocator, loop
+    providers = build_providers(payment_settings_from_env(os.environ))
+    container.settlement = Settlement(
+        orders_store, orders, allocator, container.clock, providers, conflict=VersionConflict
     )

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -21,6 +22,7 @@ from open12306 import __version__
 from open12306.bootstrap import Container
 from open12306.domain.errors import DomainError
 from open12306.entrypoints.api_accounts import accounts_router
+from open12306.entrypoints.api_orders import orders_router, payments_router
 from open12306.entrypoints.errors import error_body, plain_error
 from open12306.services.run_view import run_view
 from open12306.services.search import Basis
@@ -213,10 +215,46 @@ def create_app(container: Container, *, fast_path: bool = True) -> ASGIApp:
             return _json(error.status, error_body(error))
 
     app.include_router(accounts_router(lambda: container.accounts))
+    _include_orders(app, container)
 
     if fast_path:
         return SearchFastPath(app, cache)
     return app
+
+
+def _include_orders(app: FastAPI, container: Container) -> None:
+    """Order routes, and the allocator loop running while the server runs (embedded mode)."""
+    orders, loop = container.orders, container.allocator_loop
+    if orders is None:
+        return
+    app.include_router(orders_router(lambda: orders, lambda: container.accounts))
+    settlement = container.settlement
+    sandbox = None
+    if settlement is not None:
+        app.include_router(payments_router(lambda: settlement, lambda: container.accounts))
+        if not settlement.providers:  # embedded mode: pay through the sandbox, in process
+            from open12306.adapters.payments.embedded import SANDBOX_PATH, embedded_channels
+
+            public = f"http://{container.settings.host}:{container.settings.port}"
+            sandbox, providers = embedded_channels(public)
+            settlement.providers.update(providers)
+            app.mount(SANDBOX_PATH, sandbox.app)
+    inner = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(asgi: Any) -> AsyncIterator[Any]:
+        if loop is not None:
+            loop.start()
+        try:
+            async with inner(asgi) as state:
+                yield state
+        finally:
+            if loop is not None:
+                loop.stop()
+            if sandbox is not None:
+                await sandbox.notifier.aclose()
+
+    app.router.lifespan_context = lifespan
 
 
 def _mount_docs(app: FastAPI) -> None:

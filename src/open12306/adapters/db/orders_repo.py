@@ -1,0 +1,432 @@
+"""Orders, their ticket rows, payments and ledger entries (SQLAlchemy Core).
+
+``SqlOrdersStore.write`` is the unit of work of the order path: order updates (each checked
+against the version it was read at), a run's inventory (checked likewise), payments and
+ledger entries, all in one transaction, so a batch of holds and the seats they take are
+written together or not at all (group commit).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from datetime import datetime
+
+from sqlalchemy import Connection, Engine, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from open12306.adapters.db import inventory_repo
+from open12306.adapters.db.engine import make_engine
+from open12306.adapters.db.inventory_repo import StoredInventory, VersionConflict
+from open12306.adapters.db.orders_codec import decode, encode
+from open12306.adapters.db.orders_schema import ledger_entries, order_tickets, orders, payments
+from open12306.adapters.db.schema import counters
+from open12306.domain.ledger import Entry, EntryKind
+from open12306.domain.orders import OrderState, absolute_minutes, order_number
+from open12306.services.ports import RunKey
+from open12306.services.ports_orders import OrderRecord, PaymentRecord, PaymentState
+
+UNPAID = (OrderState.QUEUED.value, OrderState.HELD.value)
+LIVE_TICKET_ROWS = ("pending", "issued", "used")
+
+
+class OrderConflict(VersionConflict):
+    """An order changed since it was read; the caller reloads and retries."""
+
+
+class DuplicateOrder(Exception):
+    """The account already has an order with this idempotency key."""
+
+
+def next_order_number(conn: Connection) -> str:
+    result = conn.execute(
+        update(counters)
+        .where(counters.c.name == "order_serial")
+        .values(value=counters.c.value + 1)
+        .returning(counters.c.value)
+    )
+    return order_number(int(result.scalar_one()))
+
+
+def _columns(record: OrderRecord, now: datetime) -> dict[str, object]:
+    o = record.order
+    return {
+        "account_id": o.account,
+        "train_code": o.trip.train_code,
+        "service_date": o.trip.service_date,
+        "from_stop": o.trip.from_stop,
+        "to_stop": o.trip.to_stop,
+        "from_station": o.trip.from_station,
+        "to_station": o.trip.to_station,
+        "seat_class": o.trip.seat_class.value,
+        "state": o.state.value,
+        "reason": o.failure,
+        "deadline": o.pay_deadline,
+        "amount_fen": o.total_fen,
+        "updated_at": now,
+        "body": encode(record),
+    }
+
+
+def _ticket_rows(record: OrderRecord) -> list[dict[str, object]]:
+    o = record.order
+    rows: list[dict[str, object]] = []
+    base = {"order_number": o.number}
+
+    def person(p: int) -> dict[str, object]:
+        return {
+            "passenger_id": record.passenger_ids[p],
+            "passenger_name": o.passengers[p].name,
+            "person_key": record.person_keys[p],
+        }
+
+    if o.tickets:
+        for t in o.tickets:
+            rows.append(
+                base
+                | person(t.passenger)
+                | {
+                    "position": t.passenger + 1,
+                    "generation": t.changes,
+                    "ticket_number": t.number,
+                    "train_code": t.trip.train_code,
+                    "service_date": t.trip.service_date,
+                    "departs_min": absolute_minutes(t.trip.departs_at),
+                    "arrives_min": absolute_minutes(t.trip.arrives_at),
+                    "coach": t.coach,
+                    "seat_label": t.seat_label,
+                    "seat_index": o.seats[t.passenger].seat_index if t.changes == 0 else None,
+                    "fare_fen": t.fare_fen,
+                    "state": t.state.value,
+                }
+            )
+        return rows
+    state = "pending" if o.state.value in UNPAID else "void"
+    for p in range(len(o.passengers)):
+        seat = o.seats[p] if o.seats else None
+        rows.append(
+            base
+            | person(p)
+            | {
+                "position": p + 1,
+                "generation": 0,
+                "ticket_number": None,
+                "train_code": o.trip.train_code,
+                "service_date": o.trip.service_date,
+                "departs_min": absolute_minutes(o.trip.departs_at),
+                "arrives_min": absolute_minutes(o.trip.arrives_at),
+                "coach": None if seat is None else seat.coach,
+                "seat_label": None if seat is None else seat.seat_label,
+                "seat_index": None if seat is None else seat.seat_index,
+                "fare_fen": None if seat is None else seat.fare_fen,
+                "state": state,
+            }
+        )
+    return rows
+
+
+def insert_order(conn: Connection, record: OrderRecord) -> OrderRecord:
+    """Store a new order (version 1); DuplicateOrder when its idempotency key is taken."""
+    now = record.order.queued_at
+    values = _columns(record, now) | {
+        "number": record.number,
+        "idempotency_key": record.idempotency_key,
+        "created_at": now,
+        "version": 1,
+    }
+    try:
+        with conn.begin_nested():
+            conn.execute(insert(orders).values(values))
+    except IntegrityError:
+        raise DuplicateOrder(record.idempotency_key) from None
+    conn.execute(insert(order_tickets), _ticket_rows(record))
+    return _with_version(record, 1)
+
+
+def _with_version(record: OrderRecord, version: int) -> OrderRecord:
+    return replace(record, version=version)
+
+
+def update_order(conn: Connection, record: OrderRecord, now: datetime) -> OrderRecord:
+    """Write a changed order if it is still at ``record.version``; OrderConflict if not."""
+    result = conn.execute(
+        update(orders)
+        .where(orders.c.number == record.number, orders.c.version == record.version)
+        .values(_columns(record, now) | {"version": record.version + 1})
+    )
+    if result.rowcount != 1:
+        raise OrderConflict(f"order {record.number} changed concurrently")
+    conn.execute(delete(order_tickets).where(order_tickets.c.order_number == record.number))
+    conn.execute(insert(order_tickets), _ticket_rows(record))
+    return _with_version(record, record.version + 1)
+
+
+_ORDER_COLUMNS = (orders.c.number, orders.c.body, orders.c.idempotency_key, orders.c.version)
+
+
+def _records(rows: Iterable[Sequence[object]]) -> list[OrderRecord]:
+    return [
+        decode(str(n), str(b), None if k is None else str(k), int(str(v))) for n, b, k, v in rows
+    ]
+
+
+def order(conn: Connection, number: str) -> OrderRecord | None:
+    found = _records(conn.execute(select(*_ORDER_COLUMNS).where(orders.c.number == number)))
+    return found[0] if found else None
+
+
+def order_by_key(conn: Connection, account_id: str, key: str) -> OrderRecord | None:
+    query = select(*_ORDER_COLUMNS).where(
+        orders.c.account_id == account_id, orders.c.idempotency_key == key
+    )
+    found = _records(conn.execute(query))
+    return found[0] if found else None
+
+
+def account_orders(conn: Connection, account_id: str, limit: int) -> list[OrderRecord]:
+    query = (
+        select(*_ORDER_COLUMNS)
+        .where(orders.c.account_id == account_id)
+        .order_by(orders.c.created_at.desc(), orders.c.number.desc())
+        .limit(limit)
+    )
+    return _records(conn.execute(query))
+
+
+def queued_orders(conn: Connection, key: RunKey, limit: int) -> list[OrderRecord]:
+    """The run's queued orders, oldest first; on PostgreSQL locked, skipping locked ones."""
+    query = (
+        select(*_ORDER_COLUMNS)
+        .where(
+            orders.c.train_code == key[0],
+            orders.c.service_date == key[1],
+            orders.c.state == OrderState.QUEUED.value,
+        )
+        .order_by(orders.c.created_at, orders.c.number)
+        .limit(limit)
+    )
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return _records(conn.execute(query))
+
+
+def runs_with_queued(conn: Connection) -> list[RunKey]:
+    query = (
+        select(orders.c.train_code, orders.c.service_date)
+        .where(orders.c.state == OrderState.QUEUED.value)
+        .distinct()
+    )
+    return [(str(c), d) for c, d in conn.execute(query)]
+
+
+def overdue_orders(conn: Connection, now: datetime, limit: int) -> list[OrderRecord]:
+    query = (
+        select(*_ORDER_COLUMNS)
+        .where(orders.c.state == OrderState.HELD.value, orders.c.deadline <= now)
+        .limit(limit)
+    )
+    return _records(conn.execute(query))
+
+
+def unpaid_count(conn: Connection, account_id: str) -> int:
+    query = select(func.count()).where(
+        orders.c.account_id == account_id, orders.c.state.in_(UNPAID)
+    )
+    return int(conn.execute(query).scalar_one())
+
+
+def busy_intervals(
+    conn: Connection, person_keys: Sequence[str]
+) -> dict[str, list[tuple[int, int]]]:
+    """(departs, arrives) absolute minutes of each person's live tickets and unpaid orders."""
+    query = select(
+        order_tickets.c.person_key, order_tickets.c.departs_min, order_tickets.c.arrives_min
+    ).where(
+        order_tickets.c.person_key.in_(list(person_keys)),
+        order_tickets.c.state.in_(LIVE_TICKET_ROWS),
+    )
+    found: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for key, start, end in conn.execute(query):
+        found[str(key)].append((int(start), int(end)))
+    return dict(found)
+
+
+def add_entries(conn: Connection, entries: Sequence[Entry]) -> None:
+    if entries:
+        conn.execute(
+            insert(ledger_entries),
+            [
+                {
+                    "order_number": e.order_number,
+                    "kind": e.kind.value,
+                    "amount_fen": e.amount_fen,
+                    "ticket_number": e.ticket_number,
+                    "reference": e.reference,
+                    "at": e.at,
+                }
+                for e in entries
+            ],
+        )
+
+
+def entries(conn: Connection, number: str) -> list[Entry]:
+    query = (
+        select(
+            ledger_entries.c.order_number,
+            ledger_entries.c.kind,
+            ledger_entries.c.amount_fen,
+            ledger_entries.c.at,
+            ledger_entries.c.ticket_number,
+            ledger_entries.c.reference,
+        )
+        .where(ledger_entries.c.order_number == number)
+        .order_by(ledger_entries.c.id)
+    )
+    return [Entry(o, EntryKind(k), int(a), at, t, r) for o, k, a, at, t, r in conn.execute(query)]
+
+
+def _payment_values(p: PaymentRecord) -> dict[str, object]:
+    return {
+        "order_number": p.order_number,
+        "account_id": p.account_id,
+        "channel": p.channel,
+        "provider_trade_no": p.provider_trade_no,
+        "amount_fen": p.amount_fen,
+        "state": p.state.value,
+        "created_at": p.created_at,
+        "updated_at": p.updated_at,
+    }
+
+
+def save_payment(conn: Connection, p: PaymentRecord) -> None:
+    done = conn.execute(update(payments).where(payments.c.id == p.id).values(_payment_values(p)))
+    if done.rowcount == 0:
+        conn.execute(insert(payments).values(_payment_values(p) | {"id": p.id}))
+
+
+def payment(conn: Connection, payment_id: str) -> PaymentRecord | None:
+    row = conn.execute(select(payments).where(payments.c.id == payment_id)).mappings().first()
+    if row is None:
+        return None
+    return PaymentRecord(
+        id=row["id"],
+        order_number=row["order_number"],
+        account_id=row["account_id"],
+        channel=row["channel"],
+        amount_fen=int(row["amount_fen"]),
+        state=PaymentState(row["state"]),
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        provider_trade_no=row["provider_trade_no"],
+    )
+
+
+def credit_used(conn: Connection, account_id: str) -> int:
+    """Fen of the account's credit-line payments that stand (not returned)."""
+    query = select(func.coalesce(func.sum(payments.c.amount_fen), 0)).where(
+        payments.c.account_id == account_id,
+        payments.c.channel == "credit",
+        payments.c.state == PaymentState.SUCCEEDED.value,
+    )
+    return int(conn.execute(query).scalar_one())
+
+
+class SqlOrdersStore:
+    """The OrdersStore port on one engine; each method is one transaction."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def from_url(cls, url: str) -> SqlOrdersStore:
+        return cls(make_engine(url))
+
+    def next_number(self) -> str:
+        """A fresh order number (serials are never reused; gaps are harmless)."""
+        with self.engine.begin() as conn:
+            return next_order_number(conn)
+
+    def add(self, record: OrderRecord) -> OrderRecord:
+        """Store a new order; the existing one when its idempotency key was seen before."""
+        try:
+            with self.engine.begin() as conn:
+                return insert_order(conn, record)
+        except DuplicateOrder:
+            existing = self.by_key(record.order.account, record.idempotency_key or "")
+            if existing is None:  # pragma: no cover - the key row was deleted meanwhile
+                raise
+            return existing
+
+    def get(self, number: str) -> OrderRecord | None:
+        with self.engine.connect() as conn:
+            return order(conn, number)
+
+    def by_key(self, account_id: str, key: str) -> OrderRecord | None:
+        with self.engine.connect() as conn:
+            return order_by_key(conn, account_id, key)
+
+    def for_account(self, account_id: str, limit: int = 50) -> list[OrderRecord]:
+        with self.engine.connect() as conn:
+            return account_orders(conn, account_id, limit)
+
+    def unpaid_count(self, account_id: str) -> int:
+        with self.engine.connect() as conn:
+            return unpaid_count(conn, account_id)
+
+    def busy_intervals(self, person_keys: Sequence[str]) -> dict[str, list[tuple[int, int]]]:
+        with self.engine.connect() as conn:
+            return busy_intervals(conn, person_keys)
+
+    def runs_with_queued(self) -> list[RunKey]:
+        with self.engine.connect() as conn:
+            return runs_with_queued(conn)
+
+    def overdue(self, now: datetime, limit: int = 500) -> list[OrderRecord]:
+        with self.engine.connect() as conn:
+            return overdue_orders(conn, now, limit)
+
+    def entries(self, number: str) -> list[Entry]:
+        with self.engine.connect() as conn:
+            return entries(conn, number)
+
+    def payment(self, payment_id: str) -> PaymentRecord | None:
+        with self.engine.connect() as conn:
+            return payment(conn, payment_id)
+
+    def credit_used(self, account_id: str) -> int:
+        with self.engine.connect() as conn:
+            return credit_used(conn, account_id)
+
+    def save_payment(self, record: PaymentRecord) -> None:
+        with self.engine.begin() as conn:
+            save_payment(conn, record)
+
+    def claim(self, key: RunKey, limit: int) -> tuple[StoredInventory | None, list[OrderRecord]]:
+        """Read the run's inventory and queued orders (outside a transaction; ``write``
+        checks both versions)."""
+        with self.engine.connect() as conn:
+            return inventory_repo.load(conn, key), queued_orders(conn, key, limit)
+
+    def write(
+        self,
+        records: Sequence[OrderRecord],
+        now: datetime,
+        *,
+        inventory: tuple[RunKey, bytes, int] | None = None,
+        entries: Sequence[Entry] = (),
+        payments: Sequence[PaymentRecord] = (),
+    ) -> tuple[list[OrderRecord], StoredInventory | None]:
+        """One transaction: orders (version-checked), inventory (version-checked), ledger
+        entries and payments. Raises VersionConflict (or OrderConflict) and writes nothing
+        when anything changed since it was read."""
+        with self.engine.begin() as conn:
+            stored = None
+            if inventory is not None:
+                key, state, version = inventory
+                stored = inventory_repo.save(conn, key, state, version)
+            saved = [update_order(conn, r, now) for r in records]
+            add_entries(conn, entries)
+            for p in payments:
+                save_payment(conn, p)
+        return saved, stored

@@ -1,0 +1,270 @@
+"""HTTP routes for orders (/api/v1/orders): submit into the queue, read (optionally waiting for
+the allocator's answer), list. Every order is visible to its owner only: anyone else gets 404.
+
+Errors are DomainErrors, turned into ``{"error": {field, reason, message}}`` by the app's
+handler (e.g. 409 ``too_many_unpaid``, 404 ``unknown_run``, 400 ``overlapping_trip``).
+"""
+
+# No ``from __future__ import annotations``: FastAPI reads the route signatures at runtime.
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from datetime import date
+from typing import Annotated, Any
+
+import msgspec
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, ConfigDict, Field
+
+from open12306.domain.errors import DomainError
+from open12306.domain.identity import mask_name
+from open12306.domain.orders import Order
+from open12306.domain.seats import SeatClass
+from open12306.entrypoints.api_accounts import current_account_dependency
+from open12306.entrypoints.errors import plain_error
+from open12306.services.accounts import AccountService
+from open12306.services.orders import OrderRequest, OrderService, parse_berths
+from open12306.services.payments_port import NotificationRejected, PaymentOptions, PayMode
+from open12306.services.ports_accounts import Account
+from open12306.services.ports_orders import OrderRecord
+from open12306.services.settlement import Settlement
+
+log = logging.getLogger("open12306.api.orders")
+MAX_WAIT = 30.0
+_POLL = 0.05
+_encoder = msgspec.json.Encoder()
+
+
+class OrderIn(BaseModel):
+    """An order: a run (train and service date), a stretch, a class and saved passengers."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    train: str = Field(max_length=16, examples=["G1"])
+    date: date
+    from_station: str = Field(alias="from", max_length=64, examples=["VNP"])
+    to_station: str = Field(alias="to", max_length=64, examples=["AOH"])
+    seat_class: str = Field(max_length=16, examples=["second"])
+    passengers: list[str] = Field(min_length=1, max_length=10)
+    letters: list[str | None] = Field(default_factory=list, max_length=5)
+    berths: list[str | None] = Field(default_factory=list, max_length=5)
+    together: bool = True
+    allow_standing: bool = False
+
+
+def _seat_class(text: str) -> SeatClass:
+    try:
+        return SeatClass(text)
+    except ValueError:
+        names = ", ".join(c.value for c in SeatClass)
+        raise DomainError("seat_class", "invalid", f"seat classes are {names}") from None
+
+
+def _yuan(fen: int) -> str:
+    return f"{fen // 100}.{fen % 100:02d}"
+
+
+def order_view(record: OrderRecord) -> dict[str, Any]:
+    """An order as the API shows it (names masked, documents never shown)."""
+    order: Order = record.order
+    trip = order.trip
+    seats = order.seats
+    passengers = [
+        {
+            "passenger_id": record.passenger_ids[i],
+            "name": mask_name(p.name),
+            "ticket_type": p.ticket_type.value,
+            "coach": seats[i].coach if seats else None,
+            "seat": seats[i].seat_label if seats else None,
+            "fare_fen": seats[i].fare_fen if seats else None,
+        }
+        for i, p in enumerate(order.passengers)
+    ]
+    return {
+        "number": order.number,
+        "state": order.state.value,
+        "reason": order.failure,
+        "train": trip.train_code,
+        "date": trip.service_date.isoformat(),
+        "from": trip.from_station,
+        "to": trip.to_station,
+        "seat_class": trip.seat_class.value,
+        "departs_at": trip.departs_at.isoformat(),
+        "arrives_at": trip.arrives_at.isoformat(),
+        "queued_at": order.queued_at.isoformat(),
+        "pay_deadline": None if order.pay_deadline is None else order.pay_deadline.isoformat(),
+        "amount_fen": order.total_fen,
+        "amount": _yuan(order.total_fen),
+        "passengers": passengers,
+        "tickets": [
+            {
+                "number": t.number,
+                "passenger": t.passenger,
+                "train": t.trip.train_code,
+                "date": t.trip.service_date.isoformat(),
+                "from": t.trip.from_station,
+                "to": t.trip.to_station,
+                "coach": t.coach,
+                "seat": t.seat_label,
+                "fare_fen": t.fare_fen,
+                "state": t.state.value,
+            }
+            for t in order.tickets
+        ],
+    }
+
+
+def _json(status: int, body: Any) -> Response:
+    return Response(_encoder.encode(body), status_code=status, media_type="application/json")
+
+
+def orders_router(
+    service_getter: Callable[[], OrderService],
+    accounts_getter: Callable[[], AccountService],
+) -> APIRouter:
+    """The routes, bound to the services the getters return."""
+    router = APIRouter(prefix="/api/v1", tags=["orders"])
+    Service = Annotated[OrderService, Depends(service_getter)]
+    Caller = Annotated[Account, Depends(current_account_dependency(accounts_getter))]
+
+    @router.post("/orders", status_code=202)
+    def submit(
+        body: OrderIn,
+        account: Caller,
+        service: Service,
+        idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
+    ) -> Response:
+        """Queue an order; it answers at once with the order ``queued``. Poll or wait on
+        ``GET /api/v1/orders/{number}?wait=10`` for ``held`` (with a pay deadline) or
+        ``failed``. Repeating a request with the same ``Idempotency-Key`` returns the order
+        the first one made."""
+        request = OrderRequest(
+            train_code=body.train,
+            service_date=body.date,
+            from_station=body.from_station,
+            to_station=body.to_station,
+            seat_class=_seat_class(body.seat_class),
+            passenger_ids=tuple(body.passengers),
+            letters=tuple(body.letters),
+            berths=parse_berths(body.berths),
+            together=body.together,
+            allow_standing=body.allow_standing,
+        )
+        record = service.submit(account, request, idempotency_key)
+        return _json(202, order_view(record))
+
+    @router.get("/orders")
+    def list_orders(
+        account: Caller, service: Service, limit: int = Query(50, ge=1, le=200)
+    ) -> Response:
+        """The account's orders, newest first."""
+        return _json(200, {"orders": [order_view(r) for r in service.list(account, limit)]})
+
+    @router.get("/orders/{number}")
+    async def get_order(
+        number: str,
+        account: Caller,
+        service: Service,
+        wait: float = Query(0, ge=0, le=MAX_WAIT, description="seconds to wait for a change"),
+    ) -> Response:
+        """One of the account's orders. With ``wait``, answers as soon as the order leaves
+        the state it was in (or when ``wait`` seconds have passed)."""
+        record = await run_in_threadpool(service.get, account, number)
+        if wait > 0:
+            record = await _wait_for_change(service, account, record, wait)
+        return _json(200, order_view(record))
+
+    return router
+
+
+class PaymentIn(BaseModel):
+    """How to pay: ``credit`` (confirms at once within the credit limit), ``alipay``
+    (``mode`` page or wap; ``instalments`` 3/6/12 for Huabei) or ``wechatpay`` (QR)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    channel: str = Field(max_length=16, examples=["credit"])
+    mode: str = Field("page", max_length=8)
+    instalments: int | None = None
+    return_url: str | None = Field(None, max_length=512)
+
+
+def payments_router(
+    settlement_getter: Callable[[], Settlement],
+    accounts_getter: Callable[[], AccountService],
+) -> APIRouter:
+    """Starting payments, channel notifications, ticket refunds."""
+    router = APIRouter(prefix="/api/v1", tags=["payments"])
+    Service = Annotated[Settlement, Depends(settlement_getter)]
+    Caller = Annotated[Account, Depends(current_account_dependency(accounts_getter))]
+
+    @router.post("/orders/{number}/payments", status_code=201)
+    def start_payment(number: str, body: PaymentIn, account: Caller, service: Service) -> Response:
+        """Start paying a held order; answers with what to show (redirect URL or QR) or,
+        for the credit line, with the order already paid."""
+        try:
+            mode = PayMode(body.mode)
+        except ValueError:
+            raise DomainError("mode", "invalid", "mode is page, wap or qr") from None
+        options = PaymentOptions(
+            mode=mode, return_url=body.return_url, instalments=body.instalments
+        )
+        prompt = service.start(account, number, body.channel, options)
+        return _json(
+            201,
+            {
+                "channel": prompt.channel,
+                "payment_id": prompt.payment_id,
+                "state": prompt.state,
+                "redirect_url": prompt.redirect_url,
+                "qr_content": prompt.qr_content,
+            },
+        )
+
+    @router.post("/payments/notify/{channel}", include_in_schema=False)
+    async def notify(channel: str, request: Request, service: Service) -> Response:
+        """A channel's asynchronous notification: verified, applied once, acknowledged."""
+        body = await request.body()
+        headers = dict(request.headers)
+        provider = service.providers.get(channel)
+        if provider is None:
+            return _json(404, plain_error("channel", "unknown_channel", f"no {channel!r}"))
+        try:
+            await run_in_threadpool(service.notify, channel, headers, body)
+        except NotificationRejected as rejected:
+            log.warning("rejected %s notification: %s", channel, rejected.reason)
+            reply = provider.acknowledge(False)
+        else:
+            reply = provider.acknowledge(True)
+        return Response(reply.body, status_code=reply.status, media_type=reply.content_type)
+
+    @router.post("/orders/{number}/tickets/{ticket}/refund")
+    def refund(number: str, ticket: str, account: Caller, service: Service) -> Response:
+        """Refund one ticket: the fee by the time left before departure (12306's ladder),
+        the rest back through the channel that paid; the seat goes back on sale."""
+        quote = service.refund(account, number, ticket)
+        return _json(
+            200,
+            {
+                "ticket": ticket,
+                "fare_fen": quote.amount_fen,
+                "fee_fen": quote.fee_fen,
+                "refund_fen": quote.refund_fen,
+                "rate_basis_points": quote.rate,
+            },
+        )
+
+    return router
+
+
+async def _wait_for_change(
+    service: OrderService, account: Account, record: OrderRecord, wait: float
+) -> OrderRecord:
+    first = record.order.state
+    until = time.monotonic() + wait
+    while record.order.state is first and time.monotonic() < until:
+        await asyncio.sleep(_POLL)
+        record = await run_in_threadpool(service.get, account, record.number)
+    return record

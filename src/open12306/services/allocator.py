@@ -1,0 +1,269 @@
+"""The allocator: drains a run's queue in batches and expires unpaid holds.
+
+``drain(run)`` reads the run's queued orders as one batch, allocates them in memory on the
+run's inventory and writes the holds (or failures), the inventory and the order states in one
+transaction (group commit). A concurrent writer makes the transaction fail on a version check;
+the whole batch is then redone on fresh state, so a seat-segment is never sold twice.
+
+``AllocatorLoop`` runs it in a background thread of the server process (embedded mode).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from open12306.domain.composition import COMPOSITIONS
+from open12306.domain.inventory import Allocation, Request, RunInventory
+from open12306.domain.ledger import Entry
+from open12306.domain.orders import (
+    DEFAULT_SALE_RULES,
+    OrderState,
+    SaleRules,
+    SeatAssignment,
+    expire,
+    fail,
+    hold,
+    is_overdue,
+    pay_deadline,
+)
+from open12306.domain.seats import Berth, Seat, SeatClass
+from open12306.services.catalog import Catalog
+from open12306.services.ports import Clock, RunKey
+from open12306.services.ports_orders import OrderRecord, OrdersStore
+from open12306.services.read_model import ReadModel
+
+log = logging.getLogger("open12306.allocator")
+
+
+def run_key(record: OrderRecord) -> RunKey:
+    return (record.order.trip.train_code, record.order.trip.service_date)
+
+
+class Allocator:
+    """Turns queued orders into holds or failures, and overdue holds into expired orders."""
+
+    def __init__(
+        self,
+        store: OrdersStore,
+        catalog: Catalog,
+        read_model: ReadModel,
+        clock: Clock,
+        conflict: type[Exception],
+        rules: SaleRules = DEFAULT_SALE_RULES,
+        batch: int = 500,
+        retries: int = 50,
+    ) -> None:
+        self.store = store
+        self.catalog = catalog
+        self.read_model = read_model
+        self.clock = clock
+        self.conflict = conflict
+        self.rules = rules
+        self.batch = batch
+        self.retries = retries
+        self._seats: dict[str, tuple[Seat, ...]] = {}
+        self.on_change: Callable[[], None] = lambda: None
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    def seats_of(self, train_code: str) -> tuple[Seat, ...]:
+        composition = self.catalog.train(train_code).composition
+        held = self._seats.get(composition)
+        if held is None:
+            held = self._seats[composition] = COMPOSITIONS[composition].seats()
+        return held
+
+    def inventory(self, key: RunKey, state: bytes | None) -> RunInventory:
+        if state is None:
+            return self.catalog.empty_inventory(key[0])
+        return self.catalog.decode(key[0], state)
+
+    def with_inventory(
+        self,
+        key: RunKey,
+        work: Callable[[RunInventory, datetime], Sequence[OrderRecord]],
+        entries: Callable[[], Sequence[Entry]] = tuple,
+    ) -> list[OrderRecord]:
+        """Load the run, let ``work`` change the inventory and orders, write all at once;
+        redone from scratch on a version conflict. ``entries`` gives the ledger entries the
+        last run of ``work`` made, written in the same transaction."""
+        for _ in range(self.retries):
+            stored = self.store.claim(key, 0)[0]
+            version = 0 if stored is None else stored.version
+            inventory = self.inventory(key, None if stored is None else stored.state)
+            now = self.clock.now()
+            changed = work(inventory, now)
+            if not changed:
+                return []
+            try:
+                saved, written = self.store.write(
+                    changed, now, inventory=(key, inventory.encode(), version), entries=entries()
+                )
+            except self.conflict:
+                continue
+            if written is not None:
+                self.read_model.apply(written)
+            self.on_change()
+            return saved
+        raise RuntimeError(f"{key}: too many concurrent writers")
+
+    # --- allocation ------------------------------------------------------------------------
+
+    def drain(self, key: RunKey) -> int:
+        """Allocate the run's queued orders as batches; how many orders were decided."""
+        done = 0
+        for _ in range(self.retries):
+            stored, queued = self.store.claim(key, self.batch)
+            if not queued:
+                return done
+            version = 0 if stored is None else stored.version
+            inventory = self.inventory(key, None if stored is None else stored.state)
+            now = self.clock.now()
+            decided = [self._decide(record, inventory, now) for record in queued]
+            try:
+                _, written = self.store.write(
+                    decided, now, inventory=(key, inventory.encode(), version)
+                )
+            except self.conflict:
+                continue
+            if written is not None:
+                self.read_model.apply(written)
+            done += len(decided)
+            self.on_change()
+            if len(queued) < self.batch:
+                return done
+        return done
+
+    def _decide(self, record: OrderRecord, inventory: RunInventory, now: datetime) -> OrderRecord:
+        order = record.order
+        trip = order.trip
+        deadline = pay_deadline(now, trip, self.rules)
+        if deadline <= now or deadline <= order.queued_at:
+            return dataclasses.replace(record, order=fail(order, "departure_too_close", now))
+        request = Request(
+            trip.seat_class,
+            trip.from_stop,
+            trip.to_stop,
+            party=len(order.passengers),
+            letters=record.letters,
+            berths=tuple(None if b is None else Berth(b) for b in record.berths),
+            together=record.together,
+            allow_standing=record.allow_standing,
+        )
+        minutes = int((trip.departs_at - now).total_seconds() // 60)
+        allocation = inventory.try_allocate(request, minutes)
+        if allocation is None:
+            return dataclasses.replace(record, order=fail(order, "sold_out", now))
+        seats = self._assignments(record, allocation)
+        return dataclasses.replace(
+            record,
+            order=hold(order, seats, deadline),
+            standing_pool=allocation.standing_pool,
+        )
+
+    def _assignments(self, record: OrderRecord, allocation: Allocation) -> list[SeatAssignment]:
+        order = record.order
+        trip = order.trip
+        train = self.catalog.train(trip.train_code)
+        layout = self.seats_of(trip.train_code)
+        priced_class = SeatClass.STANDING if allocation.standing else trip.seat_class
+        out: list[SeatAssignment] = []
+        for passenger, place in zip(order.passengers, allocation.seats, strict=True):
+            price = self.catalog.price(
+                train, priced_class, trip.from_stop, trip.to_stop, passenger.ticket_type
+            )
+            if place is None:
+                out.append(SeatAssignment(0, "", price, None))
+            else:
+                seat = layout[place]
+                out.append(SeatAssignment(seat.coach, seat.label, price, place))
+        return out
+
+    # --- releasing -------------------------------------------------------------------------
+
+    def allocation_of(self, record: OrderRecord, passengers: Sequence[int]) -> Allocation:
+        """What the order's seats for ``passengers`` took, to give back exactly."""
+        trip = record.order.trip
+        places = tuple(record.order.seats[p].seat_index for p in passengers)
+        return Allocation(
+            trip.seat_class, trip.from_stop, trip.to_stop, places, record.standing_pool
+        )
+
+    def expire_if_overdue(self, record: OrderRecord) -> OrderRecord:
+        """Expire a held order whose deadline passed and put its seats back on sale."""
+        if not is_overdue(record.order, self.clock.now()):
+            return record
+        expired = self.expire_run(run_key(record), {record.number})
+        return next((r for r in expired if r.number == record.number), self._reload(record))
+
+    def _reload(self, record: OrderRecord) -> OrderRecord:
+        return self.store.get(record.number) or record
+
+    def expire_run(self, key: RunKey, numbers: set[str]) -> list[OrderRecord]:
+        """Expire the named overdue orders of one run in one transaction."""
+
+        def work(inventory: RunInventory, now: datetime) -> list[OrderRecord]:
+            changed: list[OrderRecord] = []
+            for number in sorted(numbers):
+                record = self.store.get(number)
+                if record is None or not is_overdue(record.order, now):
+                    continue
+                everyone = range(len(record.order.passengers))
+                inventory.release(self.allocation_of(record, everyone))
+                changed.append(dataclasses.replace(record, order=expire(record.order, now)))
+            return changed
+
+        return self.with_inventory(key, work)
+
+    def sweep(self) -> int:
+        """Expire every overdue hold (the background sweeper); how many were expired."""
+        overdue = self.store.overdue(self.clock.now())
+        by_run: dict[RunKey, set[str]] = {}
+        for record in overdue:
+            if record.order.state is OrderState.HELD:
+                by_run.setdefault(run_key(record), set()).add(record.number)
+        return sum(len(self.expire_run(key, numbers)) for key, numbers in by_run.items())
+
+    def run_once(self) -> int:
+        """Drain every run with queued orders, then sweep; how many orders changed."""
+        total = sum(self.drain(key) for key in self.store.runs_with_queued())
+        return total + self.sweep()
+
+
+class AllocatorLoop:
+    """A daemon thread that drains queues when woken (and at least every ``interval`` s)."""
+
+    def __init__(self, allocator: Allocator, interval: float = 1.0) -> None:
+        self.allocator = allocator
+        self.interval = interval
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def wake(self, *_: object) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="allocator", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(self.interval)
+            self._wake.clear()
+            try:
+                self.allocator.run_once()
+            except Exception:
+                log.exception("allocator pass failed")

@@ -1,0 +1,194 @@
+"""Submitting and reading orders: the rules are checked, then the order waits in its run's queue.
+
+``submit`` answers at once with a ``queued`` order; the allocator (``services.allocator``)
+turns it into ``held`` or ``failed``. A retry with the same idempotency key returns the order
+the first attempt made. Reading an order expires it first when its hold ran out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from open12306.domain.errors import DomainError, NotFound
+from open12306.domain.fares import PassengerType
+from open12306.domain.identity import age_on
+from open12306.domain.orders import (
+    DEFAULT_SALE_RULES,
+    Passenger,
+    PassengerKey,
+    SaleRules,
+    Trip,
+    check_submission,
+    queue,
+)
+from open12306.domain.passengers import Passenger as SavedPassenger
+from open12306.domain.seats import Berth, SeatClass
+from open12306.services.accounts import AccountService
+from open12306.services.catalog import Catalog
+from open12306.services.ports import Clock
+from open12306.services.ports_accounts import Account
+from open12306.services.ports_orders import OrderRecord, OrdersStore
+from open12306.services.read_model import ReadModel
+
+INFANT_AGE = 6
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRequest:
+    """What a rider asks for: a run, a stretch of it, a class, and saved passengers."""
+
+    train_code: str
+    service_date: date
+    from_station: str
+    to_station: str
+    seat_class: SeatClass
+    passenger_ids: tuple[str, ...]
+    letters: tuple[str | None, ...] = ()
+    berths: tuple[str | None, ...] = ()
+    together: bool = True
+    allow_standing: bool = False
+
+
+class OrderService:
+    """Submits orders into the queue and reads them back for their owner."""
+
+    def __init__(
+        self,
+        store: OrdersStore,
+        catalog: Catalog,
+        read_model: ReadModel,
+        accounts: AccountService,
+        clock: Clock,
+        zone: ZoneInfo,
+        rules: SaleRules = DEFAULT_SALE_RULES,
+    ) -> None:
+        self.store = store
+        self.catalog = catalog
+        self.read_model = read_model
+        self.accounts = accounts
+        self.clock = clock
+        self.zone = zone
+        self.rules = rules
+        self.on_submit: Callable[[OrderRecord], None] = lambda _: None
+        self.expire_if_overdue: Callable[[OrderRecord], OrderRecord] = lambda r: r
+
+    def trip(self, request: OrderRequest) -> Trip:
+        """The trip a request names, or NotFound / DomainError for an unknown run or stop."""
+        train = self.catalog.train(request.train_code)
+        if not self.read_model.has_run(train.code, request.service_date):
+            raise NotFound(
+                "run", "unknown_run", f"{train.code} does not run on {request.service_date}"
+            )
+        stations = [s.station for s in train.stops]
+        i = _stop_index(stations, request.from_station, "from")
+        j = _stop_index(stations, request.to_station, "to")
+        if j <= i:
+            raise DomainError("to", "bad_range", "the train calls at 'to' before 'from'")
+        if request.seat_class not in self.catalog.classes(train.code):
+            raise DomainError(
+                "seat_class", "not_sold", f"{train.code} sells no {request.seat_class.value}"
+            )
+        midnight = datetime.combine(request.service_date, time(0), self.zone)
+        depart = train.stops[i].depart
+        arrive = train.stops[j].arrive
+        assert depart is not None and arrive is not None  # i < last stop, j > 0
+        return Trip(
+            train.code,
+            request.service_date,
+            stations[i],
+            stations[j],
+            i,
+            j,
+            request.seat_class,
+            midnight + timedelta(minutes=depart),
+            midnight + timedelta(minutes=arrive),
+        )
+
+    def submit(
+        self, account: Account, request: OrderRequest, idempotency_key: str | None = None
+    ) -> OrderRecord:
+        """Check the sale rules and queue the order; the earlier order for a repeated key."""
+        if idempotency_key:
+            existing = self.store_by_key(account, idempotency_key)
+            if existing is not None:
+                return existing
+        trip = self.trip(request)
+        saved = [self.accounts.passenger(account, pid) for pid in request.passenger_ids]
+        travel_day = trip.departs_at.date()
+        passengers = [_order_passenger(p, travel_day) for p in saved]
+        person_keys = tuple(self._person_key(p, q) for p, q in zip(saved, passengers, strict=True))
+        now = self.clock.now()
+        self._expire_account_holds(account)
+        busy = self.store.busy_intervals(person_keys)
+        existing_trips: dict[PassengerKey, list[tuple[int, int]]] = {}
+        for passenger, key in zip(passengers, person_keys, strict=True):
+            existing_trips.setdefault(passenger.key, []).extend(busy.get(key, ()))
+        check_submission(
+            trip, passengers, now, self.store.unpaid_count(account.id), existing_trips, self.rules
+        )
+        order = queue(self.store.next_number(), account.id, trip, passengers, now)
+        record = self.store.add(
+            OrderRecord(
+                order=order,
+                passenger_ids=tuple(p.id for p in saved),
+                person_keys=person_keys,
+                idempotency_key=idempotency_key or None,
+                letters=request.letters,
+                berths=request.berths,
+                together=request.together,
+                allow_standing=request.allow_standing,
+            )
+        )
+        self.on_submit(record)
+        return record
+
+    def store_by_key(self, account: Account, key: str) -> OrderRecord | None:
+        return self.store.by_key(account.id, key)
+
+    def get(self, account: Account, number: str) -> OrderRecord:
+        """The account's order (NotFound for anyone else's), expired first when overdue."""
+        record = self.store.get(number)
+        if record is None or record.order.account != account.id:
+            raise NotFound("order", "not_found", f"no order {number}")
+        return self.expire_if_overdue(record)
+
+    def list(self, account: Account, limit: int = 50) -> list[OrderRecord]:
+        return [self.expire_if_overdue(r) for r in self.store.for_account(account.id, limit)]
+
+    def _expire_account_holds(self, account: Account) -> None:
+        for record in self.store.for_account(account.id, 20):
+            self.expire_if_overdue(record)
+
+    def _person_key(self, saved: SavedPassenger, passenger: Passenger) -> str:
+        key = self.accounts.keyer.key(saved.document)
+        if passenger.ticket_type is PassengerType.CHILD:
+            return f"{key}|{passenger.name.strip()}"
+        return key
+
+
+def _stop_index(stations: Sequence[str], code: str, field: str) -> int:
+    wanted = code.strip().upper()
+    for index, station in enumerate(stations):
+        if station.upper() == wanted:
+            return index
+    raise DomainError(field, "not_on_route", f"the train does not call at {code!r}")
+
+
+def _order_passenger(saved: SavedPassenger, travel_day: date) -> Passenger:
+    kind = saved.ticket_type_on(travel_day)
+    infant = kind is PassengerType.CHILD and age_on(saved.birth_date, travel_day) < INFANT_AGE
+    return Passenger(saved.name, saved.document, kind, infant)
+
+
+def parse_berths(values: Sequence[str | None]) -> tuple[str | None, ...]:
+    """Berth preferences as stored (values of Berth), checked."""
+    known = {b.value for b in Berth}
+    out: list[str | None] = []
+    for value in values:
+        if value is not None and value not in known:
+            raise DomainError("berths", "invalid", "berths are lower, middle or upper")
+        out.append(value)
+    return tuple(out)

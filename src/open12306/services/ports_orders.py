@@ -1,0 +1,103 @@
+"""What the order services store: orders with their bookkeeping, payments, ledger entries."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+from open12306.domain.ledger import Entry
+from open12306.domain.orders import Order
+from open12306.domain.seats import SeatClass
+from open12306.services.ports import RunKey, StoredState
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRecord:
+    """An order as stored: the domain order plus what the store needs beside it.
+
+    ``passenger_ids`` are the account's saved passengers in order; ``person_keys`` their
+    keyed document hashes (the overlapping-trip rule's key); ``standing_pool`` the seated class
+    whose standing room a standing party uses; ``version`` counts writes (optimistic locking).
+    """
+
+    order: Order
+    passenger_ids: tuple[str, ...]
+    person_keys: tuple[str, ...]
+    idempotency_key: str | None = None
+    letters: tuple[str | None, ...] = ()
+    berths: tuple[str | None, ...] = ()
+    together: bool = True
+    allow_standing: bool = False
+    standing_pool: SeatClass | None = None
+    version: int = 0
+
+    @property
+    def number(self) -> str:
+        return self.order.number
+
+
+class PaymentState(StrEnum):
+    CREATED = "created"
+    SUCCEEDED = "succeeded"
+    RETURNED = "returned"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentRecord:
+    """One payment attempt of an order through a channel."""
+
+    id: str
+    order_number: str
+    account_id: str
+    channel: str
+    amount_fen: int
+    state: PaymentState
+    created_at: datetime
+    updated_at: datetime
+    provider_trade_no: str | None = None
+
+
+class OrdersStore(Protocol):
+    """Orders, payments and ledger entries; ``write`` is one transaction (see the adapter)."""
+
+    def next_number(self) -> str: ...
+
+    def add(self, record: OrderRecord) -> OrderRecord: ...
+
+    def get(self, number: str) -> OrderRecord | None: ...
+
+    def by_key(self, account_id: str, key: str) -> OrderRecord | None: ...
+
+    def for_account(self, account_id: str, limit: int = 50) -> list[OrderRecord]: ...
+
+    def unpaid_count(self, account_id: str) -> int: ...
+
+    def busy_intervals(self, person_keys: Sequence[str]) -> dict[str, list[tuple[int, int]]]: ...
+
+    def runs_with_queued(self) -> list[RunKey]: ...
+
+    def overdue(self, now: datetime, limit: int = 500) -> list[OrderRecord]: ...
+
+    def entries(self, number: str) -> list[Entry]: ...
+
+    def payment(self, payment_id: str) -> PaymentRecord | None: ...
+
+    def credit_used(self, account_id: str) -> int: ...
+
+    def save_payment(self, record: PaymentRecord) -> None: ...
+
+    def claim(self, key: RunKey, limit: int) -> tuple[StoredState | None, list[OrderRecord]]: ...
+
+    def write(
+        self,
+        records: Sequence[OrderRecord],
+        now: datetime,
+        *,
+        inventory: tuple[RunKey, bytes, int] | None = None,
+        entries: Sequence[Entry] = (),
+        payments: Sequence[PaymentRecord] = (),
+    ) -> tuple[list[OrderRecord], StoredState | None]: ...

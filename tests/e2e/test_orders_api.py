@@ -1,0 +1,169 @@
+"""Orders over HTTP on a real migrated SQLite database: queue, wait, list, owner-only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from open12306.adapters.db.migrate import upgrade
+from open12306.entrypoints.api import _install_error_handlers
+from open12306.entrypoints.api_accounts import accounts_router
+from open12306.entrypoints.api_orders import orders_router, payments_router
+from open12306.services.allocator import AllocatorLoop
+from tests.integration.orders_support import ADULT_ID, DAY, OTHER_ID, World, build_world
+
+PASSWORD = "rail-pass-2026"
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> World:
+    url = f"sqlite:///{tmp_path}/orders.db"
+    upgrade(url)
+    return build_world(url)
+
+
+@pytest.fixture
+def client(world: World) -> TestClient:
+    app = FastAPI()
+    _install_error_handlers(app)
+    app.include_router(accounts_router(lambda: world.accounts))
+    app.include_router(orders_router(lambda: world.orders, lambda: world.accounts))
+    app.include_router(payments_router(lambda: world.settlement, lambda: world.accounts))
+    return TestClient(app)
+
+
+def signed_up(
+    client: TestClient, username: str, name: str, number: str
+) -> tuple[dict[str, str], str]:
+    """Register, log in, save one passenger: the auth header and the passenger id."""
+    credentials = {"username": username, "password": PASSWORD}
+    assert client.post("/api/v1/accounts", json=credentials).status_code == 201
+    token = client.post("/api/v1/sessions", json=credentials).json()["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    saved = client.post(
+        "/api/v1/passengers",
+        json={"name": name, "id_type": "resident_id", "id_number": number},
+        headers=headers,
+    )
+    assert saved.status_code == 201
+    return headers, saved.json()["id"]
+
+
+def order_body(passenger: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "train": "G1",
+        "date": DAY.isoformat(),
+        "from": "VNP",
+        "to": "AOH",
+        "seat_class": "second",
+        "passengers": [passenger],
+        **extra,
+    }
+
+
+def reason(response: Any) -> tuple[int, str]:
+    return response.status_code, response.json()["error"]["reason"]
+
+
+def test_submit_wait_and_list(client: TestClient, world: World) -> None:
+    headers, passenger = signed_up(client, "zhang_san", "张三", ADULT_ID)
+    key = {**headers, "Idempotency-Key": "abc-1"}
+    first = client.post("/api/v1/orders", json=order_body(passenger), headers=key)
+    assert first.status_code == 202 and first.json()["state"] == "queued"
+    again = client.post("/api/v1/orders", json=order_body(passenger), headers=key)
+    assert again.json()["number"] == first.json()["number"]
+    number = first.json()["number"]
+    loop = AllocatorLoop(world.allocator, interval=0.05)
+    loop.start()
+    try:
+        held = client.get(f"/api/v1/orders/{number}?wait=10", headers=headers).json()
+    finally:
+        loop.stop()
+    assert held["state"] == "held"
+    assert held["passengers"][0]["coach"] >= 1 and held["passengers"][0]["name"] == "张*"
+    assert held["amount_fen"] == held["passengers"][0]["fare_fen"] > 0
+    listed = client.get("/api/v1/orders", headers=headers).json()["orders"]
+    assert [o["number"] for o in listed] == [number]
+
+
+def test_other_accounts_see_404_and_errors_have_reasons(client: TestClient) -> None:
+    headers, passenger = signed_up(client, "zhang_san", "张三", ADULT_ID)
+    other, other_passenger = signed_up(client, "li_si_001", "李四", OTHER_ID)
+    number = client.post("/api/v1/orders", json=order_body(passenger), headers=headers).json()[
+        "number"
+    ]
+    assert reason(client.get(f"/api/v1/orders/{number}", headers=other)) == (404, "not_found")
+    assert client.get("/api/v1/orders", headers=other).json()["orders"] == []
+    assert reason(client.post("/api/v1/orders", json=order_body(passenger), headers=other)) == (
+        404,
+        "not_found",
+    )
+    assert reason(client.post("/api/v1/orders", json=order_body(passenger), headers=headers)) == (
+        400,
+        "too_many_unpaid",
+    )
+    bad_class = order_body(other_passenger, seat_class="deluxe")
+    assert reason(client.post("/api/v1/orders", json=bad_class, headers=other)) == (400, "invalid")
+    late = order_body(other_passenger, date="2026-03-20")
+    assert reason(client.post("/api/v1/orders", json=late, headers=other)) == (404, "unknown_run")
+    assert reason(client.get("/api/v1/orders")) == (401, "unauthenticated")
+
+
+def test_the_app_serves_orders_and_runs_the_allocator(demo_settings: Any) -> None:
+    from open12306.bootstrap import build
+    from open12306.entrypoints.api import create_app
+
+    container = build(demo_settings)
+    with TestClient(create_app(container)) as app_client:
+        assert reason(app_client.get("/api/v1/orders")) == (401, "unauthenticated")
+        loop = container.allocator_loop
+        assert loop is not None and loop._thread is not None and loop._thread.is_alive()
+    assert loop._thread is None
+
+
+def test_pay_with_credit_then_refund_a_ticket(client: TestClient, world: World) -> None:
+    headers, passenger = signed_up(client, "zhang_san", "张三", ADULT_ID)
+    number = client.post("/api/v1/orders", json=order_body(passenger), headers=headers).json()[
+        "number"
+    ]
+    early = client.post(
+        f"/api/v1/orders/{number}/payments", json={"channel": "credit"}, headers=headers
+    )
+    assert reason(early) == (409, "not_payable")  # still queued
+    world.allocator.run_once()
+    paid = client.post(
+        f"/api/v1/orders/{number}/payments", json={"channel": "credit"}, headers=headers
+    )
+    assert paid.status_code == 201 and paid.json()["state"] == "paid"
+    order = client.get(f"/api/v1/orders/{number}", headers=headers).json()
+    assert order["state"] == "paid"
+    ticket = order["tickets"][0]["number"]
+    refund_url = f"/api/v1/orders/{number}/tickets/{ticket}/refund"
+    refunded = client.post(refund_url, headers=headers).json()
+    assert refunded["fee_fen"] + refunded["refund_fen"] == refunded["fare_fen"]
+    assert reason(client.post(refund_url, headers=headers)) == (400, "bad_state")
+    after = client.get(f"/api/v1/orders/{number}", headers=headers).json()
+    assert after["tickets"][0]["state"] == "refunded"
+
+
+def test_embedded_app_mounts_the_sandbox_and_rejects_forged_notifications(
+    demo_settings: Any,
+) -> None:
+    from open12306.bootstrap import build
+    from open12306.entrypoints.api import create_app
+
+    container = build(demo_settings)
+    with TestClient(create_app(container)) as app_client:
+        assert container.settlement is not None
+        assert sorted(container.settlement.providers) == ["alipay", "wechatpay"]
+        forged = app_client.post(
+            "/api/v1/payments/notify/alipay",
+            content=b"out_trade_no=E123456782&trade_status=TRADE_SUCCESS&sign=AAAA",
+            headers={"content-type": "application/x-www-form-urlencoded"},
+        )
+        assert forged.content != b"success"
+        assert app_client.get("/paysandbox/sandbox/keys").status_code == 200
