@@ -91,13 +91,19 @@ def _double_sales(url: str, guarded: bool) -> int:
     return sum(count - 1 for count in taken.values() if count > 1)
 
 
-def test_version_guard_prevents_double_sales(db_url: str) -> None:
-    if not db_url.startswith("postgresql"):
-        pytest.skip("the multi-process test runs on PostgreSQL")
-    assert _double_sales(db_url, guarded=True) == 0
+@pytest.fixture
+def pg_url() -> str:
+    from open12306.adapters.db.migrate import upgrade
+    from tests.conftest import fresh_postgres
+
+    url = fresh_postgres()
+    upgrade(url)
+    return url
 
 
-def test_control_without_the_guard_double_sells(db_url: str) -> None:
-    if not db_url.startswith("postgresql"):
-        pytest.skip("the multi-process test runs on PostgreSQL")
-    assert _double_sales(db_url, guarded=False) > 0
+def test_version_guard_prevents_double_sales(pg_url: str) -> None:
+    assert _double_sales(pg_url, guarded=True) == 0
+
+
+def test_control_without_the_guard_double_sells(pg_url: str) -> None:
+    assert _double_sales(pg_url, guarded=False) > 0

@@ -208,6 +208,11 @@ def test_notifications_retry_until_success_and_duplicates_verify(world: World) -
     prompt = world.provider.prepare(order, 3300, "Z1", PaymentOptions())
     world.http.post(open_cashier(world, prompt.redirect_url or "")["pay"])
     paid_notification(world, order)
+    # The receiver sees the accepted attempt before the sandbox has recorded its answer.
+    wait_for(
+        lambda: any(d.delivered for d in world.sandbox.notifier.deliveries(order)),
+        what="delivery recorded",
+    )
     deliveries = [d for d in world.sandbox.notifier.deliveries(order) if d.delivered]
     assert len(deliveries) == 1
     assert [a.status for a in deliveries[0].attempts] == [400, 400, 200]

@@ -151,6 +151,10 @@ def test_callbacks_retry_until_2xx_and_duplicates_verify(world: World) -> None:
     prompt = world.provider.prepare(order, 3300, "Z1", PaymentOptions())
     pay_at_cashier(world, prompt.qr_content or "")
     accepted(world, order, NotificationKind.PAYMENT)
+    # The receiver sees the accepted attempt before the sandbox has recorded its answer.
+    wait_for(
+        lambda: len(world.sandbox.notifier.deliveries(order)[0].attempts) == 3, what="attempts"
+    )
     [delivery] = world.sandbox.notifier.deliveries(order)
     assert [a.status for a in delivery.attempts] == [400, 400, 204]
     seen = world.receiver.for_order("wechatpay", order)
