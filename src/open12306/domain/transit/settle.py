@@ -1,0 +1,131 @@
+"""Settling one service day: journeys per account, caps, one aggregated charge per account.
+
+Caps are applied to journeys in time order over the capping week: each journey is charged
+its fare, less whatever would take the operator's daily (service day) or weekly (Monday to
+Sunday) total above its cap, so no total ever exceeds a cap. Settling is a pure function of
+the set of taps: uploading the same taps again, in any order or twice, gives the same charges,
+and a late exit tap turns an incomplete journey back into a priced one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+
+from open12306.domain.transit.journeys import Journey, pair_journeys, tap_order
+from open12306.domain.transit.operators import Operator, TableFareOperator
+from open12306.domain.transit.service_day import service_day, service_day_bounds, week_start
+from open12306.domain.transit.taps import Tap
+
+
+@dataclass(frozen=True, slots=True)
+class PricedJourney:
+    """A journey and what was charged for it after caps (``charged_fen`` ≤ its fare)."""
+
+    journey: Journey
+    charged_fen: int
+
+
+@dataclass(frozen=True, slots=True)
+class Charge:
+    """What one account owes for one service day, over all operators, in fen."""
+
+    account_token: str
+    day: date
+    amount_fen: int
+    journeys: tuple[PricedJourney, ...]
+
+    @property
+    def reference(self) -> str:
+        """A stable id for the charge, so a charger can refuse to take it twice."""
+        return f"{self.account_token}/{self.day.isoformat()}"
+
+    @property
+    def flagged(self) -> bool:
+        """True when a journey had no entry, no exit or could not be priced."""
+        return any(p.journey.flagged for p in self.journeys)
+
+
+def settle_accounts(
+    taps: Iterable[Tap], operators: Mapping[str, Operator], day: date
+) -> list[Charge]:
+    """The charges for service day ``day``, one per account with a journey that day.
+
+    ``taps`` may hold other days, duplicates and any order; taps of earlier days of the same
+    week are needed for the weekly cap. Charges come sorted by account token.
+    """
+    week = week_start(day)
+    margin = _margin(operators)
+    start = service_day_bounds(week)[0] - margin
+    end = service_day_bounds(day)[1] + margin
+    grouped = _group(taps, start, end)
+    charges: list[Charge] = []
+    for account in sorted(grouped):
+        journeys = _journeys(grouped[account], operators)
+        priced = _capped(journeys, operators, week, day)
+        if priced:
+            total = sum(p.charged_fen for p in priced)
+            charges.append(Charge(account, day, total, tuple(priced)))
+    return charges
+
+
+def _margin(operators: Mapping[str, Operator]) -> int:
+    spans = [op.max_journey_s for op in operators.values() if isinstance(op, TableFareOperator)]
+    return max(spans, default=0)
+
+
+def _group(taps: Iterable[Tap], start: int, end: int) -> dict[str, dict[str, list[Tap]]]:
+    seen: set[str] = set()
+    grouped: dict[str, dict[str, list[Tap]]] = {}
+    for tap in taps:
+        if tap.tap_id in seen or not start <= tap.at < end:
+            continue
+        seen.add(tap.tap_id)
+        by_operator = grouped.get(tap.account_token)
+        if by_operator is None:
+            by_operator = grouped[tap.account_token] = {}
+        bucket = by_operator.get(tap.operator)
+        if bucket is None:
+            by_operator[tap.operator] = [tap]
+        else:
+            bucket.append(tap)
+    return grouped
+
+
+def _journeys(
+    by_operator: dict[str, list[Tap]], operators: Mapping[str, Operator]
+) -> list[Journey]:
+    journeys: list[Journey] = []
+    for operator_id, taps in by_operator.items():
+        taps.sort(key=tap_order)
+        journeys.extend(pair_journeys(taps, operators.get(operator_id)))
+    journeys.sort(key=lambda j: tap_order(j.first))
+    return journeys
+
+
+def _capped(
+    journeys: list[Journey], operators: Mapping[str, Operator], week: date, day: date
+) -> list[PricedJourney]:
+    spent_day: dict[tuple[str, date], int] = {}
+    spent_week: dict[str, int] = {}
+    priced: list[PricedJourney] = []
+    for journey in journeys:
+        when = service_day(journey.at)
+        if not week <= when <= day:
+            continue
+        operator = operators.get(journey.operator)
+        charged = journey.fare_fen
+        if operator is not None and charged:
+            caps = operator.caps
+            key = (journey.operator, when)
+            if caps.daily_fen is not None:
+                charged = min(charged, caps.daily_fen - spent_day.get(key, 0))
+            if caps.weekly_fen is not None:
+                charged = min(charged, caps.weekly_fen - spent_week.get(journey.operator, 0))
+            charged = max(charged, 0)
+            spent_day[key] = spent_day.get(key, 0) + charged
+            spent_week[journey.operator] = spent_week.get(journey.operator, 0) + charged
+        if when == day:
+            priced.append(PricedJourney(journey, charged))
+    return priced
