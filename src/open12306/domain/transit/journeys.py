@@ -86,13 +86,14 @@ def _pair_table(taps: list[Tap], operator: TableFareOperator) -> list[Journey]:
     journeys: list[Journey] = []
     open_entry: Tap | None = None
     maximum = operator.max_fare
+    entry, exit_ = TapDirection.ENTRY, TapDirection.EXIT
     for tap in taps:
         direction = tap.direction
-        if direction is TapDirection.ENTRY:
+        if direction is entry:
             if open_entry is not None:
                 journeys.append(_journey(open_entry, None, JourneyStatus.INCOMPLETE, maximum))
             open_entry = tap
-        elif direction is TapDirection.EXIT:
+        elif direction is exit_:
             if open_entry is None:
                 journeys.append(_journey(tap, None, JourneyStatus.NO_ENTRY, maximum))
             elif tap.at - open_entry.at > operator.max_journey_s:
@@ -115,4 +116,6 @@ def _closed(entry: Tap, exit_tap: Tap, operator: TableFareOperator) -> Journey:
     fen = operator.fares.get((entry.station, exit_tap.station))
     if fen is None:
         return _journey(entry, exit_tap, JourneyStatus.INVALID, 0)
-    return _journey(entry, exit_tap, JourneyStatus.COMPLETE, fen)
+    return Journey(
+        entry.account_token, entry.operator, JourneyStatus.COMPLETE, entry, exit_tap, fen
+    )

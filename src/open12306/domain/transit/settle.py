@@ -15,7 +15,12 @@ from datetime import date
 
 from open12306.domain.transit.journeys import Journey, pair_journeys, tap_order
 from open12306.domain.transit.operators import Operator, TableFareOperator
-from open12306.domain.transit.service_day import service_day, service_day_bounds, week_start
+from open12306.domain.transit.service_day import (
+    DAY_START_S,
+    SHANGHAI_OFFSET_S,
+    service_day_bounds,
+    week_start,
+)
 from open12306.domain.transit.taps import Tap
 
 
@@ -52,18 +57,21 @@ def settle_accounts(
 ) -> list[Charge]:
     """The charges for service day ``day``, one per account with a journey that day.
 
-    ``taps`` may hold other days, duplicates and any order; taps of earlier days of the same
-    week are needed for the weekly cap. Charges come sorted by account token.
+    ``taps`` may hold other days, duplicates (identical copies under one ``tap_id``) and any
+    order; taps of earlier days of the same week are needed for the weekly cap. Charges come
+    sorted by account token.
     """
     week = week_start(day)
     margin = _margin(operators)
     start = service_day_bounds(week)[0] - margin
     end = service_day_bounds(day)[1] + margin
     grouped = _group(taps, start, end)
+    first_day, last_day = _day_number(week), _day_number(day)
+    caps = {op_id: (op.caps.daily_fen, op.caps.weekly_fen) for op_id, op in operators.items()}
     charges: list[Charge] = []
     for account in sorted(grouped):
         journeys = _journeys(grouped[account], operators)
-        priced = _capped(journeys, operators, week, day)
+        priced = _capped(journeys, caps, first_day, last_day)
         if priced:
             total = sum(p.charged_fen for p in priced)
             charges.append(Charge(account, day, total, tuple(priced)))
@@ -75,57 +83,67 @@ def _margin(operators: Mapping[str, Operator]) -> int:
     return max(spans, default=0)
 
 
-def _group(taps: Iterable[Tap], start: int, end: int) -> dict[str, dict[str, list[Tap]]]:
-    seen: set[str] = set()
-    grouped: dict[str, dict[str, list[Tap]]] = {}
-    for tap in taps:
-        if tap.tap_id in seen or not start <= tap.at < end:
-            continue
-        seen.add(tap.tap_id)
-        by_operator = grouped.get(tap.account_token)
-        if by_operator is None:
-            by_operator = grouped[tap.account_token] = {}
-        bucket = by_operator.get(tap.operator)
+def _day_number(day: date) -> int:
+    return (service_day_bounds(day)[0] + SHANGHAI_OFFSET_S - DAY_START_S) // 86_400
+
+
+def _group(taps: Iterable[Tap], start: int, end: int) -> dict[str, list[Tap]]:
+    unique = {tap.tap_id: tap for tap in taps if start <= tap.at < end}
+    grouped: dict[str, list[Tap]] = {}
+    for tap in unique.values():
+        bucket = grouped.get(tap.account_token)
         if bucket is None:
-            by_operator[tap.operator] = [tap]
+            grouped[tap.account_token] = [tap]
         else:
             bucket.append(tap)
     return grouped
 
 
-def _journeys(
-    by_operator: dict[str, list[Tap]], operators: Mapping[str, Operator]
-) -> list[Journey]:
+def _journeys(taps: list[Tap], operators: Mapping[str, Operator]) -> list[Journey]:
+    taps.sort(key=tap_order)
+    operator_id = taps[0].operator
+    if all(tap.operator == operator_id for tap in taps):
+        return pair_journeys(taps, operators.get(operator_id))
+    by_operator: dict[str, list[Tap]] = {}
+    for tap in taps:
+        by_operator.setdefault(tap.operator, []).append(tap)
     journeys: list[Journey] = []
-    for operator_id, taps in by_operator.items():
-        taps.sort(key=tap_order)
-        journeys.extend(pair_journeys(taps, operators.get(operator_id)))
+    for operator_id, own in by_operator.items():
+        journeys.extend(pair_journeys(own, operators.get(operator_id)))
     journeys.sort(key=lambda j: tap_order(j.first))
     return journeys
 
 
 def _capped(
-    journeys: list[Journey], operators: Mapping[str, Operator], week: date, day: date
+    journeys: list[Journey],
+    caps: Mapping[str, tuple[int | None, int | None]],
+    first_day: int,
+    last_day: int,
 ) -> list[PricedJourney]:
-    spent_day: dict[tuple[str, date], int] = {}
+    """Charge each journey of days ``first_day``..``last_day`` (day numbers) within the caps.
+
+    ``caps`` maps operator ids to their (daily, weekly) caps in fen.
+    """
+    spent_day: dict[tuple[str, int], int] = {}
     spent_week: dict[str, int] = {}
     priced: list[PricedJourney] = []
+    shift = SHANGHAI_OFFSET_S - DAY_START_S
     for journey in journeys:
-        when = service_day(journey.at)
-        if not week <= when <= day:
+        when = (journey.first.at + shift) // 86_400
+        if not first_day <= when <= last_day:
             continue
-        operator = operators.get(journey.operator)
         charged = journey.fare_fen
-        if operator is not None and charged:
-            caps = operator.caps
+        limits = caps.get(journey.operator)
+        if limits is not None and charged:
+            daily, weekly = limits
             key = (journey.operator, when)
-            if caps.daily_fen is not None:
-                charged = min(charged, caps.daily_fen - spent_day.get(key, 0))
-            if caps.weekly_fen is not None:
-                charged = min(charged, caps.weekly_fen - spent_week.get(journey.operator, 0))
+            if daily is not None:
+                charged = min(charged, daily - spent_day.get(key, 0))
+            if weekly is not None:
+                charged = min(charged, weekly - spent_week.get(journey.operator, 0))
             charged = max(charged, 0)
             spent_day[key] = spent_day.get(key, 0) + charged
             spent_week[journey.operator] = spent_week.get(journey.operator, 0) + charged
-        if when == day:
+        if when == last_day:
             priced.append(PricedJourney(journey, charged))
     return priced
