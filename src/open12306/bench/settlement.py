@@ -8,7 +8,7 @@ arrives shuffled, as gates sync whenever they can.
 
 ``settle_day`` runs ``repeats`` times (or as many as fit in ``seconds``, at least one) and the
 median rate is reported in taps per second. The floor is sorting the same taps by time and
-tap id (``tap_order``), the least any settlement pairing taps in time order must do;
+tap id (``TAP_ORDER_KEY``), the least any settlement pairing taps in time order must do;
 ``ratio_to_floor`` = settlement rate / floor rate.
 
 As ``timeit`` does, the garbage collector is paused inside the timed runs (both settle and floor):
@@ -29,6 +29,7 @@ from typing import Any
 
 from open12306.domain.corridors import Corridor, CorridorStation
 from open12306.domain.transit import (
+    TAP_ORDER_KEY,
     Caps,
     FlatFareOperator,
     Operator,
@@ -37,7 +38,6 @@ from open12306.domain.transit import (
     metro_operator,
     railway_operator,
     service_day_bounds,
-    tap_order,
 )
 from open12306.services.settlement import settle_day
 
@@ -131,7 +131,7 @@ def run(seconds: float = 3.0, taps: int = 1_000_000, repeats: int = 3) -> dict[s
         gc.disable()
         try:
             began = time.perf_counter()
-            sorted(day_taps, key=tap_order)
+            sorted(day_taps, key=TAP_ORDER_KEY)
             floor_times.append(time.perf_counter() - began)
             began = time.perf_counter()
             charges = settle_day(day_taps, operators, DAY)

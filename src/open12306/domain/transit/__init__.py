@@ -5,6 +5,7 @@ Pure: settlement is a function of the set of taps uploaded so far (see ``settle.
 
 from open12306.domain.transit.journeys import (
     FLAGGED,
+    TAP_ORDER_KEY,
     Journey,
     JourneyStatus,
     pair_journeys,
@@ -25,6 +26,7 @@ from open12306.domain.transit.taps import Tap, TapDirection, unique_taps
 __all__ = [
     "BEIJING_SUBWAY_BANDS",
     "FLAGGED",
+    "TAP_ORDER_KEY",
     "Caps",
     "Charge",
     "DistanceBands",

@@ -13,8 +13,10 @@ Rules (docs/credit-score.md §Settlement lists them with the caps):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from operator import attrgetter
 
 from open12306.domain.transit.operators import FlatFareOperator, Operator, TableFareOperator
 from open12306.domain.transit.taps import Tap, TapDirection
@@ -61,6 +63,10 @@ class Journey:
 def tap_order(tap: Tap) -> tuple[int, str]:
     """Time order; ties broken by tap id so any upload order pairs the same way."""
     return tap.at, tap.tap_id
+
+
+TAP_ORDER_KEY: Callable[[Tap], tuple[int, str]] = attrgetter("at", "tap_id")
+"""``tap_order`` as a C-level key function, for sorting many taps."""
 
 
 def pair_journeys(taps: list[Tap], operator: Operator | None) -> list[Journey]:

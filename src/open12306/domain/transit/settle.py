@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from open12306.domain.transit.journeys import Journey, pair_journeys, tap_order
+from open12306.domain.transit.journeys import TAP_ORDER_KEY, Journey, pair_journeys, tap_order
 from open12306.domain.transit.operators import Operator, TableFareOperator
 from open12306.domain.transit.service_day import (
     DAY_START_S,
@@ -100,9 +100,9 @@ def _group(taps: Iterable[Tap], start: int, end: int) -> dict[str, list[Tap]]:
 
 
 def _journeys(taps: list[Tap], operators: Mapping[str, Operator]) -> list[Journey]:
-    taps.sort(key=tap_order)
+    taps.sort(key=TAP_ORDER_KEY)
     operator_id = taps[0].operator
-    if all(tap.operator == operator_id for tap in taps):
+    if len({tap.operator for tap in taps}) == 1:
         return pair_journeys(taps, operators.get(operator_id))
     by_operator: dict[str, list[Tap]] = {}
     for tap in taps:
