@@ -3,6 +3,7 @@
 Pure: settlement is a function of the set of taps uploaded so far (see ``settle.py``).
 """
 
+from open12306.domain.transit.gate_rows import taps_from_gate_rows
 from open12306.domain.transit.journeys import (
     FLAGGED,
     TAP_ORDER_KEY,
@@ -46,6 +47,7 @@ __all__ = [
     "settle_accounts",
     "shortest_distances",
     "tap_order",
+    "taps_from_gate_rows",
     "unique_taps",
     "week_start",
 ]
