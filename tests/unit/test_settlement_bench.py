@@ -22,7 +22,8 @@ def test_city_day_is_seeded_and_has_duplicates_and_broken_journeys() -> None:
 
 
 def test_run_reports_rates_and_charges() -> None:
-    report = settlement.run(seconds=0.05, taps=3_000)
+    report = settlement.run(seconds=0.0, taps=3_000, repeats=2)
+    assert report["repeats"] == 2
     assert report["taps"] >= 3_000
     assert report["accounts_charged"] > 0
     assert 0 < report["flagged_accounts"] < report["accounts_charged"]

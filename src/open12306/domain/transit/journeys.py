@@ -14,9 +14,9 @@ Rules (docs/credit-score.md, "Settlement rules", lists them with the caps):
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from enum import StrEnum
 from operator import attrgetter
+from typing import NamedTuple
 
 from open12306.domain.transit.operators import FlatFareOperator, Operator, TableFareOperator
 from open12306.domain.transit.taps import Tap, TapDirection
@@ -36,12 +36,13 @@ class JourneyStatus(StrEnum):
 FLAGGED = frozenset({JourneyStatus.INCOMPLETE, JourneyStatus.NO_ENTRY, JourneyStatus.INVALID})
 
 
-@dataclass(frozen=True, slots=True)
-class Journey:
+class Journey(NamedTuple):
     """A journey of one account with one operator and its fare before caps, in fen.
 
     ``first`` is the tap that starts it (entry, boarding, or the lone exit) and decides its
-    service day; ``last`` is the exit tap, when there is one.
+    service day; ``last`` is the exit tap, when there is one. (A named tuple: settlement
+    makes one per journey, and a tuple is built several times faster than a frozen
+    dataclass.)
     """
 
     account_token: str

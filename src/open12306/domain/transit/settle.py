@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 from open12306.domain.transit.journeys import TAP_ORDER_KEY, Journey, pair_journeys, tap_order
 from open12306.domain.transit.operators import Operator, TableFareOperator
@@ -24,8 +25,7 @@ from open12306.domain.transit.service_day import (
 from open12306.domain.transit.taps import Tap
 
 
-@dataclass(frozen=True, slots=True)
-class PricedJourney:
+class PricedJourney(NamedTuple):
     """A journey and what was charged for it after caps (``charged_fen`` ≤ its fare)."""
 
     journey: Journey
