@@ -7,9 +7,9 @@ out without tapping in, some cancel; a share of taps is uploaded twice and the w
 arrives shuffled, as gates sync whenever they can.
 
 ``settle_day`` runs ``repeats`` times, and more (up to ``MAX_REPEATS``) while ``seconds`` have
-not passed; the median rate is reported in taps per second. The floor is sorting the same taps by time and
-tap id (``TAP_ORDER_KEY``), the least any settlement pairing taps in time order must do;
-``ratio_to_floor`` = settlement rate / floor rate.
+not passed; the median rate is reported in taps per second. The floor is sorting the same
+taps by time and tap id (``TAP_ORDER_KEY``), the least any settlement pairing taps in time
+order must do; ``ratio_to_floor`` = settlement rate / floor rate.
 
 As ``timeit`` does, the garbage collector is paused inside the timed runs (both settle and floor):
 a million live taps make CPython's generational collector rescan them again and again, which
