@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from open12306.domain.corridors import Corridor, CorridorStation
 from open12306.domain.transit import (
     Caps,
     FlatFareOperator,
@@ -11,6 +12,7 @@ from open12306.domain.transit import (
     Tap,
     TapDirection,
     metro_operator,
+    railway_operator,
     service_day_bounds,
 )
 from open12306.services.settlement import (
@@ -106,3 +108,46 @@ def test_late_exit_gives_a_refund_correction() -> None:
     assert before[0].amount_fen == 700  # the 5 yuan maximum fare, then the 2 yuan bus
     assert change.reference == "amy/2026-11-25"
     assert change.delta_fen == -200  # A→B costs 3 yuan: 2 yuan back
+
+
+def test_walk_up_railway_and_capped_metro_make_one_daily_charge() -> None:
+    jingjin = Corridor(
+        "jingjin-intercity",
+        "京津城际铁路",
+        "intercity",
+        350,
+        (CorridorStation("VNP", "北京南", 0), CorridorStation("TJP", "天津", 120)),
+    )
+    operators: dict[str, Operator] = {
+        "rail": railway_operator("rail", jingjin),
+        "metro": metro_operator("metro", [("A", "B", 5_000)], caps=Caps(daily_fen=800)),
+    }
+    day: list[Tap] = []
+    for n, (op, station, direction, minute) in enumerate(
+        [
+            ("metro", "A", TapDirection.ENTRY, 0),
+            ("metro", "B", TapDirection.EXIT, 15),
+            ("rail", "VNP", TapDirection.ENTRY, 40),
+            ("rail", "TJP", TapDirection.EXIT, 80),
+            ("rail", "TJP", TapDirection.ENTRY, 600),
+            ("rail", "VNP", TapDirection.EXIT, 640),
+            ("metro", "B", TapDirection.ENTRY, 660),
+            ("metro", "A", TapDirection.EXIT, 680),
+            ("metro", "A", TapDirection.ENTRY, 700),
+            ("metro", "B", TapDirection.EXIT, 720),
+        ]
+    ):
+        day.append(Tap(f"w/{n}", "dan", op, station, direction, START + minute * 60))
+    [charge] = settle_day(day, operators, DAY)
+    charged = [(p.journey.operator, p.charged_fen) for p in charge.journeys]
+    # Metro 3 + 3 + 2 (the 8 yuan daily cap); railway 54 yuan each way, uncapped.
+    assert charged == [
+        ("metro", 300),
+        ("rail", 5_400),
+        ("rail", 5_400),
+        ("metro", 300),
+        ("metro", 200),
+    ]
+    charger = FakeCharger(broke=set())
+    apply_charges([charge], charger, MemoryDenyList(), MemoryArrears())
+    assert charger.collected == {"dan/2026-11-25": 11_600}
