@@ -177,3 +177,14 @@ def test_reuploading_in_any_order_with_duplicates_gives_the_same_charges(
     again = taps + data.draw(st.lists(st.sampled_from(taps), max_size=20)) if taps else []
     data.draw(st.randoms(use_true_random=False)).shuffle(again)
     assert by_day(again) == by_day(taps)
+
+
+def test_differing_copies_of_one_tap_id_settle_the_same_in_any_order() -> None:
+    day = WEEK[4]
+    entry = tap(1, "A", IN, at(day, 0))
+    exit_c = tap(2, "C", OUT, at(day, 30))
+    exit_b = tap(2, "B", OUT, at(day, 25))  # a faulty gate re-sent tap 2 with other content
+    forward = settle_accounts([entry, exit_c, exit_b], OPERATORS, day)
+    backward = settle_accounts([exit_b, exit_c, entry], OPERATORS, day)
+    assert forward == backward
+    assert forward[0].amount_fen == 300  # the earlier copy (B) is kept

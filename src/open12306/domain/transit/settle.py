@@ -57,9 +57,10 @@ def settle_accounts(
 ) -> list[Charge]:
     """The charges for service day ``day``, one per account with a journey that day.
 
-    ``taps`` may hold other days, duplicates (identical copies under one ``tap_id``) and any
-    order; taps of earlier days of the same week are needed for the weekly cap. Charges come
-    sorted by account token.
+    ``taps`` may hold other days, duplicates and any order: copies under one ``tap_id``
+    count once (should they differ, the earliest is kept, whatever the upload order). Taps
+    of earlier days of the same week are needed for the weekly cap. Charges come sorted by
+    account token.
     """
     week = week_start(day)
     margin = _margin(operators)
@@ -88,7 +89,12 @@ def _day_number(day: date) -> int:
 
 
 def _group(taps: Iterable[Tap], start: int, end: int) -> dict[str, list[Tap]]:
-    unique = {tap.tap_id: tap for tap in taps if start <= tap.at < end}
+    unique: dict[str, Tap] = {}
+    for tap in taps:
+        if start <= tap.at < end:
+            kept = unique.setdefault(tap.tap_id, tap)
+            if kept is not tap and kept != tap:
+                unique[tap.tap_id] = min(kept, tap, key=_canonical)
     grouped: dict[str, list[Tap]] = {}
     for tap in unique.values():
         bucket = grouped.get(tap.account_token)
@@ -97,6 +103,11 @@ def _group(taps: Iterable[Tap], start: int, end: int) -> dict[str, list[Tap]]:
         else:
             bucket.append(tap)
     return grouped
+
+
+def _canonical(tap: Tap) -> tuple[int, str, str, str, str]:
+    """Which of two differing copies under one tap id is kept: any upload order keeps the same."""
+    return tap.at, tap.account_token, tap.operator, tap.station, tap.direction.value
 
 
 def _journeys(taps: list[Tap], operators: Mapping[str, Operator]) -> list[Journey]:
