@@ -1,0 +1,53 @@
+"""City transit and the walk-up railway ride code: taps, fares, journeys, caps, settlement.
+
+Pure: settlement is a function of the set of taps uploaded so far (see ``settle.py``).
+"""
+
+from open12306.domain.transit.gate_rows import taps_from_gate_rows
+from open12306.domain.transit.journeys import (
+    FLAGGED,
+    TAP_ORDER_KEY,
+    Journey,
+    JourneyStatus,
+    pair_journeys,
+    tap_order,
+)
+from open12306.domain.transit.metro import (
+    BEIJING_SUBWAY_BANDS,
+    DistanceBands,
+    metro_operator,
+    shortest_distances,
+)
+from open12306.domain.transit.operators import Caps, FlatFareOperator, Operator, TableFareOperator
+from open12306.domain.transit.railway import railway_operator
+from open12306.domain.transit.service_day import service_day, service_day_bounds, week_start
+from open12306.domain.transit.settle import Charge, PricedJourney, settle_accounts
+from open12306.domain.transit.taps import Tap, TapDirection, unique_taps
+
+__all__ = [
+    "BEIJING_SUBWAY_BANDS",
+    "FLAGGED",
+    "TAP_ORDER_KEY",
+    "Caps",
+    "Charge",
+    "DistanceBands",
+    "FlatFareOperator",
+    "Journey",
+    "JourneyStatus",
+    "Operator",
+    "PricedJourney",
+    "TableFareOperator",
+    "Tap",
+    "TapDirection",
+    "metro_operator",
+    "pair_journeys",
+    "railway_operator",
+    "service_day",
+    "service_day_bounds",
+    "settle_accounts",
+    "shortest_distances",
+    "tap_order",
+    "taps_from_gate_rows",
+    "unique_taps",
+    "week_start",
+]
