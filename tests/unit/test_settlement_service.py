@@ -15,7 +15,7 @@ from open12306.domain.transit import (
     railway_operator,
     service_day_bounds,
 )
-from open12306.services.settlement import (
+from open12306.services.transit_settlement import (
     MemoryArrears,
     MemoryDenyList,
     apply_charges,

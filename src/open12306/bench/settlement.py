@@ -39,7 +39,7 @@ from open12306.domain.transit import (
     railway_operator,
     service_day_bounds,
 )
-from open12306.services.settlement import settle_day
+from open12306.services.transit_settlement import settle_day
 
 DAY = date(2026, 11, 25)
 MAX_REPEATS = 9
