@@ -11,7 +11,7 @@ import io
 from pathlib import Path
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageFile
 
 from open12306.adapters.face import DEFAULT_THRESHOLD, FaceSettings, load_face_matcher
 from open12306.services.face_port import FaceMatcher, FaceReason
@@ -147,6 +147,11 @@ def test_small_face_in_the_background_is_ignored(matcher: FaceMatcher) -> None:
     live = side_by_side("obama2.jpg", biden_head(), right_scale=0.35)
     result = matcher.compare(photo("obama.jpg"), live)
     assert result.reason is FaceReason.MATCH, result.message
+
+
+def test_loading_leaves_pillow_settings_alone(matcher: FaceMatcher) -> None:
+    # face_recognition sets LOAD_TRUNCATED_IMAGES for the whole process on import.
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is False
 
 
 def test_exif_rotation_is_applied(matcher: FaceMatcher) -> None:
