@@ -92,7 +92,7 @@ def test_same_person_is_accepted(matcher: FaceMatcher, enrolled: str, live: str)
     assert result.reason is FaceReason.MATCH, result.message
     assert result.match
     assert 0.0 < result.distance <= DEFAULT_THRESHOLD == result.threshold
-    assert not result.needs_manual_lane
+    assert result.decided
 
 
 @pytest.mark.parametrize(("enrolled", "live"), DIFFERENT_PEOPLE)
@@ -120,7 +120,7 @@ def test_photo_without_a_face_live(matcher: FaceMatcher) -> None:
     assert result.reason is FaceReason.NO_FACE_LIVE
     assert not result.match
     assert result.distance == float("inf")
-    assert result.needs_manual_lane
+    assert not result.decided
 
 
 def test_photo_without_a_face_enrolled(matcher: FaceMatcher) -> None:
@@ -140,7 +140,7 @@ def test_two_people_in_the_live_image(matcher: FaceMatcher) -> None:
     result = matcher.compare(photo("obama.jpg"), side_by_side("obama2.jpg", biden_head()))
     assert result.reason is FaceReason.SEVERAL_FACES, result.message
     assert not result.match
-    assert result.needs_manual_lane
+    assert not result.decided
 
 
 def test_small_face_in_the_background_is_ignored(matcher: FaceMatcher) -> None:

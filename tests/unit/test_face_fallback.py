@@ -35,7 +35,7 @@ def assert_unavailable(result: FaceResult) -> None:
     assert result.reason is FaceReason.UNAVAILABLE
     assert not result.match
     assert math.isinf(result.distance)
-    assert result.needs_manual_lane
+    assert not result.decided
     assert "manual lane" in result.message
     assert "open12306[face]" in result.message
 
@@ -85,10 +85,10 @@ def test_refused_result_cannot_claim_a_verdict() -> None:
     assert not refused(FaceReason.SEVERAL_FACES, "two").match
 
 
-def test_verdicts_do_not_need_the_manual_lane() -> None:
-    assert not FaceResult(True, 0.3, FaceReason.MATCH).needs_manual_lane
-    assert not FaceResult(False, 0.9, FaceReason.NO_MATCH).needs_manual_lane
-    assert FaceResult(False, math.inf, FaceReason.NO_FACE_LIVE).needs_manual_lane
+def test_only_a_comparison_is_a_decision() -> None:
+    assert FaceResult(True, 0.3, FaceReason.MATCH).decided
+    assert FaceResult(False, 0.9, FaceReason.NO_MATCH).decided
+    assert not FaceResult(False, math.inf, FaceReason.NO_FACE_LIVE).decided
 
 
 @pytest.mark.parametrize(

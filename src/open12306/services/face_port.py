@@ -46,9 +46,12 @@ class FaceResult:
     threshold: float = math.nan
 
     @property
-    def needs_manual_lane(self) -> bool:
-        """True when the check could not decide: no face, several faces, or no matcher."""
-        return self.reason not in (FaceReason.MATCH, FaceReason.NO_MATCH)
+    def decided(self) -> bool:
+        """False when the check could not compare at all: no face, several faces, no matcher.
+
+        Either way only ``match`` opens the gate; the rest go to the manual lane.
+        """
+        return self.reason in (FaceReason.MATCH, FaceReason.NO_MATCH)
 
 
 def refused(reason: FaceReason, message: str, threshold: float = math.nan) -> FaceResult:
