@@ -4,6 +4,7 @@ seat moves, money and ledger follow, and a refused change leaves everything as i
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -285,3 +286,57 @@ def test_change_over_http(world: World) -> None:
     assert stranger.status_code == 404
     order = client.get(f"/api/v1/orders/{record.number}", headers=headers).json()
     assert [t["state"] for t in order["tickets"]] == ["changed", "issued"]
+
+
+class RacingStore:
+    """The orders store, with another sale on ``run`` slipped in before the first write."""
+
+    def __init__(self, world: World, run: tuple[str, date]) -> None:
+        self.inner = world.orders_store
+        self.world = world
+        self.run = run
+        self.raced = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def write_runs(self, *args: Any, **kwargs: Any) -> Any:
+        if not self.raced:
+            self.raced += 1
+            self.world.inventory.sell(self.run, Request(SeatClass.SECOND, 0, 1))
+        return self.inner.write_runs(*args, **kwargs)
+
+
+@pytest.mark.parametrize("run", [G1, G3])
+def test_both_runs_are_version_checked(world: World, run: tuple[str, date]) -> None:
+    account, record = paid_ticket(world)
+    ticket = record.order.tickets[0]
+    racing = RacingStore(world, run)
+    changes = ChangeService.from_settlement(world.settlement)
+    changes.store = racing  # type: ignore[assignment]
+    g1, g3 = free(world, G1, SeatClass.SECOND), free(world, G3, SeatClass.SECOND)
+    result = changes.change(
+        account, record.number, ticket.number, ChangeRequest("G3", DAY, SeatClass.SECOND)
+    )
+    assert racing.raced == 1
+    # the racing sale and the change both stand: the change was redone on fresh state
+    assert free(world, G1, SeatClass.SECOND) == g1 + 1 - (run == G1)
+    assert free(world, G3, SeatClass.SECOND) == g3 - 1 - (run == G3)
+    assert result.record.version == record.version + 1
+    assert balanced(world, record.number)
+
+
+def test_a_dearer_change_beyond_the_credit_limit_changes_nothing(
+    world: World, changes: ChangeService
+) -> None:
+    account, record = paid_ticket(world)
+    ticket = record.order.tickets[0]
+    changes.credit_limit_fen = world.orders_store.credit_used(account.id)
+    first = free(world, G1, SeatClass.FIRST)
+    with pytest.raises(DomainError) as refused:
+        changes.change(
+            account, record.number, ticket.number, ChangeRequest("G1", DAY, SeatClass.FIRST)
+        )
+    assert refused.value.reason == "credit_limit"
+    assert free(world, G1, SeatClass.FIRST) == first
+    assert world.orders.get(account, record.number).order.tickets == record.order.tickets
