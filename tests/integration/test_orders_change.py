@@ -22,7 +22,7 @@ from open12306.services.changes import ChangeRequest, ChangeService
 from open12306.services.orders import OrderRequest
 from open12306.services.ports_accounts import Account
 from open12306.services.ports_orders import OrderRecord, PaymentState
-from tests.integration.orders_support import ADULT_ID, DAY, ZONE, World, build_world
+from tests.integration.orders_support import ADULT_ID, DAY, OTHER_ID, ZONE, World, build_world
 
 G1 = ("G1", DAY)
 G3 = ("G3", DAY)
@@ -40,10 +40,13 @@ def changes(world: World) -> ChangeService:
 
 
 def paid_ticket(
-    world: World, seat_class: SeatClass = SeatClass.SECOND, to: str = "AOH"
+    world: World,
+    seat_class: SeatClass = SeatClass.SECOND,
+    to: str = "AOH",
+    who: tuple[str, str, str] = ("zhang_san", "张三", ADULT_ID),
 ) -> tuple[Account, OrderRecord]:
     """One adult's order on G1 VNP→``to``, held and paid through the credit line."""
-    account, ids = world.account("zhang_san", ("张三", ADULT_ID))
+    account, ids = world.account(who[0], (who[1], who[2]))
     ask = OrderRequest("G1", DAY, "VNP", to, seat_class, tuple(ids))
     record = world.orders.submit(account, ask)
     world.allocator.run_once()
@@ -280,10 +283,22 @@ def test_change_over_http(world: World) -> None:
         headers=headers,
     )
     assert (dest.status_code, dest.json()["error"]["reason"]) == (409, "already_changed")
-    world.account("li_si_99")
-    other_token = world.accounts.login("li_si_99", "rail-pass-2026").token
-    stranger = client.post(url, json=body, headers={"Authorization": f"Bearer {other_token}"})
+    _, other = paid_ticket(world, who=("li_si_99", "李四", OTHER_ID))
+    other_headers = {
+        "Authorization": f"Bearer {world.accounts.login('li_si_99', 'rail-pass-2026').token}"
+    }
+    stranger = client.post(url, json=body, headers=other_headers)
     assert stranger.status_code == 404
+    own = other.order.tickets[0].number
+    moved = client.post(
+        f"/api/v1/orders/{other.number}/tickets/{own}/destination",
+        json={"to": "TIP"},
+        headers=other_headers,
+    )
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["ticket"]["to"] == "TIP" and moved.json()["refund_fen"] > 0
+    bad = client.post(url, json={**body, "seat_class": "sofa"}, headers=headers)
+    assert (bad.status_code, bad.json()["error"]["reason"]) == (400, "invalid")
     order = client.get(f"/api/v1/orders/{record.number}", headers=headers).json()
     assert [t["state"] for t in order["tickets"]] == ["changed", "issued"]
 

@@ -334,18 +334,8 @@ class ChangeService:
         return SeatAssignment(seat.coach, seat.label, price, place)
 
     def allocation_of(self, record: OrderRecord, ticket: Ticket) -> Allocation:
-        """What ``ticket`` holds in its run's inventory, to give back exactly.
-
-        A ticket as issued holds its order's seat; a ticket made by a change holds the seat
-        named by its coach and label on its own trip (changes never issue standing tickets).
-        """
-        if ticket.changes == 0:
-            return self.allocator.allocation_of(record, [ticket.passenger])
-        trip = ticket.trip
-        for index, seat in enumerate(self.allocator.seats_of(trip.train_code)):
-            if seat.coach == ticket.coach and seat.label == ticket.seat_label:
-                return Allocation(trip.seat_class, trip.from_stop, trip.to_stop, (index,), None)
-        raise DomainError("ticket", "no_seat", f"{ticket.number} names no seat of its train")
+        """What ``ticket`` holds in its run's inventory (see ``ticket_hold``)."""
+        return ticket_hold(self.allocator, record, ticket)[1]
 
     # --- money -----------------------------------------------------------------------------
 
@@ -392,6 +382,24 @@ class ChangeService:
                     "change refund %s via %s failed; retry from the ledger", refund_no, channel
                 )
             return
+
+
+def ticket_hold(
+    allocator: Allocator, record: OrderRecord, ticket: Ticket
+) -> tuple[RunKey, Allocation]:
+    """The run ``ticket`` rides and what it holds in that run's inventory, to give back exactly.
+
+    A ticket as issued holds its order's seat; a ticket made by a change holds the seat named
+    by its coach and label on its own trip (changes never issue standing tickets).
+    """
+    trip = ticket.trip
+    key = (trip.train_code, trip.service_date)
+    if ticket.changes == 0:
+        return key, allocator.allocation_of(record, [ticket.passenger])
+    for index, seat in enumerate(allocator.seats_of(trip.train_code)):
+        if seat.coach == ticket.coach and seat.label == ticket.seat_label:
+            return key, Allocation(trip.seat_class, trip.from_stop, trip.to_stop, (index,), None)
+    raise DomainError("ticket", "no_seat", f"{ticket.number} names no seat of its train")
 
 
 def _changeable(record: OrderRecord, ticket_number: str) -> Ticket:
