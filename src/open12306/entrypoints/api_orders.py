@@ -25,6 +25,7 @@ from open12306.domain.seats import SeatClass
 from open12306.entrypoints.api_accounts import current_account_dependency
 from open12306.entrypoints.errors import plain_error
 from open12306.services.accounts import AccountService
+from open12306.services.changes import ChangeRequest, ChangeResult, ChangeService
 from open12306.services.orders import OrderRequest, OrderService, parse_berths
 from open12306.services.payments_port import NotificationRejected, PaymentOptions, PayMode
 from open12306.services.ports_accounts import Account
@@ -191,6 +192,54 @@ class PaymentIn(BaseModel):
     return_url: str | None = Field(None, max_length=512)
 
 
+class ChangeIn(BaseModel):
+    """Where to change a ticket to (改签): a run and a class between the ticket's own places
+    (``from`` / ``to`` default to them; a station of the same city is accepted)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    train: str = Field(max_length=16, examples=["G3"])
+    date: date
+    from_station: str | None = Field(None, alias="from", max_length=64)
+    to_station: str | None = Field(None, alias="to", max_length=64)
+    seat_class: str = Field(max_length=16, examples=["second"])
+
+
+class DestinationIn(BaseModel):
+    """A new alighting station on the same train (变更到站); the class kept unless given."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    to_station: str = Field(alias="to", max_length=64, examples=["TIP"])
+    seat_class: str | None = Field(None, max_length=16)
+
+
+def change_view(result: ChangeResult) -> dict[str, Any]:
+    """A change as the API shows it: the new ticket and the money it moved."""
+    new = result.new_ticket
+    quote = result.quote
+    return {
+        "order": result.record.number,
+        "old_ticket": result.old_ticket.number,
+        "ticket": {
+            "number": new.number,
+            "train": new.trip.train_code,
+            "date": new.trip.service_date.isoformat(),
+            "from": new.trip.from_station,
+            "to": new.trip.to_station,
+            "seat_class": new.trip.seat_class.value,
+            "departs_at": new.trip.departs_at.isoformat(),
+            "coach": new.coach,
+            "seat": new.seat_label,
+            "fare_fen": new.fare_fen,
+        },
+        "pay_fen": quote.pay_fen,
+        "refund_fen": quote.refund_fen,
+        "fee_fen": quote.fee_fen,
+        "payment_id": result.payment_id,
+    }
+
+
 def payments_router(
     settlement_getter: Callable[[], Settlement],
     accounts_getter: Callable[[], AccountService],
@@ -255,6 +304,42 @@ def payments_router(
                 "rate_basis_points": quote.rate,
             },
         )
+
+    changes: list[ChangeService] = []
+
+    def change_service(settlement: Settlement) -> ChangeService:
+        if not changes or changes[0].store is not settlement.store:
+            changes[:] = [ChangeService.from_settlement(settlement)]
+        return changes[0]
+
+    @router.post("/orders/{number}/tickets/{ticket}/change")
+    def change(
+        number: str, ticket: str, body: ChangeIn, account: Caller, service: Service
+    ) -> Response:
+        """Change a ticket once (改签) to another run, date or class between the same places:
+        the new seat is taken before the old one is given back; a dearer fare is charged to
+        the credit line, a cheaper one refunded less the ladder fee on the difference."""
+        request = ChangeRequest(
+            body.train,
+            body.date,
+            _seat_class(body.seat_class),
+            body.from_station,
+            body.to_station,
+        )
+        result = change_service(service).change(account, number, ticket, request)
+        return _json(200, change_view(result))
+
+    @router.post("/orders/{number}/tickets/{ticket}/destination")
+    def change_destination(
+        number: str, ticket: str, body: DestinationIn, account: Caller, service: Service
+    ) -> Response:
+        """Change where a ticket ends (变更到站): same train, date and boarding station; it
+        counts as the ticket's one change."""
+        seat_class = None if body.seat_class is None else _seat_class(body.seat_class)
+        result = change_service(service).change_destination(
+            account, number, ticket, body.to_station, seat_class
+        )
+        return _json(200, change_view(result))
 
     return router
 

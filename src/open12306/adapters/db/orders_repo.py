@@ -430,3 +430,26 @@ class SqlOrdersStore:
             for p in payments:
                 save_payment(conn, p)
         return saved, stored
+
+    def write_runs(
+        self,
+        records: Sequence[OrderRecord],
+        now: datetime,
+        *,
+        inventories: Sequence[tuple[RunKey, bytes, int]],
+        entries: Sequence[Entry] = (),
+        payments: Sequence[PaymentRecord] = (),
+    ) -> tuple[list[OrderRecord], list[StoredInventory]]:
+        """Like ``write`` with several runs' inventories (each version-checked), e.g. a ticket
+        change that takes a seat on one run and gives one back on another. Runs are written
+        in key order so two such writers cannot deadlock each other."""
+        with self.engine.begin() as conn:
+            stored = [
+                inventory_repo.save(conn, key, state, version)
+                for key, state, version in sorted(inventories, key=lambda item: item[0])
+            ]
+            saved = [update_order(conn, r, now) for r in records]
+            add_entries(conn, entries)
+            for p in payments:
+                save_payment(conn, p)
+        return saved, stored
