@@ -355,3 +355,17 @@ def test_a_dearer_change_beyond_the_credit_limit_changes_nothing(
     assert refused.value.reason == "credit_limit"
     assert free(world, G1, SeatClass.FIRST) == first
     assert world.orders.get(account, record.number).order.tickets == record.order.tickets
+
+
+def test_refunding_a_changed_ticket_frees_its_new_seat(
+    world: World, changes: ChangeService
+) -> None:
+    account, record = paid_ticket(world)
+    ticket = record.order.tickets[0]
+    result = changes.change(
+        account, record.number, ticket.number, ChangeRequest("G3", DAY, SeatClass.SECOND)
+    )
+    g3_after_change = free(world, G3, SeatClass.SECOND)
+    world.settlement.refund(account, record.number, result.new_ticket.number)
+    assert free(world, G3, SeatClass.SECOND) == g3_after_change + 1
+    assert balanced(world, record.number)

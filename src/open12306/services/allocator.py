@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from open12306.domain.composition import COMPOSITIONS
+from open12306.domain.errors import DomainError
 from open12306.domain.inventory import Allocation, Request, RunInventory
 from open12306.domain.ledger import Entry
 from open12306.domain.orders import (
@@ -24,6 +25,7 @@ from open12306.domain.orders import (
     OrderState,
     SaleRules,
     SeatAssignment,
+    Ticket,
     expire,
     fail,
     hold,
@@ -267,3 +269,21 @@ class AllocatorLoop:
                 self.allocator.run_once()
             except Exception:
                 log.exception("allocator pass failed")
+
+
+def ticket_hold(
+    allocator: Allocator, record: OrderRecord, ticket: Ticket
+) -> tuple[RunKey, Allocation]:
+    """The run ``ticket`` rides and what it holds in that run's inventory, to give back exactly.
+
+    A ticket as issued holds its order's seat; a ticket made by a change holds the seat named
+    by its coach and label on its own trip (changes never issue standing tickets).
+    """
+    trip = ticket.trip
+    key = (trip.train_code, trip.service_date)
+    if ticket.changes == 0:
+        return key, allocator.allocation_of(record, [ticket.passenger])
+    for index, seat in enumerate(allocator.seats_of(trip.train_code)):
+        if seat.coach == ticket.coach and seat.label == ticket.seat_label:
+            return key, Allocation(trip.seat_class, trip.from_stop, trip.to_stop, (index,), None)
+    raise DomainError("ticket", "no_seat", f"{ticket.number} names no seat of its train")

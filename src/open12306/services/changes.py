@@ -49,7 +49,7 @@ from open12306.domain.orders import (
 )
 from open12306.domain.refunds import DEFAULT_LADDER, ChangeQuote, RefundLadder
 from open12306.domain.seats import SeatClass
-from open12306.services.allocator import Allocator
+from open12306.services.allocator import Allocator, ticket_hold
 from open12306.services.orders import OrderRequest, OrderService
 from open12306.services.payments_port import PaymentProvider
 from open12306.services.ports import Clock, RunKey, StoredState
@@ -382,24 +382,6 @@ class ChangeService:
                     "change refund %s via %s failed; retry from the ledger", refund_no, channel
                 )
             return
-
-
-def ticket_hold(
-    allocator: Allocator, record: OrderRecord, ticket: Ticket
-) -> tuple[RunKey, Allocation]:
-    """The run ``ticket`` rides and what it holds in that run's inventory, to give back exactly.
-
-    A ticket as issued holds its order's seat; a ticket made by a change holds the seat named
-    by its coach and label on its own trip (changes never issue standing tickets).
-    """
-    trip = ticket.trip
-    key = (trip.train_code, trip.service_date)
-    if ticket.changes == 0:
-        return key, allocator.allocation_of(record, [ticket.passenger])
-    for index, seat in enumerate(allocator.seats_of(trip.train_code)):
-        if seat.coach == ticket.coach and seat.label == ticket.seat_label:
-            return key, Allocation(trip.seat_class, trip.from_stop, trip.to_stop, (index,), None)
-    raise DomainError("ticket", "no_seat", f"{ticket.number} names no seat of its train")
 
 
 def _changeable(record: OrderRecord, ticket_number: str) -> Ticket:

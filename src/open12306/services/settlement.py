@@ -25,7 +25,7 @@ from open12306.domain.errors import DomainError, NotFound
 from open12306.domain.inventory import RunInventory
 from open12306.domain.orders import OrderState, is_overdue, pay, refund_ticket
 from open12306.domain.refunds import DEFAULT_LADDER, RefundLadder, RefundQuote
-from open12306.services.allocator import Allocator, run_key
+from open12306.services.allocator import Allocator, ticket_hold
 from open12306.services.orders import OrderService
 from open12306.services.payments_port import (
     NotificationKind,
@@ -212,6 +212,7 @@ class Settlement:
         """Refund one ticket of the account's paid order; the quote says fee and refund."""
         record = self.orders.get(account, number)
         ticket = record.order.ticket(ticket_number)
+        key, held = ticket_hold(self.allocator, record, ticket)
         made: list[RefundQuote] = []
         pending: list[ledger.Entry] = []
 
@@ -220,13 +221,12 @@ class Settlement:
             if fresh is None:
                 return []
             order, quote = refund_ticket(fresh.order, ticket_number, now, self.ladder)
-            if ticket.changes == 0:
-                inventory.release(self.allocator.allocation_of(fresh, [ticket.passenger]))
+            inventory.release(held)
             made[:] = [quote]
             pending[:] = ledger.refund_entries(ticket, quote, now, f"{ticket_number}-refund")
             return [dataclasses.replace(fresh, order=order)]
 
-        self.allocator.with_inventory(run_key(record), work, lambda: pending)
+        self.allocator.with_inventory(key, work, lambda: pending)
         quote = made[0]
         channel = self._paid_channel(number)
         if quote.refund_fen and channel is not None:
