@@ -106,9 +106,15 @@ def held_order(live: Live, headers: dict[str, str], passenger: str, offset: int)
 
 
 def wait_state(live: Live, headers: dict[str, str], number: str, state: str) -> dict[str, Any]:
+    """Read the order; while it is not in ``state``, long-poll for its next change."""
+    url = f"/api/v1/orders/{number}"
+    seen: dict[str, Any] = live.http.get(url, headers=headers).json()
+
     def reached() -> dict[str, Any] | None:
-        order = live.http.get(f"/api/v1/orders/{number}?wait=2", headers=headers).json()
-        return order if order["state"] == state else None
+        nonlocal seen
+        if seen["state"] != state:
+            seen = live.http.get(f"{url}?wait=5", headers=headers).json()
+        return seen if seen["state"] == state else None
 
     found: dict[str, Any] = wait_for(reached, what=f"order {number} {state}", timeout=30.0)
     return found
@@ -124,9 +130,7 @@ def pay_at_cashier(live: Live, cashier_url: str) -> None:
     assert paid.status_code in (200, 303), paid.text
 
 
-def start_payment(
-    live: Live, headers: dict[str, str], number: str, **body: Any
-) -> dict[str, Any]:
+def start_payment(live: Live, headers: dict[str, str], number: str, **body: Any) -> dict[str, Any]:
     started = live.http.post(f"/api/v1/orders/{number}/payments", json=body, headers=headers)
     assert started.status_code == 201, started.text
     prompt: dict[str, Any] = started.json()
@@ -196,7 +200,8 @@ def test_huabei_three_instalments_are_accepted(live: Live) -> None:
     number = order["number"]
     prompt = start_payment(live, headers, number, channel="alipay", mode="page", instalments=3)
     page = live.http.get(prompt["redirect_url"], follow_redirects=True)
-    assert page.status_code == 200 and "3" in page.text
+    assert page.status_code == 200 and "Huabei instalments" in page.text
+    assert "3 × ¥" in page.text
     pay_at_cashier(live, prompt["redirect_url"])
     wait_state(live, headers, number, "paid")
     alipay = live.container.settlement.providers["alipay"]  # type: ignore[union-attr]
