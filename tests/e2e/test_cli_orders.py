@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from open12306.bootstrap import build
+from open12306.bootstrap import Container, build
 from open12306.config import Settings
+from open12306.entrypoints import cli_orders
 from open12306.entrypoints.api import create_app
 from open12306.entrypoints.cli import app
 from tests.unit.accounts_support import resident_id
@@ -38,7 +39,9 @@ def one_line_error(*args: object) -> str:
     return lines[0]
 
 
-def _order(client: TestClient, username: str, serial: int, offset: int, pay: bool) -> str:
+def _order(
+    client: TestClient, today: date, username: str, serial: int, offset: int, pay: bool
+) -> str:
     credentials = {"username": username, "password": PASSWORD}
     assert client.post("/api/v1/accounts", json=credentials).status_code == 201
     token = client.post("/api/v1/sessions", json=credentials).json()["token"]
@@ -52,7 +55,7 @@ def _order(client: TestClient, username: str, serial: int, offset: int, pay: boo
         },
         headers=headers,
     ).json()["id"]
-    day = (build_day_today(client) + timedelta(days=offset)).isoformat()
+    day = (today + timedelta(days=offset)).isoformat()
     row = client.get("/api/v1/search", params={"from": "北京", "to": "上海", "date": day}).json()[
         "trains"
     ][0]
@@ -75,27 +78,31 @@ def _order(client: TestClient, username: str, serial: int, offset: int, pay: boo
     return number
 
 
-_today: list[Any] = []
-
-
-def build_day_today(_: TestClient) -> Any:
-    return _today[0]
+@pytest.fixture(scope="module")
+def container(demo_settings: Settings) -> Container:
+    return build(demo_settings)
 
 
 @pytest.fixture(scope="module")
-def orders(demo_settings: Settings) -> dict[str, str]:
-    container = build(demo_settings)
-    _today[:] = [container.window.today()]
+def orders(container: Container) -> dict[str, str]:
+    today = container.window.today()
     with TestClient(create_app(container)) as client:
         return {
-            "paid": _order(client, "cli_paid_1", 201, offset=9, pay=True),
-            "held": _order(client, "cli_held_1", 202, offset=10, pay=False),
+            "paid": _order(client, today, "cli_paid_1", 201, offset=9, pay=True),
+            "held": _order(client, today, "cli_held_1", 202, offset=10, pay=False),
         }
 
 
 @pytest.fixture(autouse=True)
 def database(monkeypatch: pytest.MonkeyPatch, demo_settings: Settings) -> None:
+    """The commands build their container from OPEN12306_DATABASE_URL."""
     monkeypatch.setenv("OPEN12306_DATABASE_URL", demo_settings.database_url)
+
+
+@pytest.fixture
+def built_once(monkeypatch: pytest.MonkeyPatch, container: Container) -> None:
+    """Reuse one container (a build per command is slow); the list test builds its own."""
+    monkeypatch.setattr(cli_orders, "_container", lambda: container)
 
 
 def test_list_filters_by_account_and_state(orders: dict[str, str]) -> None:
@@ -110,6 +117,7 @@ def test_list_filters_by_account_and_state(orders: dict[str, str]) -> None:
     assert code == 0 and orders["held"] in out and "held" in out
 
 
+@pytest.mark.usefixtures("built_once")
 def test_show_has_tickets_and_the_ledger(orders: dict[str, str]) -> None:
     shown = ok_json("orders", "show", orders["paid"])
     assert shown["state"] == "paid" and shown["passengers"][0]["name"] == "赵*"
@@ -122,6 +130,7 @@ def test_show_has_tickets_and_the_ledger(orders: dict[str, str]) -> None:
     assert code == 0 and f"ticket {ticket['number']} issued" in out
 
 
+@pytest.mark.usefixtures("built_once")
 def test_refund_a_ticket_then_not_twice(orders: dict[str, str]) -> None:
     number = orders["paid"]
     ticket = ok_json("orders", "show", number)["tickets"][0]["number"]
@@ -144,11 +153,13 @@ def test_refund_a_ticket_then_not_twice(orders: dict[str, str]) -> None:
         (("orders", "refund", "E000000000", "T1"), "order"),
     ],
 )
+@pytest.mark.usefixtures("built_once")
 def test_bad_input_is_one_line_and_exit_2(
     orders: dict[str, str], args: tuple[str, ...], says: str
 ) -> None:
     assert one_line_error(*args).startswith(f"error: {says}: ")
 
 
+@pytest.mark.usefixtures("built_once")
 def test_refunding_an_unpaid_order_is_refused(orders: dict[str, str]) -> None:
     one_line_error("orders", "refund", orders["held"], "T0000000")

@@ -82,7 +82,9 @@ def _select(c: Any, account_id: str | None, state: OrderState | None, limit: int
     query = query.order_by(orders.c.created_at.desc(), orders.c.number.desc()).limit(limit)
     with c.store.engine.connect() as conn:
         rows = conn.execute(query).all()
-    records = [c.allocator.expire_if_overdue(decode(str(n), str(b), k, int(v))) for n, b, k, v in rows]
+    records = [
+        c.allocator.expire_if_overdue(decode(str(n), str(b), k, int(v))) for n, b, k, v in rows
+    ]
     return [r for r in records if state is None or r.order.state is state]
 
 
