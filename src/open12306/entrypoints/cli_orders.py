@@ -1,0 +1,213 @@
+"""`open12306 orders list|show|refund`: an operator's tool on the database (no login).
+
+Orders are shown as the API shows them (names masked, documents never), plus the owner's
+username. Holds past their deadline are expired on read, as everywhere else. Errors are one
+line on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import typer
+from sqlalchemy import select
+
+from open12306.domain.errors import DomainError, NotFound
+from open12306.domain.orders import OrderState
+
+orders_app = typer.Typer(no_args_is_help=True, help="Orders: list, show, refund (operators).")
+
+_JSON = typer.Option(False, "--json", help="print JSON")
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def _print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2) + "\n")
+
+
+def _container() -> Any:
+    from open12306.bootstrap import build
+
+    return build(materialise=False)
+
+
+def _guarded(work: Any) -> Any:
+    try:
+        return work()
+    except DomainError as error:
+        message = error.message
+        if not message.startswith(f"{error.field}:"):
+            message = f"{error.field}: {message}"
+        _fail(message)
+
+
+def _state(text: str | None) -> OrderState | None:
+    if text is None:
+        return None
+    try:
+        return OrderState(text.strip().lower())
+    except ValueError:
+        names = ", ".join(s.value for s in OrderState)
+        raise DomainError("state", "invalid", f"states are {names}") from None
+
+
+def _username(c: Any, account_id: str) -> str | None:
+    account = c.accounts.store.account_by_id(account_id)
+    return None if account is None else str(account.username)
+
+
+def _view(c: Any, record: Any) -> dict[str, Any]:
+    from open12306.entrypoints.api_orders import order_view
+
+    return {"account": _username(c, record.order.account), **order_view(record)}
+
+
+def _select(c: Any, account_id: str | None, state: OrderState | None, limit: int) -> list[Any]:
+    """Orders newest first, filtered by owner and by the state they are in after expiry."""
+    from open12306.adapters.db.orders_codec import decode
+    from open12306.adapters.db.orders_schema import orders
+
+    query = select(orders.c.number, orders.c.body, orders.c.idempotency_key, orders.c.version)
+    if account_id is not None:
+        query = query.where(orders.c.account_id == account_id)
+    if state is not None:
+        stored = {state.value, OrderState.HELD.value} if state is OrderState.EXPIRED else {state}
+        query = query.where(orders.c.state.in_(sorted(stored)))
+    query = query.order_by(orders.c.created_at.desc(), orders.c.number.desc()).limit(limit)
+    with c.store.engine.connect() as conn:
+        rows = conn.execute(query).all()
+    records = [
+        c.allocator.expire_if_overdue(decode(str(n), str(b), k, int(v))) for n, b, k, v in rows
+    ]
+    return [r for r in records if state is None or r.order.state is state]
+
+
+def _line(view: dict[str, Any]) -> str:
+    return (
+        f"{view['number']}  {view['state']:<9} {view['account'] or '?':<16} "
+        f"{view['train']} {view['date']} {view['from']}-{view['to']} {view['seat_class']} "
+        f"¥{view['amount']}  {len(view['passengers'])} pax"
+    )
+
+
+@orders_app.command("list")
+def list_orders(
+    account: str | None = typer.Option(None, "--account", help="owner's username"),
+    state: str | None = typer.Option(None, "--state", help="queued, held, paid, …"),
+    limit: int = typer.Option(50, "--limit", min=1, max=1000),
+    as_json: bool = _JSON,
+) -> None:
+    """Orders, newest first."""
+
+    def work() -> list[dict[str, Any]]:
+        wanted = _state(state)
+        c = _container()
+        owner = None
+        if account is not None:
+            found = c.accounts.store.account_by_username(account.strip().lower())
+            if found is None:
+                raise NotFound("account", "not_found", f"no account {account!r}")
+            owner = found.id
+        return [_view(c, r) for r in _select(c, owner, wanted, limit)]
+
+    views: list[dict[str, Any]] = _guarded(work)
+    if as_json:
+        _print_json({"orders": views})
+        return
+    for view in views:
+        typer.echo(_line(view))
+    if not views:
+        typer.echo("no orders")
+
+
+def _order(c: Any, number: str) -> Any:
+    record = c.orders.store.get(number.strip().upper())
+    if record is None:
+        raise NotFound("order", "not_found", f"no order {number}")
+    return c.allocator.expire_if_overdue(record)
+
+
+@orders_app.command("show")
+def show(number: str = typer.Argument(..., help="order number"), as_json: bool = _JSON) -> None:
+    """One order with its passengers, tickets and ledger."""
+
+    def work() -> dict[str, Any]:
+        c = _container()
+        record = _order(c, number)
+        view = _view(c, record)
+        view["ledger"] = [
+            {
+                "kind": e.kind.value,
+                "amount_fen": e.amount_fen,
+                "ticket": e.ticket_number,
+                "at": e.at.isoformat(),
+                "reference": e.reference,
+            }
+            for e in c.orders.store.entries(record.number)
+        ]
+        return view
+
+    view: dict[str, Any] = _guarded(work)
+    if as_json:
+        _print_json(view)
+        return
+    typer.echo(_line(view))
+    typer.echo(f"  departs {view['departs_at']}  arrives {view['arrives_at']}")
+    if view["pay_deadline"] and view["state"] == "held":
+        typer.echo(f"  pay by {view['pay_deadline']}")
+    if view["reason"]:
+        typer.echo(f"  reason: {view['reason']}")
+    for p in view["passengers"]:
+        typer.echo(f"  passenger {p['name']} ({p['ticket_type']}) coach {p['coach']} {p['seat']}")
+    for t in view["tickets"]:
+        typer.echo(f"  ticket {t['number']} {t['state']} coach {t['coach']} {t['seat']}")
+    for e in view["ledger"]:
+        typer.echo(f"  ledger {e['kind']:<10} {e['amount_fen']:>8} fen  {e['reference']}")
+
+
+@orders_app.command("refund")
+def refund(
+    number: str = typer.Argument(..., help="order number"),
+    ticket: str = typer.Argument(..., help="ticket number"),
+    as_json: bool = _JSON,
+) -> None:
+    """Refund one ticket for its owner: 12306's fee ladder; the seat goes back on sale."""
+
+    def work() -> dict[str, Any]:
+        c = _container()
+        record = _order(c, number)
+        owner = c.accounts.store.account_by_id(record.order.account)
+        if owner is None:
+            raise NotFound("order", "not_found", f"order {number} has no owner")
+        settlement = c.settlement
+        quote = settlement.refund(owner, record.number, ticket.strip())
+        channel = settlement._paid_channel(record.number)
+        return {
+            "order": record.number,
+            "ticket": ticket.strip(),
+            "fare_fen": quote.amount_fen,
+            "fee_fen": quote.fee_fen,
+            "refund_fen": quote.refund_fen,
+            "channel": channel,
+            "returned_through_channel": channel in settlement.providers,
+        }
+
+    done: dict[str, Any] = _guarded(work)
+    if as_json:
+        _print_json(done)
+        return
+    typer.echo(
+        f"refunded ticket {done['ticket']} of {done['order']}: fare {done['fare_fen']} fen, "
+        f"fee {done['fee_fen']} fen, back {done['refund_fen']} fen via {done['channel']}"
+    )
+    if done["channel"] is not None and not done["returned_through_channel"]:
+        typer.echo(
+            f"note: {done['channel']} is not configured in this process; the ledger records "
+            "the refund, return the money through the channel's console"
+        )
