@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -142,6 +143,10 @@ def serve(
     import uvicorn
 
     settings = Settings.from_env()
+    # The app builds its own public address (payment sandbox return and notify URLs) from the
+    # environment, so the chosen address must reach the workers through it.
+    os.environ["OPEN12306_HOST"] = host or settings.host
+    os.environ["OPEN12306_PORT"] = str(port or settings.port)
     uvicorn.run(
         "open12306.entrypoints.asgi:app",
         host=host or settings.host,
