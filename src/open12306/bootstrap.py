@@ -9,11 +9,13 @@ from zoneinfo import ZoneInfo
 
 from open12306.adapters.clock import SystemClock
 from open12306.adapters.db.accounts_repo import SqlAccountsStore
+from open12306.adapters.db.gate_tickets_repo import SqlGateTickets
 from open12306.adapters.db.inventory_repo import VersionConflict
 from open12306.adapters.db.orders_repo import SqlOrdersStore
 from open12306.adapters.db.store import SqlStore
 from open12306.adapters.document_keys import HmacDocumentKeyer, load_or_create_secret
 from open12306.adapters.holidays import is_peak_day
+from open12306.adapters.issuer_signing import IssuerKeysOnDemand, key_dir_from_env, token_secret
 from open12306.adapters.passwords import ScryptHasher
 from open12306.adapters.payments import build_providers
 from open12306.adapters.payments.settings import payment_settings_from_env
@@ -22,6 +24,7 @@ from open12306.domain.quota_policy import QuotaPolicy
 from open12306.services.accounts import AccountPolicy, AccountService
 from open12306.services.allocator import Allocator, AllocatorLoop
 from open12306.services.catalog import Catalog
+from open12306.services.gate_bundles import GateBundleService
 from open12306.services.inventory import InventoryService
 from open12306.services.orders import OrderService
 from open12306.services.ports import Clock
@@ -29,6 +32,7 @@ from open12306.services.read_model import ReadModel
 from open12306.services.runs import ensure_runs, window_bounds
 from open12306.services.search import PresaleWindow, SearchService
 from open12306.services.settlement import Settlement
+from open12306.services.ticket_codes import RideCredentialService, TicketCodeService
 
 
 @dataclass
@@ -48,6 +52,8 @@ class Container:
     allocator: Allocator | None = None
     allocator_loop: AllocatorLoop | None = None
     settlement: Settlement | None = None
+    ticket_codes: TicketCodeService | None = None
+    ride_credentials: RideCredentialService | None = None
 
 
 def build(
@@ -91,6 +97,7 @@ def build(
         ),
     )
     _wire_orders(container, zone)
+    _wire_ride(container)
     return container
 
 
@@ -115,4 +122,24 @@ def _wire_orders(container: Container, zone: ZoneInfo) -> None:
     providers = build_providers(payment_settings_from_env(os.environ))
     container.settlement = Settlement(
         orders_store, orders, allocator, container.clock, providers, conflict=VersionConflict
+    )
+
+
+def _wire_ride(container: Container) -> None:
+    """Ticket codes and ride credentials, signed with the issuer key store (OPEN12306_KEY_DIR,
+    created on first use)."""
+    if container.orders is None:
+        return
+    issuer = IssuerKeysOnDemand(key_dir_from_env())
+    secret = token_secret(load_or_create_secret(container.settings.document_key_path()))
+    container.ticket_codes = TicketCodeService(container.orders, issuer, secret)
+    container.ride_credentials = RideCredentialService(issuer, secret, container.clock)
+
+
+def gate_bundle_service(settings: Settings) -> GateBundleService:
+    """Deny lists and station manifests from the database, without building the app."""
+    store = SqlStore.from_url(settings.database_url)
+    catalog = Catalog(store.stations(), store.trains())
+    return GateBundleService(
+        SqlGateTickets(store.engine), catalog.train, store.runs, ZoneInfo(settings.timezone)
     )

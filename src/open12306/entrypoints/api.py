@@ -23,6 +23,7 @@ from open12306.bootstrap import Container
 from open12306.domain.errors import DomainError
 from open12306.entrypoints.api_accounts import accounts_router
 from open12306.entrypoints.api_orders import orders_router, payments_router
+from open12306.entrypoints.api_ride import ride_router
 from open12306.entrypoints.errors import error_body, plain_error
 from open12306.services.run_view import run_view
 from open12306.services.search import Basis
@@ -228,6 +229,11 @@ def _include_orders(app: FastAPI, container: Container) -> None:
     if orders is None:
         return
     app.include_router(orders_router(lambda: orders, lambda: container.accounts))
+    codes, credentials = container.ticket_codes, container.ride_credentials
+    if codes is not None and credentials is not None:
+        app.include_router(
+            ride_router(lambda: codes, lambda: credentials, lambda: container.accounts)
+        )
     settlement = container.settlement
     sandbox = None
     if settlement is not None:

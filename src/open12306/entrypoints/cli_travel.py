@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import fields
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 from zoneinfo import ZoneInfo
 
 import typer
@@ -58,6 +58,9 @@ from open12306.domain.codes import (
 from open12306.domain.errors import DomainError
 from open12306.domain.gate import DenyLists, Direction, GateConfig
 from open12306.domain.seats import SeatClass
+
+if TYPE_CHECKING:
+    from open12306.services.gate_bundles import StationContent
 
 keys_app = typer.Typer(no_args_is_help=True, help="Issuer signing keys for ticket and ride codes.")
 wallet_app = typer.Typer(no_args_is_help=True, help="A phone-side wallet: device key, ride codes.")
@@ -350,19 +353,31 @@ def gate_bundle(
     deny_ticket: list[str] = typer.Option([], "--deny-ticket", help="revoked ticket number"),
     deny_account: list[str] = typer.Option([], "--deny-account", help="blocked account (hex)"),
     deny_serial: list[int] = typer.Option([], "--deny-serial", help="blocked credential serial"),
+    from_db: bool = typer.Option(
+        False,
+        "--from-db",
+        help="add refunded/changed tickets and the station manifest from "
+        "the database (OPEN12306_DATABASE_URL)",
+    ),
     now: int | None = typer.Option(None, help=NOW_HELP),
 ) -> None:
     """Write a gate bundle: issuer public keys, retired key ids and deny lists.
 
-    The bundle version is one above that of the bundle already at --out. No station manifest
-    yet (ID-number admission needs booking data).
+    The bundle version is one above that of the bundle already at --out. With --from-db the
+    deny list also holds every refunded or changed ticket of runs from yesterday to two days
+    ahead, and the bundle carries the station manifest (runs calling here, issued tickets
+    boarding or alighting here with salted document hashes) for ID-number admission.
     """
 
     def build() -> GateBundle:
         GateConfig(station)  # the telecode must be valid code text
         issuer_keys, retired = issuer_section(IssuerKeyStore.open(keys))
         accounts = frozenset(_hex(a, "deny-account") for a in deny_account)
-        deny = DenyLists(frozenset(deny_ticket), accounts, frozenset(deny_serial))
+        revoked, manifest = frozenset(deny_ticket), None
+        if from_db:
+            content = _station_content(station, _clock(now))
+            revoked, manifest = revoked | content.deny.tickets, content.manifest
+        deny = DenyLists(revoked, accounts, frozenset(deny_serial))
         bundle = GateBundle(
             station=station,
             bundle_version=_previous_version(out) + 1,
@@ -370,17 +385,27 @@ def gate_bundle(
             issuer_keys=issuer_keys,
             retired_key_ids=retired,
             deny=deny,
+            manifest=manifest,
         )
         save_bundle(bundle, out)
         return bundle
 
     bundle = _run(build)
     deny = bundle.deny
+    listed = "" if bundle.manifest is None else f", {len(bundle.manifest.tickets)} manifest tickets"
     typer.echo(
         f"wrote bundle version {bundle.bundle_version} for {station} to {out}: "
         f"{len(deny.tickets)} revoked tickets, {len(deny.accounts)} blocked accounts, "
-        f"{len(deny.serials)} blocked serials"
+        f"{len(deny.serials)} blocked serials{listed}"
     )
+
+
+def _station_content(station: str, now: int) -> StationContent:
+    from open12306.bootstrap import gate_bundle_service
+
+    settings = Settings.from_env()
+    moment = datetime.fromtimestamp(now, ZoneInfo(settings.timezone))
+    return gate_bundle_service(settings).station_content(station, moment)
 
 
 @gate_app.command("run")

@@ -1,0 +1,153 @@
+"""What a station's gates are given from the booking data: deny list and station manifest.
+
+For a station and a moment, over the runs whose service date lies in a window around it:
+
+- deny list: the numbers of refunded and changed tickets (their codes must stop working);
+- manifest: every run calling at the station (departure and arrival in unix seconds) and
+  every issued ticket boarding or alighting there, with its check-in window and the salted
+  hash of the passenger's document number (``domain.gate.document_hash``), never the number.
+
+The adapter (``adapters.gate.bundle``) writes these with the issuer keys into a gate bundle.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from open12306.domain.gate import DenyLists, Manifest, ManifestRun, ManifestTicket, document_hash
+from open12306.domain.orders.tickets import TicketState
+from open12306.domain.timetable import Train
+from open12306.services.ports import RunKey
+from open12306.services.ports_orders import OrderRecord
+from open12306.services.ticket_codes import CheckInWindow
+
+SALT_SIZE = 16
+DAYS_BACK = 1
+DAYS_AHEAD = 2
+
+
+class GateTicketSource(Protocol):
+    """Tickets by state over a range of service dates (``adapters.db.gate_tickets_repo``)."""
+
+    def revoked_ticket_numbers(self, first: date, last: date) -> list[str]:
+        """Numbers of refunded or changed tickets on runs of these service dates."""
+        ...
+
+    def orders_with_issued_tickets(self, first: date, last: date) -> list[OrderRecord]:
+        """Orders holding at least one issued ticket on a run of these service dates."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class StationContent:
+    """The booking part of a station's gate bundle."""
+
+    station: str
+    first: date
+    last: date
+    deny: DenyLists
+    manifest: Manifest
+
+
+class GateBundleService:
+    """Builds a station's deny list and manifest from the orders store."""
+
+    def __init__(
+        self,
+        source: GateTicketSource,
+        trains: Callable[[str], Train],
+        run_keys: Callable[[date, date], Iterable[RunKey]],
+        zone: ZoneInfo,
+        window: CheckInWindow | None = None,
+        salts: Callable[[], bytes] = lambda: secrets.token_bytes(SALT_SIZE),
+    ) -> None:
+        self.source = source
+        self.trains = trains
+        self.run_keys = run_keys
+        self.zone = zone
+        self.window = window or CheckInWindow()
+        self.salts = salts
+
+    def station_content(
+        self,
+        station: str,
+        now: datetime,
+        days_back: int = DAYS_BACK,
+        days_ahead: int = DAYS_AHEAD,
+    ) -> StationContent:
+        """Deny list and manifest for runs with service dates from ``days_back`` days before
+        ``now``'s date to ``days_ahead`` days after it (a run leaving late may board a
+        station after midnight, hence the day back)."""
+        today = now.astimezone(self.zone).date()
+        first, last = today - timedelta(days=days_back), today + timedelta(days=days_ahead)
+        revoked = frozenset(self.source.revoked_ticket_numbers(first, last))
+        salt = self.salts()
+        runs = self._runs(station, sorted(self.run_keys(first, last)))
+        records = self.source.orders_with_issued_tickets(first, last)
+        tickets = self._tickets(station, records, salt, first, last, revoked)
+        return StationContent(
+            station, first, last, DenyLists(tickets=revoked), Manifest(salt, runs, tickets)
+        )
+
+    def _moment(self, service_date: date, minutes: int | None) -> int | None:
+        if minutes is None:
+            return None
+        midnight = datetime.combine(service_date, time(0), self.zone)
+        return int((midnight + timedelta(minutes=minutes)).timestamp())
+
+    def _runs(self, station: str, keys: Sequence[RunKey]) -> list[ManifestRun]:
+        runs = []
+        for train_code, service_date in keys:
+            train = self.trains(train_code)
+            for stop in train.stops:
+                if stop.station == station:
+                    runs.append(
+                        ManifestRun(
+                            train.code,
+                            service_date,
+                            self._moment(service_date, stop.depart),
+                            self._moment(service_date, stop.arrive),
+                        )
+                    )
+        return runs
+
+    def _tickets(
+        self,
+        station: str,
+        records: Iterable[OrderRecord],
+        salt: bytes,
+        first: date,
+        last: date,
+        revoked: frozenset[str],
+    ) -> list[ManifestTicket]:
+        found = []
+        for record in records:
+            order = record.order
+            for ticket in order.tickets:
+                trip = ticket.trip
+                if ticket.state is not TicketState.ISSUED or ticket.number in revoked:
+                    continue
+                if not first <= trip.service_date <= last:
+                    continue
+                if station not in (trip.from_station, trip.to_station):
+                    continue
+                valid_from, valid_until = self.window.bounds(trip.departs_at)
+                document = order.passengers[ticket.passenger].document
+                found.append(
+                    ManifestTicket(
+                        ticket_no=ticket.number,
+                        train_code=trip.train_code,
+                        service_date=trip.service_date,
+                        from_station=trip.from_station,
+                        to_station=trip.to_station,
+                        valid_from=valid_from,
+                        valid_until=valid_until,
+                        document_hash=document_hash(document.number, salt),
+                    )
+                )
+        return sorted(found, key=lambda t: t.ticket_no)
