@@ -185,3 +185,30 @@ def test_ride_credential_for_the_logged_in_account(setup: Setup) -> None:
         "invalid",
     )
     assert reason(client.post("/api/v1/ride/credentials", json=body)) == (401, "unauthenticated")
+
+
+def test_a_changed_ticket_is_revoked_and_its_replacement_has_a_code(setup: Setup) -> None:
+    client = setup.client
+    headers, passenger = signed_up(client, "zhang_san", "张三", ADULT_ID)
+    number, ticket = setup.paid_ticket(headers, passenger)
+    change = {"train": "G3", "date": DAY.isoformat(), "seat_class": "second"}
+    moved = client.post(
+        f"/api/v1/orders/{number}/tickets/{ticket}/change", json=change, headers=headers
+    )
+    assert moved.status_code == 200, moved.text
+    new = moved.json()["ticket"]["number"]
+    old_url = f"/api/v1/orders/{number}/tickets/{ticket}/code"
+    assert reason(client.get(old_url, headers=headers)) == (409, "revoked")
+    fresh = client.get(
+        f"/api/v1/orders/{number}/tickets/{new}/code", params={"format": "bytes"}, headers=headers
+    ).json()
+    code = verify_ticket(base64.b64decode(fresh["code"]), setup.keys.verifier())
+    assert (code.ticket_no, code.train_code) == (new, "G3")
+    bundle = setup.tmp / "vnp.json"
+    setup.bundle(bundle)
+    held = load_bundle(bundle)
+    assert ticket in held.deny.tickets and new not in held.deny.tickets
+    assert held.manifest is not None
+    assert [t.ticket_no for t in held.manifest.tickets_of(ADULT_ID)] == [new]
+    missing = f"/api/v1/orders/{number}/tickets/NOPE/code"
+    assert reason(client.get(missing, headers=headers)) == (404, "not_found")
