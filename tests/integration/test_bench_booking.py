@@ -1,4 +1,4 @@
-"""A reduced booking benchmark: the figures it reports, every hot request answered, none oversold."""
+"""A reduced booking benchmark: its figures, every hot request answered, none oversold."""
 
 from __future__ import annotations
 
