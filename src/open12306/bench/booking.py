@@ -594,7 +594,7 @@ def run(
     seed: int = 12306,
 ) -> dict[str, Any]:
     """Figures on SQLite and (when reachable) PostgreSQL; see the module docstring."""
-    options = {
+    options: dict[str, Any] = {
         "seconds": seconds,
         "rounds": rounds,
         "riders_per_round": riders_per_round,
