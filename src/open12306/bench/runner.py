@@ -1,4 +1,4 @@
-"""Runs benchmarks by name: ``open12306 bench inventory|search|all``."""
+"""Runs benchmarks by name: ``open12306 bench inventory|search|gate|booking|all``."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 from open12306.domain.errors import DomainError
 
-NAMES = ("inventory", "search", "gate")
+NAMES = ("inventory", "search", "gate", "booking")
 
 
 def run_benchmarks(name: str, seconds: float) -> dict[str, Any]:
@@ -28,4 +28,8 @@ def run_benchmarks(name: str, seconds: float) -> dict[str, Any]:
             from open12306.bench import gate
 
             results[bench] = gate.run(seconds=seconds)
+        elif bench == "booking":
+            from open12306.bench import booking
+
+            results[bench] = booking.run(seconds=seconds)
     return results

@@ -135,12 +135,16 @@ def insert_order(conn: Connection, record: OrderRecord) -> OrderRecord:
         "created_at": now,
         "version": 1,
     }
-    try:
-        with conn.begin_nested():
+    # The ticket rows go in the same savepoint: on SQLite (pysqlite) a savepoint opened before
+    # any write is the outermost transaction and its release commits, so rows written after it
+    # would land in a second transaction, after the allocator could already see the order.
+    with conn.begin_nested() as nested:
+        try:
             conn.execute(insert(orders).values(values))
-    except IntegrityError:
-        raise DuplicateOrder(record.idempotency_key) from None
-    conn.execute(insert(order_tickets), _ticket_rows(record))
+        except IntegrityError:
+            nested.rollback()
+            raise DuplicateOrder(record.idempotency_key) from None
+        conn.execute(insert(order_tickets), _ticket_rows(record))
     return _with_version(record, 1)
 
 
