@@ -108,7 +108,7 @@ class Allocator:
             except self.conflict:
                 continue
             if written is not None:
-                self.read_model.apply(written)
+                self.read_model.apply(written, inventory)
             self.on_change()
             return saved
         raise RuntimeError(f"{key}: too many concurrent writers")
@@ -133,7 +133,7 @@ class Allocator:
             except self.conflict:
                 continue
             if written is not None:
-                self.read_model.apply(written)
+                self.read_model.apply(written, inventory)
             done += len(decided)
             self.on_change()
             if len(queued) < self.batch:

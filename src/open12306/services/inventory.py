@@ -50,7 +50,7 @@ class InventoryService:
                 saved = self.store.save(key, inventory.encode(), version)
             except self.conflict:
                 continue
-            self.read_model.apply(saved)
+            self.read_model.apply(saved, inventory)
             return result
         raise ConflictRetriesExhausted(f"{key[0]} {key[1]}: too many concurrent writers")
 

@@ -64,13 +64,17 @@ class ReadModel:
     ) -> int:
         return self.inventory(key).remaining(seat_class, i, j, minutes_to_departure)
 
-    def apply(self, stored: StoredState) -> None:
-        """Take a newer stored state of one run (older or equal versions are ignored)."""
+    def apply(self, stored: StoredState, inventory: RunInventory | None = None) -> None:
+        """Take a newer stored state of one run (older or equal versions are ignored).
+
+        A writer that still holds the inventory it just stored may hand it over (and must not
+        change it afterwards), which saves decoding the bytes again."""
         with self._lock:
             held = self._inventories.get(stored.key)
             if held is not None and held[0] >= stored.version:
                 return
-            inventory = self.catalog.decode(stored.key[0], stored.state)
+            if inventory is None:
+                inventory = self.catalog.decode(stored.key[0], stored.state)
             self._inventories[stored.key] = (stored.version, inventory)
             self._seq = max(self._seq, stored.change_seq)
             self.generation += 1
