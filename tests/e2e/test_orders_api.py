@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +89,12 @@ def test_submit_wait_and_list(client: TestClient, world: World) -> None:
     assert held["amount_fen"] == held["passengers"][0]["fare_fen"] > 0
     listed = client.get("/api/v1/orders", headers=headers).json()["orders"]
     assert [o["number"] for o in listed] == [number]
+    # A client that last saw "queued" gets the decision at once, not after the whole wait.
+    started = time.monotonic()
+    seen = client.get(f"/api/v1/orders/{number}?wait=10&state=queued", headers=headers).json()
+    assert seen["state"] == "held" and time.monotonic() - started < 5
+    bad = client.get(f"/api/v1/orders/{number}?wait=1&state=sleepy", headers=headers)
+    assert reason(bad) == (400, "invalid")
 
 
 def test_other_accounts_see_404_and_errors_have_reasons(client: TestClient) -> None:

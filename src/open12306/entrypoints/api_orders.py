@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from open12306.domain.errors import DomainError
 from open12306.domain.identity import mask_name
-from open12306.domain.orders import Order
+from open12306.domain.orders import Order, OrderState
 from open12306.domain.seats import SeatClass
 from open12306.entrypoints.api_accounts import current_account_dependency
 from open12306.entrypoints.errors import plain_error
@@ -169,12 +169,17 @@ def orders_router(
         account: Caller,
         service: Service,
         wait: float = Query(0, ge=0, le=MAX_WAIT, description="seconds to wait for a change"),
+        state: OrderState | None = Query(
+            None,
+            description="with wait: the state the client last saw; answers at once if the "
+            "order has already left it",
+        ),
     ) -> Response:
         """One of the account's orders. With ``wait``, answers as soon as the order leaves
-        the state it was in (or when ``wait`` seconds have passed)."""
+        ``state`` (default: the state it is in now), or when ``wait`` seconds have passed."""
         record = await run_in_threadpool(service.get, account, number)
         if wait > 0:
-            record = await _wait_for_change(service, account, record, wait)
+            record = await _wait_for_change(service, account, record, wait, state)
         return _json(200, order_view(record))
 
     return router
@@ -345,9 +350,13 @@ def payments_router(
 
 
 async def _wait_for_change(
-    service: OrderService, account: Account, record: OrderRecord, wait: float
+    service: OrderService,
+    account: Account,
+    record: OrderRecord,
+    wait: float,
+    seen: OrderState | None = None,
 ) -> OrderRecord:
-    first = record.order.state
+    first = record.order.state if seen is None else seen
     until = time.monotonic() + wait
     while record.order.state is first and time.monotonic() < until:
         await asyncio.sleep(_POLL)
