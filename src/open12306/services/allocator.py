@@ -5,6 +5,11 @@ run's inventory and writes the holds (or failures), the inventory and the order 
 transaction (group commit). A concurrent writer makes the transaction fail on a version check;
 the whole batch is then redone on fresh state, so a seat-segment is never sold twice.
 
+``drain_all`` does the same for many runs at once: one transaction claims up to ``runs`` runs
+with queued orders (on PostgreSQL each allocator process claims runs no other holds), decides
+their orders on inventories kept decoded between passes (``InventoryCache``) and writes every
+order and inventory of the batch together.
+
 ``AllocatorLoop`` runs it in a background thread of the server process (embedded mode).
 """
 
@@ -34,8 +39,10 @@ from open12306.domain.orders import (
 )
 from open12306.domain.seats import Berth, Seat, SeatClass
 from open12306.services.catalog import Catalog
-from open12306.services.ports import Clock, RunKey
-from open12306.services.ports_orders import OrderRecord, OrdersStore
+from open12306.services.inventory_cache import InventoryCache
+from open12306.services.order_watch import OrderWatch
+from open12306.services.ports import Clock, RunKey, StoredState
+from open12306.services.ports_orders import DrainWork, OrderRecord, OrdersStore
 from open12306.services.read_model import ReadModel
 
 log = logging.getLogger("open12306.allocator")
@@ -58,6 +65,8 @@ class Allocator:
         rules: SaleRules = DEFAULT_SALE_RULES,
         batch: int = 500,
         retries: int = 50,
+        runs: int = 256,
+        watch: OrderWatch | None = None,
     ) -> None:
         self.store = store
         self.catalog = catalog
@@ -67,6 +76,9 @@ class Allocator:
         self.rules = rules
         self.batch = batch
         self.retries = retries
+        self.runs = runs
+        self.watch = watch or OrderWatch()
+        self.cache = InventoryCache(self._decode)
         self._seats: dict[str, tuple[Seat, ...]] = {}
         self.on_change: Callable[[], None] = lambda: None
 
@@ -84,6 +96,23 @@ class Allocator:
             return self.catalog.empty_inventory(key[0])
         return self.catalog.decode(key[0], state)
 
+    def _decode(self, key: RunKey, stored: StoredState | None) -> RunInventory:
+        return self.inventory(key, None if stored is None else stored.state)
+
+    def _stored(
+        self,
+        key: RunKey,
+        saved: Sequence[OrderRecord],
+        written: StoredState | None,
+        inventory: RunInventory,
+    ) -> None:
+        """After a commit: keep the inventory for the next pass, tell readers and waiters."""
+        if written is not None:
+            self.cache.put(key, written.version, inventory)
+            self.read_model.apply(written)
+        self.watch.notify(r.number for r in saved)
+        self.on_change()
+
     def with_inventory(
         self,
         key: RunKey,
@@ -96,10 +125,11 @@ class Allocator:
         for _ in range(self.retries):
             stored = self.store.claim(key, 0)[0]
             version = 0 if stored is None else stored.version
-            inventory = self.inventory(key, None if stored is None else stored.state)
+            inventory = self.cache.take(key, stored)
             now = self.clock.now()
             changed = work(inventory, now)
             if not changed:
+                self.cache.put(key, version, inventory)
                 return []
             try:
                 saved, written = self.store.write(
@@ -107,9 +137,7 @@ class Allocator:
                 )
             except self.conflict:
                 continue
-            if written is not None:
-                self.read_model.apply(written, inventory)
-            self.on_change()
+            self._stored(key, saved, written, inventory)
             return saved
         raise RuntimeError(f"{key}: too many concurrent writers")
 
@@ -123,22 +151,61 @@ class Allocator:
             if not queued:
                 return done
             version = 0 if stored is None else stored.version
-            inventory = self.inventory(key, None if stored is None else stored.state)
+            inventory = self.cache.take(key, stored)
             now = self.clock.now()
             decided = [self._decide(record, inventory, now) for record in queued]
             try:
-                _, written = self.store.write(
+                saved, written = self.store.write(
                     decided, now, inventory=(key, inventory.encode(), version)
                 )
             except self.conflict:
                 continue
-            if written is not None:
-                self.read_model.apply(written, inventory)
+            self._stored(key, saved, written, inventory)
             done += len(decided)
-            self.on_change()
             if len(queued) < self.batch:
                 return done
         return done
+
+    def drain_all(self) -> int:
+        """Allocate queued orders of many runs per transaction until none is left (or this
+        allocator claimed none: other allocators hold the rest); how many were decided."""
+        done = 0
+        conflicts = 0
+        while conflicts < self.retries:
+            taken: dict[RunKey, RunInventory] = {}
+            now = self.clock.now()
+            work = self._batch_work(taken, now)
+            try:
+                saved, written = self.store.drain(self.runs, self.batch, now, work)
+            except self.conflict:
+                conflicts += 1
+                continue
+            if not saved:
+                return done
+            for state in written:
+                self.cache.put(state.key, state.version, taken[state.key])
+                self.read_model.apply(state)
+            self.watch.notify(r.number for r in saved)
+            self.on_change()
+            done += len(saved)
+        return done
+
+    def _batch_work(self, taken: dict[RunKey, RunInventory], now: datetime) -> DrainWork:
+        """Decides a claimed batch; the inventories it used are left in ``taken``."""
+
+        def work(
+            stored: dict[RunKey, StoredState], queued: dict[RunKey, list[OrderRecord]]
+        ) -> tuple[list[OrderRecord], list[tuple[RunKey, bytes, int]]]:
+            decided: list[OrderRecord] = []
+            states: list[tuple[RunKey, bytes, int]] = []
+            for key, records in queued.items():
+                held = stored.get(key)
+                inventory = taken[key] = self.cache.take(key, held)
+                decided.extend(self._decide(record, inventory, now) for record in records)
+                states.append((key, inventory.encode(), 0 if held is None else held.version))
+            return decided, states
+
+        return work
 
     def _decide(self, record: OrderRecord, inventory: RunInventory, now: datetime) -> OrderRecord:
         order = record.order
@@ -232,8 +299,7 @@ class Allocator:
 
     def run_once(self) -> int:
         """Drain every run with queued orders, then sweep; how many orders changed."""
-        total = sum(self.drain(key) for key in self.store.runs_with_queued())
-        return total + self.sweep()
+        return self.drain_all() + self.sweep()
 
 
 class AllocatorLoop:

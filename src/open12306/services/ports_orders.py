@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -61,12 +61,34 @@ class PaymentRecord:
     provider_trade_no: str | None = None
 
 
+DrainWork = Callable[
+    [dict[RunKey, StoredState], dict[RunKey, list[OrderRecord]]],
+    tuple[list[OrderRecord], list[tuple[RunKey, bytes, int]]],
+]
+"""Decides a claimed batch: (stored inventories, queued orders by run) → (changed orders,
+(run, new state, version read) per run)."""
+
+
 class OrdersStore(Protocol):
     """Orders, payments and ledger entries; ``write`` is one transaction (see the adapter)."""
 
     def next_number(self) -> str: ...
 
     def add(self, record: OrderRecord) -> OrderRecord: ...
+
+    def add_many(self, records: Sequence[OrderRecord]) -> list[OrderRecord]: ...
+
+    def next_numbers(self, count: int) -> list[str]: ...
+
+    def by_keys(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], OrderRecord]: ...
+
+    def unpaid_counts(self, accounts: Sequence[str]) -> dict[str, int]: ...
+
+    def overdue_of(self, accounts: Sequence[str], now: datetime) -> list[OrderRecord]: ...
+
+    def drain(
+        self, runs: int, limit: int, now: datetime, work: DrainWork
+    ) -> tuple[list[OrderRecord], Sequence[StoredState]]: ...
 
     def get(self, number: str) -> OrderRecord | None: ...
 

@@ -34,7 +34,7 @@ class ReadModel:
         self.runs = runs
         self.refresh_interval = refresh_interval
         self._monotonic = monotonic
-        self._inventories: dict[RunKey, tuple[int, RunInventory]] = {}
+        self._inventories: dict[RunKey, tuple[int, RunInventory | bytes]] = {}
         self._seq = 0
         self._checked = float("-inf")
         self._lock = threading.Lock()
@@ -46,9 +46,17 @@ class ReadModel:
     def inventory(self, key: RunKey) -> RunInventory:
         """The run's current inventory (a shared pristine one when nothing was ever sold)."""
         held = self._inventories.get(key)
-        if held is not None:
+        if held is None:
+            return self.catalog.pristine(key[0])
+        if isinstance(held[1], RunInventory):
             return held[1]
-        return self.catalog.pristine(key[0])
+        with self._lock:
+            version, state = self._inventories[key]
+            if isinstance(state, RunInventory):
+                return state
+            decoded = self.catalog.decode(key[0], state)
+            self._inventories[key] = (version, decoded)
+            return decoded
 
     def version(self, key: RunKey) -> int:
         held = self._inventories.get(key)
@@ -67,15 +75,17 @@ class ReadModel:
     def apply(self, stored: StoredState, inventory: RunInventory | None = None) -> None:
         """Take a newer stored state of one run (older or equal versions are ignored).
 
-        A writer that still holds the inventory it just stored may hand it over (and must not
-        change it afterwards), which saves decoding the bytes again."""
+        The bytes are decoded when the run is next read, not now: a run written many times
+        between two searches is decoded once. A writer that still holds the inventory it just
+        stored may hand it over instead (and must not change it afterwards)."""
         with self._lock:
             held = self._inventories.get(stored.key)
             if held is not None and held[0] >= stored.version:
                 return
-            if inventory is None:
-                inventory = self.catalog.decode(stored.key[0], stored.state)
-            self._inventories[stored.key] = (stored.version, inventory)
+            self._inventories[stored.key] = (
+                stored.version,
+                stored.state if inventory is None else inventory,
+            )
             self._seq = max(self._seq, stored.change_seq)
             self.generation += 1
 

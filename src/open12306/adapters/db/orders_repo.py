@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy import Connection, Engine, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from open12306.adapters.db import inventory_repo
@@ -24,8 +24,13 @@ from open12306.adapters.db.orders_schema import ledger_entries, order_tickets, o
 from open12306.adapters.db.schema import counters
 from open12306.domain.ledger import Entry, EntryKind
 from open12306.domain.orders import OrderState, absolute_minutes, order_number
-from open12306.services.ports import RunKey
-from open12306.services.ports_orders import OrderRecord, PaymentRecord, PaymentState
+from open12306.services.ports import RunKey, StoredState
+from open12306.services.ports_orders import (
+    DrainWork,
+    OrderRecord,
+    PaymentRecord,
+    PaymentState,
+)
 
 UNPAID = (OrderState.QUEUED.value, OrderState.HELD.value)
 LIVE_TICKET_ROWS = ("pending", "issued", "used")
@@ -224,6 +229,162 @@ def runs_with_queued(conn: Connection) -> list[RunKey]:
     return [(str(c), d) for c, d in conn.execute(query)]
 
 
+def next_order_numbers(conn: Connection, count: int) -> list[str]:
+    """``count`` fresh order numbers from one counter update."""
+    result = conn.execute(
+        update(counters)
+        .where(counters.c.name == "order_serial")
+        .values(value=counters.c.value + count)
+        .returning(counters.c.value)
+    )
+    last = int(result.scalar_one())
+    return [order_number(serial) for serial in range(last - count + 1, last + 1)]
+
+
+def insert_orders(conn: Connection, records: Sequence[OrderRecord]) -> list[OrderRecord]:
+    """Store new orders (version 1) with two statements; IntegrityError when a key is taken."""
+    rows = [
+        _columns(r, r.order.queued_at)
+        | {
+            "number": r.number,
+            "idempotency_key": r.idempotency_key,
+            "created_at": r.order.queued_at,
+            "version": 1,
+        }
+        for r in records
+    ]
+    conn.execute(insert(orders), rows)
+    conn.execute(insert(order_tickets), [row for r in records for row in _ticket_rows(r)])
+    return [_with_version(r, 1) for r in records]
+
+
+def update_orders(
+    conn: Connection, records: Sequence[OrderRecord], now: datetime
+) -> list[OrderRecord]:
+    """Write changed orders, each only if still at its version (OrderConflict if not), in a
+    few statements whatever their number."""
+    if not records:
+        return []
+    if not conn.dialect.supports_sane_multi_rowcount:
+        return [update_order(conn, r, now) for r in records]
+    statement = (
+        update(orders)
+        .where(orders.c.number == bindparam("n"), orders.c.version == bindparam("v"))
+        .values({**{c: bindparam(f"c_{c}") for c in _UPDATED}, "version": bindparam("v2")})
+    )
+    rows = []
+    for r in records:
+        columns = _columns(r, now)
+        rows.append(
+            {f"c_{c}": columns[c] for c in _UPDATED}
+            | {"n": r.number, "v": r.version, "v2": r.version + 1}
+        )
+    result = conn.execute(statement, rows)
+    if result.rowcount != len(records):
+        raise OrderConflict("an order of the batch changed concurrently")
+    numbers = [r.number for r in records]
+    conn.execute(delete(order_tickets).where(order_tickets.c.order_number.in_(numbers)))
+    conn.execute(insert(order_tickets), [row for r in records for row in _ticket_rows(r)])
+    return [_with_version(r, r.version + 1) for r in records]
+
+
+_UPDATED = ("state", "reason", "deadline", "amount_fen", "updated_at", "body")
+
+
+def orders_by_keys(
+    conn: Connection, keys: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], OrderRecord]:
+    """Orders by (account, idempotency key), for the keys that have one."""
+    if not keys:
+        return {}
+    accounts = sorted({a for a, _ in keys})
+    wanted = set(keys)
+    query = select(*_ORDER_COLUMNS, orders.c.account_id).where(
+        orders.c.account_id.in_(accounts),
+        orders.c.idempotency_key.in_(sorted({k for _, k in keys})),
+    )
+    found: dict[tuple[str, str], OrderRecord] = {}
+    for n, b, k, v, a in conn.execute(query):
+        if (str(a), str(k)) in wanted:
+            found[(str(a), str(k))] = decode(str(n), str(b), str(k), int(v))
+    return found
+
+
+def unpaid_counts(conn: Connection, accounts: Sequence[str]) -> dict[str, int]:
+    query = (
+        select(orders.c.account_id, func.count())
+        .where(orders.c.account_id.in_(list(accounts)), orders.c.state.in_(UNPAID))
+        .group_by(orders.c.account_id)
+    )
+    return {str(a): int(n) for a, n in conn.execute(query)}
+
+
+def overdue_of(conn: Connection, accounts: Sequence[str], now: datetime) -> list[OrderRecord]:
+    """The named accounts' holds whose pay deadline passed."""
+    query = select(*_ORDER_COLUMNS).where(
+        orders.c.account_id.in_(list(accounts)),
+        orders.c.state == OrderState.HELD.value,
+        orders.c.deadline <= now,
+    )
+    return _records(conn.execute(query))
+
+
+def claim_runs(conn: Connection, runs: int) -> list[RunKey]:
+    """Up to ``runs`` runs with queued orders that this transaction now owns: on PostgreSQL
+    a transaction-scoped advisory lock per run, so concurrent allocators take different runs;
+    on SQLite every run (one writer at a time; the version checks guard the rest)."""
+    candidates = (
+        select(orders.c.train_code, orders.c.service_date)
+        .where(orders.c.state == OrderState.QUEUED.value)
+        .distinct()
+        .limit(runs * (4 if conn.dialect.name == "postgresql" else 1))
+    )
+    keys = [(str(c), d) for c, d in conn.execute(candidates)]
+    if conn.dialect.name != "postgresql":
+        return keys
+    owned: list[RunKey] = []
+    for key in keys:
+        lock = select(
+            func.pg_try_advisory_xact_lock(_RUN_LOCK, func.hashtext(f"{key[0]}|{key[1]}"))
+        )
+        if conn.execute(lock).scalar_one():
+            owned.append(key)
+            if len(owned) == runs:
+                break
+    return owned
+
+
+_RUN_LOCK = 12306
+
+
+def queued_of_runs(
+    conn: Connection, keys: Sequence[RunKey], limit: int
+) -> dict[RunKey, list[OrderRecord]]:
+    """The runs' queued orders, oldest first, at most ``limit`` in all."""
+    found: dict[RunKey, list[OrderRecord]] = {}
+    if not keys:
+        return found
+    codes = sorted({c for c, _ in keys})
+    days = sorted({d for _, d in keys})
+    wanted = set(keys)
+    query = (
+        select(*_ORDER_COLUMNS, orders.c.train_code, orders.c.service_date)
+        .where(
+            orders.c.state == OrderState.QUEUED.value,
+            orders.c.train_code.in_(codes),
+            orders.c.service_date.in_(days),
+        )
+        .order_by(orders.c.created_at, orders.c.number)
+        .limit(limit)
+    )
+    for n, b, k, v, code, day in conn.execute(query):
+        key = (str(code), day)
+        if key in wanted:
+            record = decode(str(n), str(b), None if k is None else str(k), int(v))
+            found.setdefault(key, []).append(record)
+    return found
+
+
 def overdue_orders(conn: Connection, now: datetime, limit: int) -> list[OrderRecord]:
     query = (
         select(*_ORDER_COLUMNS)
@@ -361,6 +522,46 @@ class SqlOrdersStore:
             if existing is None:  # pragma: no cover - the key row was deleted meanwhile
                 raise
             return existing
+
+    def add_many(self, records: Sequence[OrderRecord]) -> list[OrderRecord]:
+        """Store new orders in one transaction; DuplicateOrder (nothing written) when an
+        idempotency key of the batch was taken meanwhile."""
+        try:
+            with self.engine.begin() as conn:
+                return insert_orders(conn, records)
+        except IntegrityError:
+            raise DuplicateOrder("an idempotency key of the batch") from None
+
+    def next_numbers(self, count: int) -> list[str]:
+        with self.engine.begin() as conn:
+            return next_order_numbers(conn, count)
+
+    def by_keys(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], OrderRecord]:
+        with self.engine.connect() as conn:
+            return orders_by_keys(conn, keys)
+
+    def unpaid_counts(self, accounts: Sequence[str]) -> dict[str, int]:
+        with self.engine.connect() as conn:
+            return unpaid_counts(conn, accounts)
+
+    def overdue_of(self, accounts: Sequence[str], now: datetime) -> list[OrderRecord]:
+        with self.engine.connect() as conn:
+            return overdue_of(conn, accounts, now)
+
+    def drain(
+        self, runs: int, limit: int, now: datetime, work: DrainWork
+    ) -> tuple[list[OrderRecord], list[StoredInventory]]:
+        """One transaction: claim up to ``runs`` runs with queued orders (see ``claim_runs``),
+        read up to ``limit`` of their queued orders and their inventories, let ``work``
+        decide them, and write the orders and inventories it returns, all version-checked."""
+        with self.engine.begin() as conn:
+            queued = queued_of_runs(conn, claim_runs(conn, runs), limit)
+            if not queued:
+                return [], []
+            stored: dict[RunKey, StoredState] = dict(inventory_repo.load_many(conn, list(queued)))
+            records, states = work(stored, queued)
+            written = inventory_repo.save_many(conn, states)
+            return update_orders(conn, records, now), written
 
     def get(self, number: str) -> OrderRecord | None:
         with self.engine.connect() as conn:
