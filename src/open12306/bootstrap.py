@@ -116,8 +116,8 @@ def _wire_orders(container: Container, zone: ZoneInfo) -> None:
         zone,
     )
     orders.expire_if_overdue = allocator.expire_if_overdue
-    loop = AllocatorLoop(allocator)
-    orders.on_submit = loop.wake
+    orders.watch = allocator.watch
+    loop = AllocatorLoop(allocator, orders.intake)
     container.orders, container.allocator, container.allocator_loop = orders, allocator, loop
     providers = build_providers(payment_settings_from_env(os.environ))
     container.settlement = Settlement(

@@ -7,6 +7,7 @@ handler (e.g. 409 ``too_many_unpaid``, 404 ``unknown_run``, 400 ``overlapping_tr
 
 # No ``from __future__ import annotations``: FastAPI reads the route signatures at runtime.
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -34,7 +35,7 @@ from open12306.services.settlement import Settlement
 
 log = logging.getLogger("open12306.api.orders")
 MAX_WAIT = 30.0
-_POLL = 0.05
+_POLL = 0.25  # changes by other processes (this one's wake the waiters at once)
 _encoder = msgspec.json.Encoder()
 
 
@@ -356,9 +357,18 @@ async def _wait_for_change(
     wait: float,
     seen: OrderState | None = None,
 ) -> OrderRecord:
+    """Read the order again whenever this process changes it (``OrderWatch``) and at least
+    every ``_POLL`` s (changes made by other processes), until it leaves ``seen``."""
     first = record.order.state if seen is None else seen
     until = time.monotonic() + wait
-    while record.order.state is first and time.monotonic() < until:
-        await asyncio.sleep(_POLL)
-        record = await run_in_threadpool(service.get, account, record.number)
+    while record.order.state is first:
+        left = until - time.monotonic()
+        if left <= 0:
+            break
+        with service.watch.watching(record.number) as changed:
+            record = await run_in_threadpool(service.get, account, record.number)
+            if record.order.state is not first:
+                break
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(changed, min(left, _POLL))
     return record

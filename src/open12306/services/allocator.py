@@ -40,6 +40,7 @@ from open12306.domain.orders import (
 from open12306.domain.seats import Berth, Seat, SeatClass
 from open12306.services.catalog import Catalog
 from open12306.services.inventory_cache import InventoryCache
+from open12306.services.order_intake import OrderIntake
 from open12306.services.order_watch import OrderWatch
 from open12306.services.ports import Clock, RunKey, StoredState
 from open12306.services.ports_orders import DrainWork, OrderRecord, OrdersStore
@@ -303,35 +304,50 @@ class Allocator:
 
 
 class AllocatorLoop:
-    """A daemon thread that drains queues when woken (and at least every ``interval`` s)."""
+    """A daemon thread that admits submitted orders in batches (``OrderIntake``) and drains
+    queues, when woken and at least every ``interval`` s."""
 
-    def __init__(self, allocator: Allocator, interval: float = 1.0) -> None:
+    def __init__(
+        self, allocator: Allocator, intake: OrderIntake | None = None, interval: float = 1.0
+    ) -> None:
         self.allocator = allocator
+        self.intake = intake
         self.interval = interval
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        if intake is not None:
+            intake.wake = self.wake
 
     def wake(self, *_: object) -> None:
         self._wake.set()
 
     def start(self) -> None:
         if self._thread is None:
+            self._stop.clear()
             self._thread = threading.Thread(target=self._run, name="allocator", daemon=True)
             self._thread.start()
+            if self.intake is not None:
+                self.intake.background = True
 
     def stop(self) -> None:
+        if self.intake is not None:
+            self.intake.background = False
         self._stop.set()
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
+        if self.intake is not None:
+            self.intake.flush()
 
     def _run(self) -> None:
         while not self._stop.is_set():
             self._wake.wait(self.interval)
             self._wake.clear()
             try:
+                if self.intake is not None:
+                    self.intake.flush()
                 self.allocator.run_once()
             except Exception:
                 log.exception("allocator pass failed")

@@ -1,6 +1,7 @@
 """Submitting and reading orders: the rules are checked, then the order waits in its run's queue.
 
-``submit`` answers at once with a ``queued`` order; the allocator (``services.allocator``)
+``submit`` answers at once with a ``queued`` order (admitted in a batch with other riders'
+orders by ``OrderIntake``: one commit for many); the allocator (``services.allocator``)
 turns it into ``held`` or ``failed``. A retry with the same idempotency key returns the order
 the first attempt made. Reading an order expires it first when its hold ran out.
 """
@@ -18,16 +19,15 @@ from open12306.domain.identity import age_on
 from open12306.domain.orders import (
     DEFAULT_SALE_RULES,
     Passenger,
-    PassengerKey,
     SaleRules,
     Trip,
-    check_submission,
-    queue,
 )
 from open12306.domain.passengers import Passenger as SavedPassenger
 from open12306.domain.seats import Berth, SeatClass
 from open12306.services.accounts import AccountService
 from open12306.services.catalog import Catalog
+from open12306.services.order_intake import OrderIntake, Submission
+from open12306.services.order_watch import OrderWatch
 from open12306.services.ports import Clock
 from open12306.services.ports_accounts import Account
 from open12306.services.ports_orders import OrderRecord, OrdersStore
@@ -72,8 +72,17 @@ class OrderService:
         self.clock = clock
         self.zone = zone
         self.rules = rules
+        self.intake = OrderIntake(store, clock, rules)
+        self.watch = OrderWatch()
         self.on_submit: Callable[[OrderRecord], None] = lambda _: None
-        self.expire_if_overdue: Callable[[OrderRecord], OrderRecord] = lambda r: r
+
+    @property
+    def expire_if_overdue(self) -> Callable[[OrderRecord], OrderRecord]:
+        return self.intake.expire_if_overdue
+
+    @expire_if_overdue.setter
+    def expire_if_overdue(self, expire: Callable[[OrderRecord], OrderRecord]) -> None:
+        self.intake.expire_if_overdue = expire
 
     def trip(self, request: OrderRequest) -> Trip:
         """The trip a request names, or NotFound / DomainError for an unknown run or stop."""
@@ -111,39 +120,45 @@ class OrderService:
         self, account: Account, request: OrderRequest, idempotency_key: str | None = None
     ) -> OrderRecord:
         """Check the sale rules and queue the order; the earlier order for a repeated key."""
-        if idempotency_key:
-            existing = self.store_by_key(account, idempotency_key)
-            if existing is not None:
-                return existing
-        trip = self.trip(request)
-        saved = [self.accounts.passenger(account, pid) for pid in request.passenger_ids]
-        travel_day = trip.departs_at.date()
-        passengers = [_order_passenger(p, travel_day) for p in saved]
-        person_keys = tuple(self._person_key(p, q) for p, q in zip(saved, passengers, strict=True))
-        now = self.clock.now()
-        self._expire_account_holds(account)
-        busy = self.store.busy_intervals(person_keys)
-        existing_trips: dict[PassengerKey, list[tuple[int, int]]] = {}
-        for passenger, key in zip(passengers, person_keys, strict=True):
-            existing_trips.setdefault(passenger.key, []).extend(busy.get(key, ()))
-        check_submission(
-            trip, passengers, now, self.store.unpaid_count(account.id), existing_trips, self.rules
-        )
-        order = queue(self.store.next_number(), account.id, trip, passengers, now)
-        record = self.store.add(
-            OrderRecord(
-                order=order,
-                passenger_ids=tuple(p.id for p in saved),
-                person_keys=person_keys,
-                idempotency_key=idempotency_key or None,
-                letters=request.letters,
-                berths=request.berths,
-                together=request.together,
-                allow_standing=request.allow_standing,
-            )
-        )
+        try:
+            submission = self.prepare(account, request, idempotency_key)
+        except DomainError:
+            existing = self.store_by_key(account, idempotency_key) if idempotency_key else None
+            if existing is None:
+                raise
+            return existing
+        record = self.intake.submit(submission)
         self.on_submit(record)
         return record
+
+    def prepare(
+        self, account: Account, request: OrderRequest, idempotency_key: str | None = None
+    ) -> Submission:
+        """The order a request names, with what the rules need that needs no order store."""
+        trip = self.trip(request)
+        saved = self._saved_passengers(account, request.passenger_ids)
+        travel_day = trip.departs_at.date()
+        passengers = tuple(_order_passenger(p, travel_day) for p in saved)
+        return Submission(
+            account_id=account.id,
+            trip=trip,
+            passengers=passengers,
+            passenger_ids=tuple(p.id for p in saved),
+            person_keys=tuple(
+                self._person_key(p, q) for p, q in zip(saved, passengers, strict=True)
+            ),
+            idempotency_key=idempotency_key or None,
+            letters=request.letters,
+            berths=request.berths,
+            together=request.together,
+            allow_standing=request.allow_standing,
+        )
+
+    def _saved_passengers(self, account: Account, ids: Sequence[str]) -> list[SavedPassenger]:
+        if len(ids) == 1:
+            return [self.accounts.passenger(account, ids[0])]
+        known = {p.id: p for p in self.accounts.passengers(account)}
+        return [known[i] if i in known else self.accounts.passenger(account, i) for i in ids]
 
     def store_by_key(self, account: Account, key: str) -> OrderRecord | None:
         return self.store.by_key(account.id, key)
@@ -157,10 +172,6 @@ class OrderService:
 
     def list(self, account: Account, limit: int = 50) -> list[OrderRecord]:
         return [self.expire_if_overdue(r) for r in self.store.for_account(account.id, limit)]
-
-    def _expire_account_holds(self, account: Account) -> None:
-        for record in self.store.for_account(account.id, 20):
-            self.expire_if_overdue(record)
 
     def _person_key(self, saved: SavedPassenger, passenger: Passenger) -> str:
         key = self.accounts.keyer.key(saved.document)

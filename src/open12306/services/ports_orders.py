@@ -39,6 +39,10 @@ class OrderRecord:
         return self.order.number
 
 
+class DuplicateKey(Exception):
+    """An order with this account's idempotency key is already stored."""
+
+
 class PaymentState(StrEnum):
     CREATED = "created"
     SUCCEEDED = "succeeded"

@@ -27,6 +27,7 @@ from open12306.domain.orders import OrderState, absolute_minutes, order_number
 from open12306.services.ports import RunKey, StoredState
 from open12306.services.ports_orders import (
     DrainWork,
+    DuplicateKey,
     OrderRecord,
     PaymentRecord,
     PaymentState,
@@ -40,7 +41,7 @@ class OrderConflict(VersionConflict):
     """An order changed since it was read; the caller reloads and retries."""
 
 
-class DuplicateOrder(Exception):
+class DuplicateOrder(DuplicateKey):
     """The account already has an order with this idempotency key."""
 
 
