@@ -290,12 +290,11 @@ async def _order(
     if status != 202:
         reason = order.get("error", {}).get("reason", str(status))
         return Outcome("rejected", reason, 0, time.perf_counter() - start)
-    # The first read does not wait (see WAIT); only an order still queued is long-polled.
-    path = f"/api/v1/orders/{order['number']}"
+    # Each read waits while the order is still ``queued`` (and answers at once when it is not).
+    path = f"/api/v1/orders/{order['number']}?wait={WAIT}&state=queued"
     polls = 0
     while order["state"] == "queued":
-        query = f"?wait={WAIT}" if polls else ""
-        status, order = await _call(reader, writer, b"GET", path + query, rider.token)
+        status, order = await _call(reader, writer, b"GET", path, rider.token)
         polls += 1
         if status != 200:
             return Outcome("error", str(status), 0, time.perf_counter() - start, polls)
