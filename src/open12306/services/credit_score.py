@@ -96,9 +96,7 @@ def line_score(record: CreditRecord, rules: CreditLineRules = DEFAULT_LINE_RULES
     """
     base = rules.score
     late = record.failed_charges - record.repaid_on_time
-    history = CreditHistory(
-        record.account_age_days, record.paid_days, late, record.arrears_fen
-    )
+    history = CreditHistory(record.account_age_days, record.paid_days, late, record.arrears_fen)
     score = credit_score(history, base)
     score -= record.repaid_on_time * rules.on_time_failure_points
     journeys = record.paid_journeys // rules.journeys_per_point

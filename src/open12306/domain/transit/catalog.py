@@ -75,7 +75,9 @@ def _railway(
     if corridor is None:
         raise _fail(where, f"unknown corridor {item.get('corridor')!r}")
     train_type = str(item.get("train_type", "C"))
-    operator = railway_operator(str(item["id"]), corridor, train_type=train_type, caps=_caps(where, item))
+    operator = railway_operator(
+        str(item["id"]), corridor, train_type=train_type, caps=_caps(where, item)
+    )
     return operator, [s.code for s in corridor.stations]
 
 
@@ -132,4 +134,3 @@ def catalog_from_config(
                 raise _fail(where, f"station {station} already belongs to {stations[station]}")
             stations[station] = operator.id
     return OperatorCatalog(operators, stations)
-
