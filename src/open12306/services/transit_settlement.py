@@ -369,6 +369,7 @@ class DebtPayments:
         self.numbers = numbers
 
     def pay(self, account_token: str, channel: str) -> DebtPaymentOutcome:
+        provider = self._provider(channel)
         open_payment = self.store.open_payment(account_token)
         if open_payment is not None:
             outcome = self._check(open_payment)
@@ -378,7 +379,6 @@ class DebtPayments:
         if not debts:
             self.deny_list.remove(account_token)
             return DebtPaymentOutcome("nothing_owed", account_token, 0)
-        provider = self._provider(channel)
         total = sum(d.amount_fen for d in debts)
         number = self.numbers()
         prompt = provider.prepare(
