@@ -9,6 +9,7 @@ list refuses that rider → ``transit pay-debt`` through a channel → the next 
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Mapping
 from pathlib import Path
@@ -39,7 +40,7 @@ OPERATORS = {
         {
             "id": "metro",
             "kind": "metro",
-            "edges": [[a, b, 5_000] for a, b in zip(METRO, METRO[1:], strict=False)],
+            "edges": [[a, b, 5_000] for a, b in itertools.pairwise(METRO)],
             "caps": {"daily_fen": 1_000},
         },
     ]

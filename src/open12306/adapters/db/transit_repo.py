@@ -49,10 +49,8 @@ def _insert_ignore(conn: Connection, table: Table, rows: list[dict[str, Any]], k
         statement = postgresql.insert(table).on_conflict_do_nothing(index_elements=[key])
     else:
         statement = sqlite.insert(table).on_conflict_do_nothing(index_elements=[key])
-    inserted = 0
-    for row in rows:
-        inserted += conn.execute(statement, row).rowcount
-    return inserted
+    statement = statement.returning(table.c[key])
+    return sum(len(conn.execute(statement, row).all()) for row in rows)
 
 
 def _draw(row: Row[Any]) -> Draw:
