@@ -39,9 +39,7 @@ def test_impossible_records_are_refused() -> None:
         CreditRecord(0, failed_charges=1, repaid_on_time=2)
 
 
-@given(
-    st.integers(0, 5000), st.integers(0, 500), st.integers(0, 5000), st.integers(0, 20)
-)
+@given(st.integers(0, 5000), st.integers(0, 500), st.integers(0, 5000), st.integers(0, 20))
 def test_more_paid_history_never_lowers_the_limits(
     age: int, days: int, journeys: int, failed: int
 ) -> None:
