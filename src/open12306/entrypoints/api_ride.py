@@ -103,7 +103,8 @@ def ride_router(
     @router.post("/ride/credentials", status_code=201)
     def ride_credential(body: CredentialIn, account: Caller, service: Credentials) -> Response:
         """A ride credential for the caller's wallet: the device key may then sign per-scan
-        codes offline. Flags and the offline limit come from the account's credit score."""
+        codes offline. Flags and the offline limit come from the account's credit score;
+        403 ``arrears`` or ``score_too_low`` when it refuses riding now and paying later."""
         issued = service.issue(account, _device_key(body.device_public_key), body.hours)
         credential = issued.credential
         flags = [str(f.name).lower() for f in CredentialFlags if f in credential.flags]

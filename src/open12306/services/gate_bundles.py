@@ -2,7 +2,8 @@
 
 For a station and a moment, over the runs whose service date lies in a window around it:
 
-- deny list: the numbers of refunded and changed tickets (their codes must stop working);
+- deny list: the numbers of refunded and changed tickets (their codes must stop working),
+  and the accounts in transit arrears (``blocked_accounts``: hex account tokens);
 - manifest: every run calling at the station (departure and arrival in unix seconds) and
   every issued ticket boarding or alighting there, with its check-in window and the salted
   hash of the passenger's document number (``domain.gate.document_hash``), never the number.
@@ -65,7 +66,9 @@ class GateBundleService:
         zone: ZoneInfo,
         window: CheckInWindow | None = None,
         salts: Callable[[], bytes] = lambda: secrets.token_bytes(SALT_SIZE),
+        blocked_accounts: Callable[[], Iterable[str]] = tuple,
     ) -> None:
+        self.blocked_accounts = blocked_accounts
         self.source = source
         self.trains = trains
         self.run_keys = run_keys
@@ -90,9 +93,9 @@ class GateBundleService:
         runs = self._runs(station, sorted(self.run_keys(first, last)))
         records = self.source.orders_with_issued_tickets(first, last)
         tickets = self._tickets(station, records, salt, first, last, revoked)
-        return StationContent(
-            station, first, last, DenyLists(tickets=revoked), Manifest(salt, runs, tickets)
-        )
+        blocked = frozenset(bytes.fromhex(token) for token in self.blocked_accounts())
+        deny = DenyLists(tickets=revoked, accounts=blocked)
+        return StationContent(station, first, last, deny, Manifest(salt, runs, tickets))
 
     def _moment(self, service_date: date, minutes: int | None) -> int | None:
         if minutes is None:

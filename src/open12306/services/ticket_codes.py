@@ -24,7 +24,7 @@ from open12306.domain.codes import (
     seal_credential,
     seal_ticket,
 )
-from open12306.domain.credit import CreditHistory, CreditRules, credit_decision
+from open12306.domain.credit import CreditDecision, CreditHistory, CreditRules, credit_decision
 from open12306.domain.errors import DomainError, NotFound
 from open12306.domain.orders import Order
 from open12306.domain.orders.tickets import Ticket, TicketState
@@ -38,6 +38,10 @@ DEFAULT_HOURS = 24
 MAX_HOURS = 72
 _PASSENGER_LABEL = b"open12306 passenger token\x00"
 _ACCOUNT_LABEL = b"open12306 account token\x00"
+_REFUSALS = {
+    "arrears": "the account has unpaid transit charges: pay them to ride again",
+    "score_too_low": "the credit score does not allow riding now and paying later",
+}
 
 
 class Revoked(DomainError):
@@ -184,6 +188,18 @@ class NewAccountHistory:
         return CreditHistory(account_age_days=age)
 
 
+class CreditDecider(Protocol):
+    """A full pay-later decision for an account (``services.transit_credit.TransitCredit``)."""
+
+    def decision(self, account: Account, now: datetime) -> CreditDecision: ...
+
+
+class CreditRefused(DomainError):
+    """The credit score refuses pay-later, or the account is in arrears: no ride credential."""
+
+    status = 403
+
+
 @dataclass(frozen=True, slots=True)
 class IssuedCredential:
     """A sealed ride credential and what it says."""
@@ -204,7 +220,9 @@ class RideCredentialService:
         history: CreditHistorySource | None = None,
         rules: CreditRules | None = None,
         serials: Callable[[], int] = lambda: secrets.randbits(63),
+        decider: CreditDecider | None = None,
     ) -> None:
+        self.decider = decider
         self.issuer = issuer
         self.token_secret = token_secret
         self.clock = clock
@@ -222,8 +240,13 @@ class RideCredentialService:
         if isinstance(hours, bool) or not 1 <= hours <= MAX_HOURS:
             raise DomainError("hours", "invalid", f"hours must be 1..{MAX_HOURS}")
         now = self.clock.now()
-        decision = credit_decision(self.history.history(account, now), self.rules)
-        flags = CredentialFlags.PAY_LATER if decision.pay_later else CredentialFlags.NONE
+        if self.decider is not None:
+            decision = self.decider.decision(account, now)
+        else:
+            decision = credit_decision(self.history.history(account, now), self.rules)
+        if not decision.pay_later:
+            raise CreditRefused("account", decision.reason, _REFUSALS.get(decision.reason, "no"))
+        flags = CredentialFlags.PAY_LATER
         start = int(now.timestamp())
         signer = self.issuer.signer()
         credential = RideCredential(

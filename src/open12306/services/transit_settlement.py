@@ -9,12 +9,25 @@ difference to collect or refund against what was charged before.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+import secrets
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Protocol
 
-from open12306.domain.transit import Charge, Operator, Tap, settle_accounts
+from open12306.domain.errors import DomainError
+from open12306.domain.transit import (
+    Charge,
+    Operator,
+    Tap,
+    service_day_bounds,
+    settle_accounts,
+    week_start,
+)
+from open12306.services.payments_port import PaymentOptions, PaymentProvider, PayMode
+from open12306.services.payments_port import PaymentState as ChannelState
+from open12306.services.ports import Clock
+from open12306.services.transit_ports import DebtPayment, SettledDay, TransitStore
 
 
 class Charger(Protocol):
@@ -166,3 +179,244 @@ class MemoryArrears:
 
     def clear(self, reference: str) -> None:
         self._debts.pop(reference, None)
+
+
+class RefundingCharger(Charger, Protocol):
+    """A charger that can also give back money it collected (``CreditLineCharger``)."""
+
+    def refund(self, account_token: str, amount_fen: int, reference: str) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class DayTotals:
+    """What settling a service day did, in fen where it is money.
+
+    ``charged_fen``: collected (first charges and positive corrections); ``failed_fen``: not
+    collected, now debts; ``refunded_fen``: given back or struck off debts after corrections;
+    ``capped_savings_fen``: fares the caps took off.
+    """
+
+    day: date
+    taps: int
+    journeys: int
+    accounts: int
+    charged_fen: int
+    failed_fen: int
+    failed_accounts: int
+    refunded_fen: int
+    capped_savings_fen: int
+    flagged_accounts: int
+    corrections: int
+
+
+class TransitSettlement:
+    """Settles a service day from the stored taps: a day is charged once, and settling it
+    again later charges or refunds only the difference (late taps)."""
+
+    def __init__(
+        self,
+        store: TransitStore,
+        operators: Mapping[str, Operator],
+        charger: RefundingCharger,
+        deny_list: DenyListStore,
+        arrears: ArrearsStore,
+    ) -> None:
+        self.store = store
+        self.operators = operators
+        self.charger = charger
+        self.deny_list = deny_list
+        self.arrears = arrears
+
+    def settle(self, day: date) -> DayTotals:
+        margin = max(
+            (op.max_journey_s for op in self.operators.values() if hasattr(op, "max_journey_s")),
+            default=0,
+        )
+        start = service_day_bounds(week_start(day))[0] - margin
+        taps = self.store.taps_between(start, service_day_bounds(day)[1] + margin)
+        charges = settle_day(taps, self.operators, day)
+        before = {s.day_reference: s for s in self.store.settled(day)}
+        fresh = [c for c in charges if c.reference not in before]
+        outcomes = apply_charges(fresh, self.charger, self.deny_list, self.arrears)
+        for charge in fresh:
+            self.store.save_settled(_settled(charge, 0))
+        charged = sum(o.amount_fen for o in outcomes if o.collected)
+        failed = {o.account_token: o.amount_fen for o in outcomes if not o.collected}
+        refunded = 0
+        previous = [Charge(s.account_token, day, s.amount_fen, ()) for s in before.values()]
+        current = {c.reference: c for c in charges if c.reference in before}
+        changes = corrections(previous, list(current.values()))
+        for change in changes:
+            settled = before[change.reference]
+            reference = f"{change.reference}#{settled.corrections + 1}"
+            if change.delta_fen > 0:
+                if self.charger.charge(change.account_token, change.delta_fen, reference):
+                    charged += change.delta_fen
+                else:
+                    self.arrears.add(Debt(reference, change.account_token, change.delta_fen))
+                    self.deny_list.add(change.account_token)
+                    failed[change.account_token] = failed.get(change.account_token, 0)
+                    failed[change.account_token] += change.delta_fen
+            else:
+                refunded += self._give_back(change, reference)
+            new = current.get(change.reference)
+            amount = settled.amount_fen + change.delta_fen
+            journeys = len(new.journeys) if new else 0
+            self.store.save_settled(
+                SettledDay(
+                    change.reference,
+                    change.account_token,
+                    day,
+                    amount,
+                    journeys,
+                    settled.corrections + 1,
+                )
+            )
+        return DayTotals(
+            day=day,
+            taps=len(taps),
+            journeys=sum(len(c.journeys) for c in charges),
+            accounts=len(charges),
+            charged_fen=charged,
+            failed_fen=sum(failed.values()),
+            failed_accounts=len(failed),
+            refunded_fen=refunded,
+            capped_savings_fen=sum(
+                p.journey.fare_fen - p.charged_fen for c in charges for p in c.journeys
+            ),
+            flagged_accounts=sum(1 for c in charges if c.flagged),
+            corrections=len(changes),
+        )
+
+    def _give_back(self, change: Correction, reference: str) -> int:
+        """Strike the day's open debts first, refund the rest through the credit line."""
+        left = -change.delta_fen
+        account = change.account_token
+        for debt in self.arrears.outstanding(account):
+            if left == 0 or not debt.reference.startswith(change.reference):
+                continue
+            if debt.amount_fen <= left:
+                self.arrears.clear(debt.reference)
+                left -= debt.amount_fen
+            else:
+                self.store.set_debt_amount(debt.reference, debt.amount_fen - left)
+                left = 0
+        if not self.arrears.outstanding(account):
+            self.deny_list.remove(account)
+        if left:
+            self.charger.refund(account, left, f"{reference}R")
+        return -change.delta_fen
+
+
+def _settled(charge: Charge, corrections_made: int) -> SettledDay:
+    return SettledDay(
+        charge.reference,
+        charge.account_token,
+        charge.day,
+        charge.amount_fen,
+        len(charge.journeys),
+        corrections_made,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class DebtPaymentOutcome:
+    """Where paying an account's debts through a channel stands.
+
+    ``state``: ``nothing_owed``, ``started`` (show ``redirect_url`` / ``qr_content`` to the
+    rider), ``pending`` (not paid at the channel yet) or ``paid``; ``owed_fen`` is what is
+    still owed afterwards.
+    """
+
+    state: str
+    account_token: str
+    owed_fen: int
+    payment_no: str | None = None
+    amount_fen: int = 0
+    redirect_url: str | None = None
+    qr_content: str | None = None
+
+
+class _Covered:
+    """A charger that 'collects' exactly the debts a channel payment covered."""
+
+    def __init__(self, references: Iterable[str]) -> None:
+        self.references = frozenset(references)
+
+    def charge(self, account_token: str, amount_fen: int, reference: str) -> bool:
+        return reference in self.references
+
+
+class DebtPayments:
+    """Paying debts through a payment channel (Alipay, WeChat Pay): one trade for all of an
+    account's debts; once the channel reports it paid, the debts are cleared and the account
+    leaves the deny list. Safe to repeat: an open trade is queried, not started again."""
+
+    def __init__(
+        self,
+        store: TransitStore,
+        deny_list: DenyListStore,
+        arrears: ArrearsStore,
+        providers: Mapping[str, PaymentProvider],
+        clock: Clock,
+        numbers: Callable[[], str] = lambda: f"TD{secrets.token_hex(10).upper()}",
+    ) -> None:
+        self.store = store
+        self.deny_list = deny_list
+        self.arrears = arrears
+        self.providers = dict(providers)
+        self.clock = clock
+        self.numbers = numbers
+
+    def pay(self, account_token: str, channel: str) -> DebtPaymentOutcome:
+        provider = self._provider(channel)
+        open_payment = self.store.open_payment(account_token)
+        if open_payment is not None:
+            outcome = self._check(open_payment)
+            if outcome is not None:
+                return outcome
+        debts = self.arrears.outstanding(account_token)
+        if not debts:
+            self.deny_list.remove(account_token)
+            return DebtPaymentOutcome("nothing_owed", account_token, 0)
+        total = sum(d.amount_fen for d in debts)
+        number = self.numbers()
+        prompt = provider.prepare(
+            number, total, "open12306 transit arrears", PaymentOptions(mode=PayMode.QR)
+        )
+        self.store.save_payment(
+            DebtPayment(
+                number,
+                account_token,
+                channel,
+                total,
+                tuple(d.reference for d in debts),
+                "pending",
+                self.clock.now(),
+            )
+        )
+        return DebtPaymentOutcome(
+            "started", account_token, total, number, total, prompt.redirect_url, prompt.qr_content
+        )
+
+    def _provider(self, channel: str) -> PaymentProvider:
+        provider = self.providers.get(channel)
+        if provider is None:
+            known = ", ".join(sorted(self.providers)) or "none configured"
+            raise DomainError("channel", "unknown_channel", f"channel {channel!r} ({known})")
+        return provider
+
+    def _check(self, payment: DebtPayment) -> DebtPaymentOutcome | None:
+        status = self._provider(payment.channel).query(payment.payment_no)
+        token = payment.account_token
+        if status.state is ChannelState.PAID and status.amount_fen == payment.amount_fen:
+            owed = pay_debt(token, _Covered(payment.debts), self.deny_list, self.arrears)
+            self.store.save_payment(replace(payment, state="paid"))
+            return DebtPaymentOutcome("paid", token, owed, payment.payment_no, payment.amount_fen)
+        if status.state in (ChannelState.PENDING, ChannelState.NOT_FOUND):
+            owed = sum(d.amount_fen for d in self.arrears.outstanding(token))
+            return DebtPaymentOutcome(
+                "pending", token, owed, payment.payment_no, payment.amount_fen
+            )
+        self.store.save_payment(replace(payment, state="closed"))
+        return None
