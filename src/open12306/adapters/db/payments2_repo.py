@@ -9,16 +9,22 @@ ledger entries and payments, so a change completes, expires or is refunded whole
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Engine, insert, select, update
 
 from open12306.adapters.db import inventory_repo
 from open12306.adapters.db.inventory_repo import StoredInventory
 from open12306.adapters.db.orders_codec import _parse_trip, _trip
-from open12306.adapters.db.orders_repo import OrderConflict, add_entries, save_payment, update_order
+from open12306.adapters.db.orders_repo import (
+    OrderConflict,
+    _records,
+    add_entries,
+    save_payment,
+    update_order,
+)
 from open12306.adapters.db.orders_schema import orders
 from open12306.adapters.db.payments2_schema import change_payments, pending_refunds
 from open12306.domain.ledger import Entry
@@ -29,6 +35,16 @@ from open12306.services.ports_orders import OrderRecord, PaymentRecord
 from open12306.services.refund_retry import PendingRefund, PendingState
 
 _encoder = msgspec.json.Encoder()
+CANCEL_WINDOW = 50
+
+
+def _utc(moment: datetime) -> datetime:
+    """Stored in UTC: SQLite keeps no offset, so every time written here is UTC."""
+    return moment.astimezone(UTC)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 def _refund_row(r: PendingRefund) -> dict[str, object]:
@@ -41,8 +57,8 @@ def _refund_row(r: PendingRefund) -> dict[str, object]:
         "state": r.state.value,
         "attempts": r.attempts,
         "last_error": r.last_error,
-        "created_at": r.created_at,
-        "next_at": r.next_at,
+        "created_at": _utc(r.created_at),
+        "next_at": _utc(r.next_at),
     }
 
 
@@ -54,8 +70,8 @@ def _refund(row: Any) -> PendingRefund:
         channel=row["channel"],
         amount_fen=int(row["amount_fen"]),
         total_fen=int(row["total_fen"]),
-        created_at=row["created_at"],
-        next_at=row["next_at"],
+        created_at=_aware(row["created_at"]),
+        next_at=_aware(row["next_at"]),
         state=PendingState(row["state"]),
         attempts=int(row["attempts"]),
         last_error=row["last_error"],
@@ -80,9 +96,9 @@ def _change_row(c: ChangePayment) -> dict[str, object]:
         "channel": c.channel,
         "amount_fen": c.amount_fen,
         "state": c.state.value,
-        "deadline": c.deadline,
-        "created_at": c.created_at,
-        "updated_at": c.updated_at,
+        "deadline": _utc(c.deadline),
+        "created_at": _utc(c.created_at),
+        "updated_at": _utc(c.updated_at),
         "provider_trade_no": c.provider_trade_no,
         "body": _change_body(c),
     }
@@ -99,9 +115,9 @@ def _change(row: Any) -> ChangePayment:
         channel=row["channel"],
         amount_fen=int(row["amount_fen"]),
         state=ChangePaymentState(row["state"]),
-        deadline=row["deadline"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
+        deadline=_aware(row["deadline"]),
+        created_at=_aware(row["created_at"]),
+        updated_at=_aware(row["updated_at"]),
         trip=_parse_trip(body["trip"]),
         seat=SeatAssignment(int(coach), str(label), int(fare), index),
         requested_at=datetime.fromisoformat(body["requested_at"]),
@@ -147,7 +163,7 @@ class SqlSettlementBooks:
             select(pending_refunds)
             .where(
                 pending_refunds.c.state == PendingState.PENDING.value,
-                pending_refunds.c.next_at <= now,
+                pending_refunds.c.next_at <= _utc(now),
             )
             .order_by(pending_refunds.c.next_at)
             .limit(limit)
@@ -158,13 +174,21 @@ class SqlSettlementBooks:
     # --- cancellations ---------------------------------------------------------------------
 
     def cancels_since(self, account_id: str, since: datetime) -> int:
-        query = select(func.count()).where(
-            orders.c.account_id == account_id,
-            orders.c.state == OrderState.CANCELLED.value,
-            orders.c.updated_at >= since,
+        """Counted from the orders' own closing times (zone-aware in the order document; the
+        SQLite columns keep no offset). A held order lives minutes, so the account's latest
+        cancelled orders by creation are the ones that can have closed since ``since``."""
+        query = (
+            select(orders.c.number, orders.c.body, orders.c.idempotency_key, orders.c.version)
+            .where(
+                orders.c.account_id == account_id,
+                orders.c.state == OrderState.CANCELLED.value,
+            )
+            .order_by(orders.c.created_at.desc())
+            .limit(CANCEL_WINDOW)
         )
         with self.engine.connect() as conn:
-            return int(conn.execute(query).scalar_one())
+            found = _records(conn.execute(query))
+        return sum(1 for r in found if r.order.closed_at is not None and r.order.closed_at >= since)
 
     # --- change payments -------------------------------------------------------------------
 
@@ -191,7 +215,7 @@ class SqlSettlementBooks:
             select(change_payments)
             .where(
                 change_payments.c.state == ChangePaymentState.PENDING.value,
-                change_payments.c.deadline <= now,
+                change_payments.c.deadline <= _utc(now),
             )
             .limit(limit)
         )
