@@ -1,4 +1,5 @@
-"""The real server on loopback, paid through the sandbox it mounts (embedded mode).
+"""The real server on loopback, paid through the sandbox it mounts (embedded mode), also at
+a counter with a payment code, cancelled and refunded whole.
 
 uvicorn serves ``create_app(build(settings))`` on a free port; everything below goes over HTTP:
 account, passenger, order, the channel's cashier page and its Pay button, the sandbox's
@@ -222,3 +223,51 @@ def test_a_forged_notification_pays_nothing(live: Live) -> None:
     assert forged.text != "success"
     after = live.http.get(f"/api/v1/orders/{order['number']}", headers=headers).json()
     assert after["state"] == "held"
+
+
+# --- the counter channel, cancels and whole-order refunds ---------------------------------
+
+
+def payment_code(live: Live) -> str:
+    minted = live.http.post("/paysandbox/sandbox/alipay/paycodes", json={})
+    assert minted.status_code == 201, minted.text
+    code: str = minted.json()["auth_code"]
+    return code
+
+
+def pay_at_counter(live: Live, headers: dict[str, str], number: str, code: str) -> Any:
+    return live.http.post(
+        f"/api/v1/orders/{number}/payments",
+        json={"channel": "counter", "auth_code": code},
+        headers=headers,
+    )
+
+
+def test_a_scanned_payment_code_pays_then_the_order_is_refunded_whole(live: Live) -> None:
+    headers, passenger = signed_up(live)
+    order = held_order(live, headers, passenger, offset=7)
+    number = order["number"]
+    bad = pay_at_counter(live, headers, number, "281234567890123456")
+    assert bad.status_code == 402
+    assert bad.json()["error"]["reason"] == "payment_code_invalid"
+    paid = pay_at_counter(live, headers, number, payment_code(live))
+    assert paid.status_code == 201, paid.text
+    assert paid.json()["state"] == "paid"
+    assert wait_state(live, headers, number, "paid")["tickets"][0]["state"] == "issued"
+    refunded = live.http.post(f"/api/v1/orders/{number}/refund", headers=headers)
+    assert refunded.status_code == 200, refunded.text
+    body = refunded.json()
+    assert body["refund_fen"] + body["fee_fen"] == order["amount_fen"]
+    assert len(body["tickets"]) == 1
+    after = live.http.get(f"/api/v1/orders/{number}", headers=headers).json()
+    assert [t["state"] for t in after["tickets"]] == ["refunded"]
+
+
+def test_cancel_a_held_order_over_http(live: Live) -> None:
+    headers, passenger = signed_up(live)
+    order = held_order(live, headers, passenger, offset=8)
+    cancelled = live.http.post(f"/api/v1/orders/{order['number']}/cancel", headers=headers)
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["state"] == "cancelled"
+    again = live.http.post(f"/api/v1/orders/{order['number']}/cancel", headers=headers)
+    assert again.status_code == 409 and again.json()["error"]["reason"] == "not_cancellable"

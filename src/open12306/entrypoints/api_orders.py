@@ -26,7 +26,13 @@ from open12306.domain.seats import SeatClass
 from open12306.entrypoints.api_accounts import current_account_dependency
 from open12306.entrypoints.errors import plain_error
 from open12306.services.accounts import AccountService
-from open12306.services.changes import ChangeRequest, ChangeResult, ChangeService
+from open12306.services.changes import (
+    ChangeBook,
+    ChangeRequest,
+    ChangeResult,
+    ChangeService,
+    PendingChange,
+)
 from open12306.services.orders import OrderRequest, OrderService, parse_berths
 from open12306.services.payments_port import NotificationRejected, PaymentOptions, PayMode
 from open12306.services.ports_accounts import Account
@@ -188,7 +194,8 @@ def orders_router(
 
 class PaymentIn(BaseModel):
     """How to pay: ``credit`` (confirms at once within the credit limit), ``alipay``
-    (``mode`` page or wap; ``instalments`` 3/6/12 for Huabei) or ``wechatpay`` (QR)."""
+    (``mode`` page or wap; ``instalments`` 3/6/12 for Huabei), ``wechatpay`` (QR) or
+    ``counter`` (a cashier scans the rider's payment code: ``auth_code``)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -196,6 +203,20 @@ class PaymentIn(BaseModel):
     mode: str = Field("page", max_length=8)
     instalments: int | None = None
     return_url: str | None = Field(None, max_length=512)
+    auth_code: str | None = Field(None, max_length=32, examples=["286648352095823412"])
+
+
+def _payment_options(body: "PaymentIn | ChangeIn | DestinationIn") -> PaymentOptions:
+    try:
+        mode = PayMode(body.mode)
+    except ValueError:
+        raise DomainError("mode", "invalid", "mode is page, wap or qr") from None
+    return PaymentOptions(
+        mode=mode,
+        return_url=body.return_url,
+        instalments=getattr(body, "instalments", None),
+        auth_code=body.auth_code,
+    )
 
 
 class ChangeIn(BaseModel):
@@ -209,6 +230,10 @@ class ChangeIn(BaseModel):
     from_station: str | None = Field(None, alias="from", max_length=64)
     to_station: str | None = Field(None, alias="to", max_length=64)
     seat_class: str = Field(max_length=16, examples=["second"])
+    channel: str = Field("credit", max_length=16)
+    mode: str = Field("page", max_length=8)
+    return_url: str | None = Field(None, max_length=512)
+    auth_code: str | None = Field(None, max_length=32)
 
 
 class DestinationIn(BaseModel):
@@ -218,6 +243,38 @@ class DestinationIn(BaseModel):
 
     to_station: str = Field(alias="to", max_length=64, examples=["TIP"])
     seat_class: str | None = Field(None, max_length=16)
+    channel: str = Field("credit", max_length=16)
+    mode: str = Field("page", max_length=8)
+    return_url: str | None = Field(None, max_length=512)
+    auth_code: str | None = Field(None, max_length=32)
+
+
+def pending_change_view(pending: PendingChange) -> dict[str, Any]:
+    """A dearer change held until its payment: what to pay, where, and by when."""
+    change = pending.change
+    prompt = pending.prompt
+    return {
+        "order": change.order_number,
+        "old_ticket": change.ticket_number,
+        "state": "paid" if prompt.state == "paid" else "pending_payment",
+        "payment_id": change.id,
+        "channel": change.channel,
+        "pay_fen": change.amount_fen,
+        "pay_deadline": change.deadline.isoformat(),
+        "train": change.trip.train_code,
+        "date": change.trip.service_date.isoformat(),
+        "coach": change.seat.coach,
+        "seat": change.seat.seat_label,
+        "redirect_url": prompt.redirect_url,
+        "qr_content": prompt.qr_content,
+    }
+
+
+def _change_answer(result: ChangeResult | PendingChange) -> Response:
+    if isinstance(result, PendingChange):
+        status = 200 if result.prompt.state == "paid" else 202
+        return _json(status, pending_change_view(result))
+    return _json(200, change_view(result))
 
 
 def change_view(result: ChangeResult) -> dict[str, Any]:
@@ -249,8 +306,10 @@ def change_view(result: ChangeResult) -> dict[str, Any]:
 def payments_router(
     settlement_getter: Callable[[], Settlement],
     accounts_getter: Callable[[], AccountService],
+    change_book: ChangeBook | None = None,
 ) -> APIRouter:
-    """Starting payments, channel notifications, ticket refunds."""
+    """Starting payments, channel notifications, ticket and order refunds, cancels, changes.
+    With ``change_book``, a dearer change can be paid through any channel."""
     router = APIRouter(prefix="/api/v1", tags=["payments"])
     Service = Annotated[Settlement, Depends(settlement_getter)]
     Caller = Annotated[Account, Depends(current_account_dependency(accounts_getter))]
@@ -258,15 +317,9 @@ def payments_router(
     @router.post("/orders/{number}/payments", status_code=201)
     def start_payment(number: str, body: PaymentIn, account: Caller, service: Service) -> Response:
         """Start paying a held order; answers with what to show (redirect URL or QR) or,
-        for the credit line, with the order already paid."""
-        try:
-            mode = PayMode(body.mode)
-        except ValueError:
-            raise DomainError("mode", "invalid", "mode is page, wap or qr") from None
-        options = PaymentOptions(
-            mode=mode, return_url=body.return_url, instalments=body.instalments
-        )
-        prompt = service.start(account, number, body.channel, options)
+        for the credit line and a good counter payment code, with the order already paid.
+        A refused code is 402 with its reason (``payment_code_invalid``)."""
+        prompt = service.start(account, number, body.channel, _payment_options(body))
         return _json(
             201,
             {
@@ -286,6 +339,8 @@ def payments_router(
         provider = service.providers.get(channel)
         if provider is None:
             return _json(404, plain_error("channel", "unknown_channel", f"no {channel!r}"))
+        if change_book is not None:
+            change_service(service)  # change payments are confirmed by the change service
         try:
             await run_in_threadpool(service.notify, channel, headers, body)
         except NotificationRejected as rejected:
@@ -311,11 +366,43 @@ def payments_router(
             },
         )
 
+    @router.post("/orders/{number}/refund")
+    def refund_order(number: str, account: Caller, service: Service) -> Response:
+        """Refund every live ticket of a paid order: a ladder fee per ticket, all seats back
+        on sale, one refund through the channel that paid."""
+        done = service.refund_order(account, number)
+        return _json(
+            200,
+            {
+                "order": number,
+                "refund_fen": done.refund_fen,
+                "fee_fen": done.fee_fen,
+                "refund_no": done.refund_no,
+                "tickets": [
+                    {
+                        "ticket": ticket,
+                        "fare_fen": q.amount_fen,
+                        "fee_fen": q.fee_fen,
+                        "refund_fen": q.refund_fen,
+                        "rate_basis_points": q.rate,
+                    }
+                    for ticket, q in done.quotes
+                ],
+            },
+        )
+
+    @router.post("/orders/{number}/cancel")
+    def cancel_order(number: str, account: Caller, service: Service) -> Response:
+        """Cancel an unpaid held order: its seats go back on sale at once. 12306 allows 3
+        cancels a day per account; a 4th is 429 ``too_many_cancels``."""
+        record = service.cancel(account, number)
+        return _json(200, order_view(record))
+
     changes: list[ChangeService] = []
 
     def change_service(settlement: Settlement) -> ChangeService:
         if not changes or changes[0].store is not settlement.store:
-            changes[:] = [ChangeService.from_settlement(settlement)]
+            changes[:] = [ChangeService.from_settlement(settlement, change_book)]
         return changes[0]
 
     @router.post("/orders/{number}/tickets/{ticket}/change")
@@ -324,7 +411,8 @@ def payments_router(
     ) -> Response:
         """Change a ticket once (改签) to another run, date or class between the same places:
         the new seat is taken before the old one is given back; a dearer fare is charged to
-        the credit line, a cheaper one refunded less the ladder fee on the difference."""
+        ``channel`` (default the credit line; any other channel holds the new seat and answers
+        202 with what to pay), a cheaper one refunded less the ladder fee on the difference."""
         request = ChangeRequest(
             body.train,
             body.date,
@@ -332,8 +420,10 @@ def payments_router(
             body.from_station,
             body.to_station,
         )
-        result = change_service(service).change(account, number, ticket, request)
-        return _json(200, change_view(result))
+        result = change_service(service).change(
+            account, number, ticket, request, body.channel, _payment_options(body)
+        )
+        return _change_answer(result)
 
     @router.post("/orders/{number}/tickets/{ticket}/destination")
     def change_destination(
@@ -343,9 +433,15 @@ def payments_router(
         counts as the ticket's one change."""
         seat_class = None if body.seat_class is None else _seat_class(body.seat_class)
         result = change_service(service).change_destination(
-            account, number, ticket, body.to_station, seat_class
+            account,
+            number,
+            ticket,
+            body.to_station,
+            seat_class,
+            body.channel,
+            _payment_options(body),
         )
-        return _json(200, change_view(result))
+        return _change_answer(result)
 
     return router
 

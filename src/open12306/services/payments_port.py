@@ -59,13 +59,15 @@ INSTALMENT_COUNTS = (3, 6, 12)
 @dataclass(frozen=True)
 class PaymentOptions:
     """Per-payment choices. ``instalments`` (3/6/12) asks for Huabei instalments (Alipay only);
-    ``seller_pays_fee`` makes the merchant bear the instalment fee (hb_fq_seller_percent=100)."""
+    ``seller_pays_fee`` makes the merchant bear the instalment fee (hb_fq_seller_percent=100);
+    ``auth_code`` is the rider's scanned payment code (the ``counter`` channel)."""
 
     mode: PayMode = PayMode.PAGE
     return_url: str | None = None
     instalments: int | None = None
     seller_pays_fee: bool = False
     expires_at: datetime | None = None
+    auth_code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -176,3 +178,11 @@ class PaymentProvider(Protocol):
     def refund_status(self, order_no: str, refund_no: str) -> RefundResult: ...
 
     def close(self, order_no: str) -> None: ...
+
+
+class CodePayer(Protocol):
+    """A channel that can charge a payment code scanned at a counter (face-to-face pay)."""
+
+    def pay_with_code(
+        self, order_no: str, amount_fen: int, subject: str, auth_code: str
+    ) -> PaymentStatus: ...

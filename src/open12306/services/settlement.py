@@ -7,43 +7,126 @@
   ``confirm``s it. Confirming is idempotent: a payment already applied changes nothing; only
   the exact amount pays an order; money that arrives for an order that is no longer payable
   (expired, cancelled, failed, or paid through another trade) is recorded and refunded whole.
+* ``counter``: a station cashier (or conductor) scans the rider's payment code; the order is
+  charged through Alipay face-to-face pay (``alipay.trade.pay``, scene ``bar_code``) and is
+  paid when the call returns, or, when the buyer must confirm on the phone (10003), once the
+  notification or a ``check`` says so. A refused code raises ``payment_code_invalid``.
 * ``refund`` refunds one ticket with the fee ladder, puts its seat back on sale and writes the
   refund and fee to the ledger, all in one transaction; the money then goes back through the
-  channel that took it.
+  channel that took it. ``refund_order`` does so for every live ticket of an order at once,
+  with one channel refund. A channel refund that fails after the commit is kept and retried
+  (``services.refund_retry``).
+* ``cancel`` gives up an unpaid held order: its seats go back on sale at once. An account may
+  cancel ``max_cancels_per_day`` orders a day (12306: 3); one more is ``too_many_cancels``.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
+from typing import Protocol, cast
+from zoneinfo import ZoneInfo
 
 from open12306.domain import ledger
 from open12306.domain.errors import DomainError, NotFound
 from open12306.domain.inventory import RunInventory
-from open12306.domain.orders import OrderState, is_overdue, pay, refund_ticket
+from open12306.domain.orders import (
+    OrderState,
+    Ticket,
+    TicketState,
+    cancel,
+    is_overdue,
+    pay,
+    refund_ticket,
+)
 from open12306.domain.refunds import DEFAULT_LADDER, RefundLadder, RefundQuote
-from open12306.services.allocator import Allocator, ticket_hold
+from open12306.services.allocator import Allocator, run_key, ticket_hold
 from open12306.services.orders import OrderService
 from open12306.services.payments_port import (
+    CodePayer,
     NotificationKind,
+    PaymentError,
     PaymentOptions,
     PaymentProvider,
 )
 from open12306.services.payments_port import PaymentState as ChannelState
-from open12306.services.ports import Clock
+from open12306.services.ports import Clock, RunKey, StoredState
 from open12306.services.ports_accounts import Account
 from open12306.services.ports_orders import OrderRecord, OrdersStore, PaymentRecord, PaymentState
+from open12306.services.refund_retry import RefundQueue, RefundRetry
 
 log = logging.getLogger("open12306.settlement")
 CREDIT = "credit"
+COUNTER = "counter"
 DEFAULT_CREDIT_LIMIT_FEN = 200_000  # 2,000 yuan; see docs: the credit line
+# 12306: "一天内3次申请车票成功后取消订单，当日将不能在12306继续购票"
+MAX_CANCELS_PER_DAY = 3
+_CODE_REASONS = {
+    "ACQ.PAYMENT_AUTH_CODE_INVALID": "payment_code_invalid",
+    "ACQ.TRADE_HAS_SUCCESS": "already_paid",
+    "ACQ.TRADE_HAS_CLOSE": "trade_closed",
+    "ACQ.BUYER_BALANCE_NOT_ENOUGH": "insufficient_balance",
+}
 
 
 class PaymentRefused(DomainError):
     status = 409
+
+
+class CodeRefused(DomainError):
+    """The channel refused the scanned payment code (bad, expired or used; no balance)."""
+
+    status = 402
+
+
+class ChannelUnavailable(DomainError):
+    """The channel could not be reached or failed; nothing was charged that we know of."""
+
+    status = 503
+
+
+class TooManyCancels(DomainError):
+    status = 429
+
+
+class MultiRunStore(OrdersStore, Protocol):
+    """The orders store, able to write several runs' inventories in one transaction."""
+
+    def write_runs(
+        self,
+        records: Sequence[OrderRecord],
+        now: datetime,
+        *,
+        inventories: Sequence[tuple[RunKey, bytes, int]],
+        entries: Sequence[ledger.Entry] = (),
+        payments: Sequence[PaymentRecord] = (),
+    ) -> tuple[list[OrderRecord], Sequence[StoredState]]: ...
+
+
+class CancelLog(Protocol):
+    """How many orders an account cancelled since a moment."""
+
+    def cancels_since(self, account_id: str, since: datetime) -> int: ...
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRefund:
+    """A whole-order refund: one quote per refunded ticket, and the total paid back."""
+
+    number: str
+    quotes: tuple[tuple[str, RefundQuote], ...]
+    refund_no: str | None
+
+    @property
+    def refund_fen(self) -> int:
+        return sum(q.refund_fen for _, q in self.quotes)
+
+    @property
+    def fee_fen(self) -> int:
+        return sum(q.fee_fen for _, q in self.quotes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +163,11 @@ class Settlement:
         credit_limit_fen: int = DEFAULT_CREDIT_LIMIT_FEN,
         conflict: type[Exception] = Exception,
         retries: int = 20,
+        counter_channel: str = "alipay",
+        refunds: RefundQueue | None = None,
+        cancels: CancelLog | None = None,
+        max_cancels_per_day: int = MAX_CANCELS_PER_DAY,
+        zone: ZoneInfo = ZoneInfo("Asia/Shanghai"),
     ) -> None:
         self.store = store
         self.orders = orders
@@ -90,9 +178,30 @@ class Settlement:
         self.credit_limit_fen = credit_limit_fen
         self.conflict = conflict
         self.retries = retries
+        self.counter_channel = counter_channel
+        self.cancels = cancels
+        self.max_cancels_per_day = max_cancels_per_day
+        self.zone = zone
+        self.refund_retry = (
+            None if refunds is None else RefundRetry(refunds, self.provider_for, clock)
+        )
+        self.trade_handlers: list[Callable[[str, str, int, str], Outcome | None]] = []
 
     def channels(self) -> list[str]:
-        return [CREDIT, *sorted(self.providers)]
+        counter = [COUNTER] if self._code_payer() is not None else []
+        return [CREDIT, *counter, *sorted(self.providers)]
+
+    def provider_for(self, channel: str) -> PaymentProvider | None:
+        """The provider that moves money for ``channel`` (``counter`` rides on Alipay)."""
+        if channel == COUNTER:
+            return self.providers.get(self.counter_channel)
+        return self.providers.get(channel)
+
+    def _code_payer(self) -> CodePayer | None:
+        provider = self.providers.get(self.counter_channel)
+        if provider is None or not hasattr(provider, "pay_with_code"):
+            return None
+        return cast(CodePayer, provider)
 
     # --- paying ----------------------------------------------------------------------------
 
@@ -113,6 +222,8 @@ class Settlement:
             self._record_payment(payment_id, record, channel, None)
             outcome = self.confirm(channel, number, order.total_fen, payment_id)
             return Prompt(channel, payment_id, outcome.result)
+        if channel == COUNTER:
+            return self._pay_at_counter(record, (options or PaymentOptions()).auth_code)
         provider = self.providers.get(channel)
         if provider is None:
             raise DomainError("channel", "unknown_channel", f"channels: {self.channels()}")
@@ -121,6 +232,62 @@ class Settlement:
         prompt = provider.prepare(number, order.total_fen, subject, options)
         self._record_payment(payment_id, record, channel, None)
         return Prompt(channel, payment_id, "pending", prompt.redirect_url, prompt.qr_content)
+
+    def _pay_at_counter(self, record: OrderRecord, auth_code: str | None) -> Prompt:
+        """Charge the scanned payment code; paid now, or pending while the buyer confirms."""
+        payer = self._code_payer()
+        if payer is None:
+            raise DomainError("channel", "unknown_channel", f"channels: {self.channels()}")
+        code = (auth_code or "").strip()
+        if not code.isdigit() or not 16 <= len(code) <= 24:
+            raise DomainError(
+                "auth_code", "payment_code_malformed", "a payment code is 16 to 24 digits"
+            )
+        order = record.order
+        number = record.number
+        payment_id = f"{COUNTER}:{number}"
+        now = self.clock.now()
+        attempt = PaymentRecord(
+            payment_id,
+            number,
+            order.account,
+            COUNTER,
+            order.total_fen,
+            PaymentState.CREATED,
+            now,
+            now,
+        )
+        self.store.save_payment(attempt)
+        subject = f"{order.trip.train_code} {order.trip.from_station}-{order.trip.to_station}"
+        try:
+            status = payer.pay_with_code(number, order.total_fen, subject, code)
+        except PaymentError as exc:
+            self.store.save_payment(
+                dataclasses.replace(attempt, state=PaymentState.CLOSED, updated_at=now)
+            )
+            if exc.code == "network" or exc.code.startswith("aop.") or exc.code == "20000":
+                raise ChannelUnavailable(
+                    "channel", "channel_unavailable", f"the payment channel failed: {exc.message}"
+                ) from None
+            reason = _CODE_REASONS.get(exc.code, "payment_refused")
+            raise CodeRefused("auth_code", reason, f"{exc.code}: {exc.message}") from None
+        trade_no = status.trade_no or ""
+        if status.state is not ChannelState.PAID:
+            self.store.save_payment(dataclasses.replace(attempt, provider_trade_no=trade_no))
+            return Prompt(COUNTER, payment_id, "pending")
+        outcome = self.confirm(COUNTER, number, status.amount_fen or order.total_fen, trade_no)
+        return Prompt(COUNTER, payment_id, outcome.result)
+
+    def check(self, account: Account, number: str, channel: str) -> Outcome:
+        """Ask the channel about the order's trade and apply what it says (paid or not)."""
+        record = self.orders.get(account, number)
+        provider = self.provider_for(channel)
+        if provider is None:
+            raise DomainError("channel", "unknown_channel", f"channels: {self.channels()}")
+        status = provider.query(number)
+        if status.state is not ChannelState.PAID or status.amount_fen is None:
+            return Outcome("ignored", record)
+        return self.confirm(channel, number, status.amount_fen, status.trade_no or "")
 
     def _record_payment(
         self, payment_id: str, record: OrderRecord, channel: str, trade_no: str | None
@@ -150,6 +317,10 @@ class Settlement:
         note = provider.parse_notification(headers, body)
         if note.kind is not NotificationKind.PAYMENT or note.state is not ChannelState.PAID:
             return Outcome("ignored")
+        for handler in self.trade_handlers:
+            handled = handler(channel, note.order_no, note.amount_fen, note.trade_no)
+            if handled is not None:
+                return handled
         return self.confirm(channel, note.order_no, note.amount_fen, note.trade_no)
 
     def confirm(self, channel: str, number: str, amount_fen: int, trade_no: str) -> Outcome:
@@ -161,10 +332,35 @@ class Settlement:
                 continue
         raise RuntimeError(f"order {number}: too many concurrent writers")
 
+    def _owner(self, channel: str, number: str) -> str:
+        """The channel a confirmation belongs to: Alipay's word on a trade that a counter
+        scan opened (pending or in flight) is the counter payment's."""
+        if channel == self.counter_channel:
+            counter = self.store.payment(f"{COUNTER}:{number}")
+            if counter is not None and counter.state is PaymentState.CREATED:
+                return COUNTER
+        return channel
+
+    def _applied(self, number: str, trade_no: str) -> bool:
+        """Whether the channel trade ``trade_no`` already paid order ``number``."""
+        for channel in self.channels():
+            found = self.store.payment(f"{channel}:{number}")
+            if (
+                found is not None
+                and found.state is PaymentState.SUCCEEDED
+                and trade_no
+                and found.provider_trade_no == trade_no
+            ):
+                return True
+        return False
+
     def _confirm_once(self, channel: str, number: str, amount_fen: int, trade_no: str) -> Outcome:
+        channel = self._owner(channel, number)
         payment_id = f"{channel}:{number}"
         known = self.store.payment(payment_id)
         if known is not None and known.state is not PaymentState.CREATED:
+            return Outcome("duplicate", self.store.get(number))
+        if self._applied(number, trade_no):
             return Outcome("duplicate", self.store.get(number))
         record = self.store.get(number)
         if record is None:
@@ -235,6 +431,138 @@ class Settlement:
             )
         return quote
 
+    def refund_order(self, account: Account, number: str) -> OrderRefund:
+        """Refund every issued ticket of the account's paid order in one transaction (each
+        with its own ladder fee, every seat back on sale), then one channel refund."""
+        record = self.orders.get(account, number)
+        if record.order.state is not OrderState.PAID:
+            raise PaymentRefused(
+                "order", "not_refundable", f"order {number} is {record.order.state}"
+            )
+        if not _issued(record):
+            raise PaymentRefused("order", "nothing_to_refund", "no ticket left to refund")
+        store = self._multi_run_store()
+        for _ in range(self.retries):
+            try:
+                quotes = self._refund_all_once(store, number)
+            except self.conflict:
+                continue
+            break
+        else:
+            raise RuntimeError(f"order {number}: too many concurrent writers")
+        refund_no = None
+        total = sum(q.refund_fen for _, q in quotes)
+        channel = self._paid_channel(number)
+        if total and channel is not None:
+            refund_no = f"{number}RA"
+            self._refund_through(channel, number, refund_no, total, record.order.total_fen)
+        return OrderRefund(number, tuple(quotes), refund_no)
+
+    def _refund_all_once(self, store: MultiRunStore, number: str) -> list[tuple[str, RefundQuote]]:
+        fresh = self.store.get(number)
+        if fresh is None:
+            raise NotFound("order", "not_found", f"no order {number}")
+        tickets = _issued(fresh)
+        if not tickets:
+            raise PaymentRefused("order", "nothing_to_refund", "no ticket left to refund")
+        now = self.clock.now()
+        runs: dict[RunKey, tuple[RunInventory, int]] = {}
+        order = fresh.order
+        quotes: list[tuple[str, RefundQuote]] = []
+        entries: list[ledger.Entry] = []
+        for ticket in tickets:
+            key, held = ticket_hold(self.allocator, fresh, ticket)
+            if key not in runs:
+                stored = self.store.claim(key, 0)[0]
+                runs[key] = (
+                    self.allocator.inventory(key, None if stored is None else stored.state),
+                    0 if stored is None else stored.version,
+                )
+            order, quote = refund_ticket(order, ticket.number, now, self.ladder)
+            runs[key][0].release(held)
+            quotes.append((ticket.number, quote))
+            entries.extend(ledger.refund_entries(ticket, quote, now, f"{ticket.number}-refund"))
+        _, written = store.write_runs(
+            [dataclasses.replace(fresh, order=order)],
+            now,
+            inventories=[(key, inv.encode(), version) for key, (inv, version) in runs.items()],
+            entries=entries,
+        )
+        for state in written:
+            self.allocator.read_model.apply(state)
+        self.allocator.on_change()
+        return quotes
+
+    def _multi_run_store(self) -> MultiRunStore:
+        if not hasattr(self.store, "write_runs"):
+            raise TypeError("the orders store cannot write several runs in one transaction")
+        return cast(MultiRunStore, self.store)
+
+    # --- cancelling ------------------------------------------------------------------------
+
+    def cancel(self, account: Account, number: str) -> OrderRecord:
+        """Give up an unpaid held order: its seats go back on sale at once, an open channel
+        trade is closed (money that still arrives is refunded whole)."""
+        record = self.orders.get(account, number)
+        if record.order.state is not OrderState.HELD:
+            raise PaymentRefused(
+                "order", "not_cancellable", f"order {number} is {record.order.state}"
+            )
+        self._check_cancel_quota(account)
+        done: list[OrderRecord] = []
+
+        def work(inventory: RunInventory, now: datetime) -> list[OrderRecord]:
+            fresh = self.store.get(number)
+            if fresh is None or fresh.order.state is not OrderState.HELD:
+                done[:] = [] if fresh is None else [fresh]
+                return []
+            everyone = range(len(fresh.order.passengers))
+            inventory.release(self.allocator.allocation_of(fresh, everyone))
+            done[:] = []
+            return [dataclasses.replace(fresh, order=cancel(fresh.order, now))]
+
+        saved = self.allocator.with_inventory(run_key(record), work)
+        if not saved:
+            state = done[0].order.state if done else "gone"
+            raise PaymentRefused("order", "not_cancellable", f"order {number} is {state}")
+        self._close_trades(number)
+        return saved[0]
+
+    def cancels_today(self, account: Account) -> int:
+        """How many orders the account cancelled since local midnight."""
+        if self.cancels is None:
+            return 0
+        today = self.clock.now().astimezone(self.zone).date()
+        return self.cancels.cancels_since(account.id, datetime.combine(today, time(0), self.zone))
+
+    def _check_cancel_quota(self, account: Account) -> None:
+        if self.cancels_today(account) >= self.max_cancels_per_day:
+            raise TooManyCancels(
+                "account",
+                "too_many_cancels",
+                f"an account may cancel {self.max_cancels_per_day} orders a day; "
+                "pay this order or let it expire",
+            )
+
+    def _close_trades(self, number: str) -> None:
+        for channel in self.channels():
+            payment = self.store.payment(f"{channel}:{number}")
+            provider = self.provider_for(channel)
+            if payment is None or provider is None or payment.state is not PaymentState.CREATED:
+                continue
+            try:
+                provider.close(number)
+            except Exception:
+                log.warning(
+                    "closing %s trade of %s failed; a late payment is refunded", channel, number
+                )
+            now = self.clock.now()
+            self.store.save_payment(
+                dataclasses.replace(payment, state=PaymentState.CLOSED, updated_at=now)
+            )
+
+    # --- channel money ---------------------------------------------------------------------
+
     def _paid_channel(self, number: str) -> str | None:
         for channel in self.channels():
             found = self.store.payment(f"{channel}:{number}")
@@ -242,15 +570,45 @@ class Settlement:
                 return channel
         return None
 
+    def refund_through(
+        self,
+        channel: str,
+        number: str,
+        refund_no: str,
+        amount_fen: int,
+        total_fen: int,
+        trade_no: str | None = None,
+    ) -> bool:
+        """Send money back through ``channel`` for our trade ``trade_no`` (default: the order's
+        own); kept for retry when the channel fails. Whether the channel confirmed it now."""
+        return self._refund_through(channel, number, refund_no, amount_fen, total_fen, trade_no)
+
     def _refund_through(
-        self, channel: str, number: str, refund_no: str, amount_fen: int, total_fen: int
-    ) -> None:
-        provider = self.providers.get(channel)
+        self,
+        channel: str,
+        number: str,
+        refund_no: str,
+        amount_fen: int,
+        total_fen: int,
+        trade_no: str | None = None,
+    ) -> bool:
+        provider = self.provider_for(channel)
         if provider is None:
-            return  # the credit line: nothing leaves, the ledger entry is the refund
+            return True  # the credit line: nothing leaves, the ledger entry is the refund
+        trade = trade_no or number
+        if self.refund_retry is not None:
+            return self.refund_retry.submit(
+                channel, number, trade, refund_no, amount_fen, total_fen
+            )
         try:
-            provider.refund(number, refund_no, amount_fen, total_fen)
+            provider.refund(trade, refund_no, amount_fen, total_fen)
         except Exception:
             log.exception(
                 "refund %s of %s via %s failed; retry from the ledger", refund_no, number, channel
             )
+            return False
+        return True
+
+
+def _issued(record: OrderRecord) -> list[Ticket]:
+    return [t for t in record.order.tickets if t.state is TicketState.ISSUED]

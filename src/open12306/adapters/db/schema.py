@@ -94,5 +94,10 @@ counters = Table(
 )
 
 # Tables of other modules on the same metadata (imported last: they import ``metadata``).
-import open12306.adapters.db.transit_schema  # noqa: E402, F401
-from open12306.adapters.db import accounts_schema, orders_schema  # noqa: E402, F401
+from open12306.adapters.db import (  # noqa: E402, F401
+    accounts_schema,
+    face_schema,
+    orders_schema,
+    payments2_schema,
+    transit_schema,
+)

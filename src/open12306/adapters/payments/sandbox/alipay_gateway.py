@@ -26,11 +26,15 @@ from open12306.adapters.payments.sandbox.alipay_ledger import (
     AlipayLedger,
     AlipayTrade,
 )
+from open12306.adapters.payments.sandbox.faults import Faults
 from open12306.adapters.payments.sandbox.notifier import Delivery, Notifier, alipay_accepts
+from open12306.adapters.payments.sandbox.payment_codes import PaymentCodes, well_formed
 from open12306.adapters.payments.sandbox.registry import Registry
 
 BUYER_ID = "2088102177846880"
 BUYER_LOGON_ID = "rid***@sandbox.com"
+AUTH_CODE_INVALID = "支付失败，获取顾客账户信息失败，请顾客刷新付款码后重新收款"
+PAY_SCENES = ("bar_code", "wave_code")
 PAGE_METHODS = {
     "alipay.trade.page.pay": "FAST_INSTANT_TRADE_PAY",
     "alipay.trade.wap.pay": "QUICK_WAP_WAY",
@@ -60,8 +64,12 @@ class AlipayGateway:
         seller_id: str,
         clock: Callable[[], datetime],
         base_url: Callable[[Request], str],
+        codes: PaymentCodes | None = None,
+        faults: Faults | None = None,
     ) -> None:
         self.ledger = ledger
+        self.codes = codes or PaymentCodes(clock)
+        self.faults = faults or Faults()
         self._key = key
         self._registry = registry
         self._notifier = notifier
@@ -96,6 +104,14 @@ class AlipayGateway:
                 "biz_content 格式错误",
             )
         app_id = params["app_id"]
+        if self.faults.should_fail(method):
+            unavailable = {
+                "code": "20000",
+                "msg": "Service Currently Unavailable",
+                "sub_code": "aop.unknow-error",
+                "sub_msg": "系统繁忙",
+            }
+            return self._signed(response_key, unavailable)
         try:
             if method in PAGE_METHODS:
                 return self._page_pay(request, app_id, params, biz, PAGE_METHODS[method])
@@ -144,6 +160,7 @@ class AlipayGateway:
             "alipay.trade.fastpay.refund.query": self._refund_query,
             "alipay.trade.close": self._close,
             "alipay.trade.precreate": self._precreate,
+            "alipay.trade.pay": self._bar_code_pay,
         }
 
     def _page_pay(
@@ -172,6 +189,46 @@ class AlipayGateway:
             "out_trade_no": trade.out_trade_no,
             "qr_code": url,
         }
+
+    def _bar_code_pay(
+        self, request: Request, app_id: str, params: Mapping[str, str], biz: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Face-to-face pay with the buyer's payment code (当面付 条码支付): 10000 when paid,
+        10003 while the buyer confirms with a password, 40004 for a bad or stale code."""
+        if biz.get("scene") not in PAY_SCENES:
+            raise AlipayBizError("ACQ.INVALID_PARAMETER", "scene 只能是 bar_code 或 wave_code")
+        auth_code = str(biz.get("auth_code") or "")
+        self.ledger.check_open(app_id, biz)
+        code = self.codes.take(auth_code) if well_formed(auth_code) else None
+        if code is None:
+            raise AlipayBizError("ACQ.PAYMENT_AUTH_CODE_INVALID", AUTH_CODE_INVALID)
+        trade = self.ledger.open(
+            app_id, biz, "FACE_TO_FACE_PAYMENT", params.get("notify_url") or None, None
+        )
+        total = fen_to_yuan(trade.total_fen)
+        body: dict[str, Any] = {
+            "trade_no": trade.trade_no,
+            "out_trade_no": trade.out_trade_no,
+            "buyer_logon_id": BUYER_LOGON_ID,
+            "buyer_user_id": code.buyer_id,
+            "total_amount": total,
+        }
+        if code.needs_password:
+            return {"code": "10003", "msg": "Order success pay inprocess"} | body
+        paid = self.ledger.pay(trade.trade_no) or trade
+        self._notify(paid, self._payment_fields(paid))
+        return (
+            {"code": "10000", "msg": "Success"}
+            | body
+            | {
+                "receipt_amount": total,
+                "invoice_amount": total,
+                "buyer_pay_amount": total,
+                "point_amount": "0.00",
+                "gmt_payment": _stamp(paid.paid_at or self._clock()),
+                "fund_bill_list": [{"amount": total, "fund_channel": _fund_channel(paid)}],
+            }
+        )
 
     def _query(
         self, request: Request, app_id: str, params: Mapping[str, str], biz: dict[str, Any]

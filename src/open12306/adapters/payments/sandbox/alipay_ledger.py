@@ -137,6 +137,24 @@ class AlipayLedger:
             self._by_trade_no[trade_no] = trade
             return trade
 
+    def check_open(self, app_id: str, biz: Mapping[str, object]) -> None:
+        """Raise what ``open`` would raise for ``biz``, without opening anything."""
+        out_trade_no = str(biz.get("out_trade_no") or "")
+        if not out_trade_no or len(out_trade_no) > 64 or not biz.get("subject"):
+            raise AlipayBizError("ACQ.INVALID_PARAMETER", "out_trade_no 或 subject 缺失")
+        total = _amount(biz.get("total_amount"), "total_amount")
+        _huabei(biz)
+        with self._lock:
+            existing = self._trades.get((app_id, out_trade_no))
+        if existing is None:
+            return
+        if existing.status == "TRADE_SUCCESS":
+            raise AlipayBizError("ACQ.TRADE_HAS_SUCCESS", "交易已被支付")
+        if existing.status != "WAIT_BUYER_PAY":
+            raise AlipayBizError("ACQ.TRADE_HAS_CLOSE", "交易已经关闭")
+        if existing.total_fen != total:
+            raise AlipayBizError("ACQ.CONTEXT_INCONSISTENT", "交易信息被篡改")
+
     def by_trade_no(self, trade_no: str) -> AlipayTrade | None:
         with self._lock:
             return self._by_trade_no.get(trade_no)

@@ -12,14 +12,17 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from open12306.adapters.payments.sandbox import keys
-from open12306.adapters.payments.sandbox.alipay_gateway import AlipayGateway
+from open12306.adapters.payments.sandbox.alipay_gateway import BUYER_ID, AlipayGateway
 from open12306.adapters.payments.sandbox.alipay_ledger import AlipayLedger
+from open12306.adapters.payments.sandbox.cashier import paycode_page
 from open12306.adapters.payments.sandbox.config import AlipayApp, SandboxConfig, WeChatMerchant
+from open12306.adapters.payments.sandbox.faults import Faults
 from open12306.adapters.payments.sandbox.notifier import Delivery, Notifier
+from open12306.adapters.payments.sandbox.payment_codes import PaymentCode, PaymentCodes
 from open12306.adapters.payments.sandbox.registry import Registry
 from open12306.adapters.payments.sandbox.wechat_api import WeChatApi
 from open12306.adapters.payments.sandbox.wechat_ledger import WeChatLedger
@@ -46,6 +49,8 @@ class Sandbox:
     wechat: WeChatApi
     alipay_public_key_pem: str
     wechat_public_key_pem: str
+    codes: PaymentCodes
+    faults: Faults
 
     @property
     def wechat_public_key_id(self) -> str:
@@ -71,6 +76,8 @@ def create_sandbox(config: SandboxConfig | None = None) -> Sandbox:
     for merchant in config.wechat_merchants:
         registry.add_wechat(merchant)
     notifier = Notifier(config.retry_schedule, config.notify_timeout, config.clock)
+    codes = PaymentCodes(config.clock)
+    faults = Faults()
 
     def base_url(request: Request) -> str:
         if config.base_url:
@@ -87,6 +94,8 @@ def create_sandbox(config: SandboxConfig | None = None) -> Sandbox:
         config.seller_id,
         config.clock,
         base_url,
+        codes,
+        faults,
     )
     wechat = WeChatApi(
         WeChatLedger(config.clock),
@@ -96,6 +105,7 @@ def create_sandbox(config: SandboxConfig | None = None) -> Sandbox:
         notifier,
         config.clock,
         base_url,
+        faults,
     )
     sandbox_ref: dict[str, Sandbox] = {}
     routes = _routes(alipay, wechat, registry, notifier, config, sandbox_ref, base_url)
@@ -115,6 +125,8 @@ def create_sandbox(config: SandboxConfig | None = None) -> Sandbox:
         wechat=wechat,
         alipay_public_key_pem=keys.public_pem(alipay_key),
         wechat_public_key_pem=keys.public_pem(wechat_key),
+        codes=codes,
+        faults=faults,
     )
     sandbox_ref["sandbox"] = sandbox
     app.state.sandbox = sandbox
@@ -137,6 +149,15 @@ def _delivery_doc(delivery: Delivery) -> dict[str, Any]:
             {"at": a.at.isoformat(), "status": a.status, "answer": a.answer, "error": a.error}
             for a in delivery.attempts
         ],
+    }
+
+
+def _code_doc(code: PaymentCode) -> dict[str, Any]:
+    return {
+        "auth_code": code.auth_code,
+        "buyer_id": code.buyer_id,
+        "expires_at": code.expires_at.isoformat(),
+        "needs_password": code.needs_password,
     }
 
 
@@ -221,6 +242,32 @@ def _routes(
     async def wechat_cancel(request: Request) -> Response:
         return wechat.cancel(request.path_params["trade"])
 
+    async def mint_code(request: Request) -> Response:
+        try:
+            data = json.loads(await request.body() or b"{}")
+            buyer = str(data.get("buyer_id") or BUYER_ID)
+            password = bool(data.get("needs_password", False))
+        except (ValueError, AttributeError) as exc:
+            return JSONResponse({"error": str(exc)}, 400)
+        return JSONResponse(_code_doc(alipay.codes.mint(buyer, needs_password=password)), 201)
+
+    async def code_page(request: Request) -> Response:
+        buyer = request.query_params.get("buyer") or BUYER_ID
+        password = request.query_params.get("password") in ("1", "true", "yes")
+        code = alipay.codes.mint(buyer, needs_password=password)
+        expires = code.expires_at.strftime("%Y-%m-%d %H:%M:%S")
+        return HTMLResponse(
+            paycode_page(code.auth_code, code.buyer_id, expires, code.needs_password)
+        )
+
+    async def set_faults(request: Request) -> Response:
+        try:
+            data = json.loads(await request.body())
+            alipay.faults.fail_next(str(data["api"]), int(data["times"]))
+        except (ValueError, KeyError, TypeError) as exc:
+            return JSONResponse({"error": str(exc)}, 400)
+        return JSONResponse({"failing": alipay.faults.pending()}, 201)
+
     routes = [
         Route("/gateway.do", alipay.gateway, methods=["GET", "POST"]),
         Route("/v3/pay/transactions/native", wechat.native, methods=["POST"]),
@@ -239,11 +286,14 @@ def _routes(
         Route("/cashier/wechatpay/{trade}/cancel", wechat_cancel, methods=["POST"]),
         Route("/sandbox/keys", setup_keys, methods=["GET"]),
         Route("/sandbox/notifications", deliveries, methods=["GET"]),
+        Route("/sandbox/alipay/paycodes", mint_code, methods=["POST"]),
+        Route("/sandbox/alipay/paycode", code_page, methods=["GET"]),
         Route("/sandbox/notifications/{delivery_id}/redeliver", redeliver, methods=["POST"]),
     ]
     if config.allow_registration:
         routes += [
             Route("/sandbox/alipay/apps", register_alipay, methods=["POST"]),
             Route("/sandbox/wechatpay/merchants", register_wechat, methods=["POST"]),
+            Route("/sandbox/faults", set_faults, methods=["POST"]),
         ]
     return routes

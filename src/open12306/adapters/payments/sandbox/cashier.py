@@ -70,3 +70,19 @@ def huabei_rows(
         ("Huabei instalments", f"{periods} × ¥{per_period // 100}.{per_period % 100:02d}"),
         ("Instalment fee", f"{fee}% paid by the {payer}"),
     ]
+
+
+def paycode_page(auth_code: str, buyer_id: str, expires: str, needs_password: bool) -> str:
+    """A sandbox buyer's payment code (付款码) as the app shows it, for a cashier to scan
+    or type in; reloading the page shows a fresh code (the old one stops working)."""
+    grouped = " ".join(auth_code[i : i + 4] for i in range(0, len(auth_code), 4))
+    confirm = "asks for the password (10003)" if needs_password else "pays at once"
+    body = (
+        "<h1>Alipay — sandbox payment code</h1>"
+        f'<p class="amount" id="auth-code" data-code="{escape(auth_code)}">{escape(grouped)}</p>'
+        f"<table><tr><td>Buyer</td><td>{escape(buyer_id)}</td></tr>"
+        f"<tr><td>Valid until</td><td>{escape(expires)}</td></tr>"
+        f"<tr><td>Scanning it</td><td>{escape(confirm)}</td></tr></table>"
+        '<p class="note">Pays once. This is a protocol sandbox: no money moves.</p>'
+    )
+    return _page("Alipay payment code", body)

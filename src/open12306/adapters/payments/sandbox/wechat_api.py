@@ -26,6 +26,7 @@ from starlette.responses import HTMLResponse, Response
 
 from open12306.adapters.payments.money import fen_to_yuan
 from open12306.adapters.payments.sandbox import cashier, keys
+from open12306.adapters.payments.sandbox.faults import Faults
 from open12306.adapters.payments.sandbox.notifier import Delivery, Notifier, wechat_accepts
 from open12306.adapters.payments.sandbox.registry import KnownWeChatMerchant, Registry
 from open12306.adapters.payments.sandbox.wechat_ledger import (
@@ -76,8 +77,10 @@ class WeChatApi:
         notifier: Notifier,
         clock: Callable[[], datetime],
         base_url: Callable[[Request], str],
+        faults: Faults | None = None,
     ) -> None:
         self.ledger = ledger
+        self.faults = faults or Faults()
         self._key = key
         self.public_key_id = public_key_id
         self._registry = registry
@@ -207,6 +210,8 @@ class WeChatApi:
     async def refund(self, request: Request) -> Response:
         try:
             known, body = await self._authenticate(request)
+            if self.faults.should_fail("wechatpay.refund"):
+                raise WeChatError(500, "SYSTEM_ERROR", "系统错误")
             refund, created = self.ledger.refund(known.merchant.mchid, self._json(body))
         except WeChatError as exc:
             return self._error(exc)
