@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-
 from sqlalchemy import Engine, select
 
 from open12306.adapters.db import inventory_repo
