@@ -8,7 +8,7 @@ inventory. ``run_manifest`` is what a handheld syncs to check codes offline, and
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from datetime import date
 from typing import Protocol
 
@@ -20,12 +20,16 @@ from open12306.domain.onboard import (
     RideTicket,
     RunManifest,
     SegmentManifest,
+    StaffMember,
     build_segment_manifest,
     check_scanned,
+    find_staff,
+    parse_staff_tokens,
     segment_leaving,
 )
 from open12306.domain.orders import Ticket, TicketState
 from open12306.domain.timetable import Train
+from open12306.services.accounts import Unauthenticated
 from open12306.services.catalog import Catalog
 from open12306.services.ports import RunKey, StoredState
 from open12306.services.ports_orders import OrderRecord
@@ -33,6 +37,25 @@ from open12306.services.ports_orders import OrderRecord
 LIVE = (TicketState.ISSUED, TicketState.USED)
 REVOKED = (TicketState.REFUNDED, TicketState.CHANGED)
 RunsOn = Callable[[date, date], set[RunKey]]
+
+
+class StaffTokens:
+    """Staff bearer tokens (``domain.onboard.staff``): who is calling, or 401."""
+
+    def __init__(self, tokens: Mapping[str, StaffMember] | None = None) -> None:
+        self.tokens = dict(tokens or {})
+
+    @classmethod
+    def from_text(cls, text: str) -> StaffTokens:
+        return cls(parse_staff_tokens(text))
+
+    def authenticate(self, token: str) -> StaffMember:
+        member = find_staff(self.tokens, token)
+        if member is None:
+            raise Unauthenticated(
+                "authorization", "not_staff", "a staff token is needed (OPEN12306_STAFF_TOKENS)"
+            )
+        return member
 
 
 class RunTickets(Protocol):

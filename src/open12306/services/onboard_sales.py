@@ -330,7 +330,7 @@ class OnboardSales:
             return self._extension(train, key, current, destination, request)
         if request.traveller is None:
             raise DomainError("passenger", "missing", "a passenger, or a ticket to extend")
-        seat_class = request.seat_class or SeatClass.SECOND
+        seat_class = request.seat_class or self._cheapest_seat(train)
         plan = plan_supplementary(current, destination, len(stations))
         trip = self._trip(train, key[1], plan, seat_class)
         passenger = self._passenger(request.traveller, trip.departs_at.date())
@@ -360,6 +360,10 @@ class OnboardSales:
             ridden_class,
             ticket.number,
         )
+
+    def _cheapest_seat(self, train: Train) -> SeatClass:
+        seated = [c for c in self.catalog.classes(train.code) if c is not SeatClass.STANDING]
+        return seated[-1] if seated else SeatClass.STANDING
 
     def _ticket_on_run(self, number: str, key: RunKey) -> tuple[OrderRecord, Ticket]:
         order_number = parse_ticket_number(number)[0]
