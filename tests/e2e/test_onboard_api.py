@@ -146,6 +146,8 @@ def test_selling_on_board_over_http(setup: tuple[TestClient, Onboard]) -> None:
     assert sold["fee_fen"] == 200
     assert sold["total_fen"] == sold["fare_fen"] + 200
     assert sold["payment_id"] == f"credit:{sold['order']}"
+    stored = onboard.store.get(sold["order"])
+    assert stored is not None and stored.order.tickets[0].number == sold["ticket"]["number"]
     again = client.post(f"{BASE}/onboard-tickets", json=sale_body(rider), headers=headers)
     assert again.status_code == 200 and again.json()["replayed"] is True
     assert again.json()["ticket"]["number"] == sold["ticket"]["number"]
