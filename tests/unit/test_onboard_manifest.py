@@ -116,3 +116,43 @@ def test_a_manifest_needs_a_segment_and_one_mask_per_seat() -> None:
     with pytest.raises(DomainError) as short:
         build_segment_manifest("G1", DAY, ROUTE, 0, [], SEATS, [0] * 7)
     assert short.value.reason == "seat_count"
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 2), st.integers(1, 3), st.booleans()),
+        max_size=30,
+    ),
+    st.integers(0, 2),
+)
+def test_every_seat_is_occupied_or_empty_never_both(
+    asks: list[tuple[int, int, bool]], segment: int
+) -> None:
+    """Sell random journeys on a real inventory, ticket what was sold (some left as unpaid
+    holds): on any segment, seats split exactly into ticketed, unticketed and empty."""
+    from open12306.domain.inventory import Request, RunInventory
+
+    inventory = RunInventory.empty(SEATS, 3)
+    tickets: list[RideTicket] = []
+    held = 0
+    for n, (i, j, ticketed) in enumerate(asks):
+        if j <= i:
+            continue
+        allocation = inventory.try_allocate(Request(SeatClass.SECOND, i, j))
+        if allocation is None or allocation.seats[0] is None:
+            continue
+        seat = SEATS[allocation.seats[0]]
+        if ticketed:
+            tickets.append(ticket(f"E{n:02d}", seat.coach, seat.label, i, j))
+        elif i <= segment < j:
+            held += 1
+    masks = [inventory.seat_mask(s.index) for s in SEATS]
+    found = build_segment_manifest("G1", DAY, ROUTE, segment, tickets, SEATS, masks)
+    assert len(found.seated) + len(found.unticketed) + found.empty_count == len(SEATS)
+    assert len(found.unticketed) == held
+    assert len({(o.coach, o.seat_label) for o in found.seated}) == len(found.seated)
+    assert all(
+        covers(t.from_stop, t.to_stop, segment)
+        for t in tickets
+        if t.ticket_no in {o.ticket_no for o in found.seated}
+    )
