@@ -157,25 +157,20 @@ def test_standing_riders_are_listed_apart(onboard: Onboard) -> None:
     assert all(v.seat_class is not SeatClass.SECOND for v in found.empty)
 
 
-@pytest.mark.parametrize(
-    ("train", "day", "stop", "status", "field", "reason"),
-    [
-        ("G999", DAY, "VNP", 404, "train", "unknown_train"),
-        ("G1", date(2026, 5, 1), "VNP", 404, "date", "unknown_run"),
-        ("G1", DAY, "XXX", 422, "stop", "not_on_route"),
-        ("G1", DAY, "AOH", 422, "stop", "last_stop"),
-    ],
-)
-def test_unknown_runs_and_stops_are_named(
-    onboard: Onboard, train: str, day: date, stop: str, status: int, field: str, reason: str
-) -> None:
-    with pytest.raises(DomainError) as refused:
-        onboard.conductor.manifest(train, day, stop)
-    assert (refused.value.status, refused.value.field, refused.value.reason) == (
-        status,
-        field,
-        reason,
-    )
+UNKNOWN = [
+    ("G999", DAY, "VNP", 404, "train", "unknown_train"),
+    ("G1", date(2026, 5, 1), "VNP", 404, "date", "unknown_run"),
+    ("G1", DAY, "XXX", 422, "stop", "not_on_route"),
+    ("G1", DAY, "AOH", 422, "stop", "last_stop"),
+]
+
+
+def test_unknown_runs_and_stops_are_named(onboard: Onboard) -> None:
+    for train, day, stop, status, field, reason in UNKNOWN:
+        with pytest.raises(DomainError) as refused:
+            onboard.conductor.manifest(train, day, stop)
+        error = refused.value
+        assert (error.status, error.field, error.reason) == (status, field, reason), train
 
 
 def test_the_handheld_check_uses_the_live_manifest(onboard: Onboard) -> None:
