@@ -15,7 +15,7 @@ from open12306.entrypoints.api import _install_error_handlers
 from open12306.entrypoints.api_accounts import accounts_router
 from open12306.entrypoints.api_onboard import onboard_router, staff_tokens_from_env
 from tests.integration.orders_support import DAY
-from tests.integration.test_onboard_conductor import Onboard, build_onboard, paid
+from tests.integration.test_onboard_conductor import Onboard, board, build_onboard, paid
 from tests.unit.accounts_support import resident_id
 
 CONDUCTOR_TOKEN = "conductor-token-0123456789"
@@ -136,6 +136,7 @@ def test_unknown_things_are_named(setup: tuple[TestClient, Onboard]) -> None:
 def test_selling_on_board_over_http(setup: tuple[TestClient, Onboard]) -> None:
     client, onboard = setup
     rider = rider_token(client)
+    board(onboard, "TIP")
     headers = bearer(CONDUCTOR_TOKEN) | {"Idempotency-Key": "handheld-7-0001"}
     answer = client.post(f"{BASE}/onboard-tickets", json=sale_body(rider), headers=headers)
     assert answer.status_code == 201, answer.text
@@ -159,8 +160,9 @@ def test_selling_on_board_over_http(setup: tuple[TestClient, Onboard]) -> None:
 def test_a_sale_with_a_bad_document_or_channel_is_refused(
     setup: tuple[TestClient, Onboard],
 ) -> None:
-    client, _ = setup
+    client, onboard = setup
     rider = rider_token(client)
+    board(onboard, "TIP")
     wrong = dict(sale_body(rider))
     wrong["passenger"] = {"name": "王小二", "id_type": "resident_id", "id_number": "123"}
     bad_id = client.post(f"{BASE}/onboard-tickets", json=wrong, headers=bearer(CONDUCTOR_TOKEN))

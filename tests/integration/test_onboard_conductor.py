@@ -4,7 +4,7 @@ on a segment, from real orders, tickets and the run's inventory."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time, timedelta
 
 import pytest
 
@@ -96,6 +96,14 @@ def paid(
     world.allocator.run_once()
     assert world.settlement.start(account, record.number, "credit").state == "paid"
     return account, world.orders.get(account, record.number)
+
+
+def board(onboard: Onboard, stop: str, train: str = "G5", minutes: int = 0) -> None:
+    """Move the clock to the train's scheduled departure from ``stop`` (plus ``minutes``)."""
+    found = next(s for s in onboard.world.orders.catalog.train(train).stops if s.station == stop)
+    assert found.depart is not None
+    midnight = datetime.combine(DAY, time(0), ZONE)
+    onboard.world.clock.current = midnight + timedelta(minutes=found.depart + minutes)
 
 
 def fill(world: World, key: tuple[str, date], seat_class: SeatClass, i: int, j: int) -> int:

@@ -28,6 +28,7 @@ from tests.integration.orders_support import ADULT_ID, DAY, OTHER_ID
 from tests.integration.test_onboard_conductor import (
     CONDUCTOR,
     Onboard,
+    board,
     build_onboard,
     fill,
     paid,
@@ -73,6 +74,7 @@ def balanced(onboard: Onboard, result: SaleResult) -> bool:
 
 def test_a_supplementary_ticket_takes_a_seat_and_is_paid_on_credit(onboard: Onboard) -> None:
     account, token = payer(onboard)
+    board(onboard, "TIP")
     before = free(onboard, "G5", SeatClass.SECOND, 1, 3)
     result = onboard.sales.sell(CONDUCTOR, request(token))
     ticket = result.ticket
@@ -106,6 +108,7 @@ def test_a_supplementary_ticket_takes_a_seat_and_is_paid_on_credit(onboard: Onbo
 def test_standing_when_no_seat_is_free_on_every_remaining_segment(onboard: Onboard) -> None:
     _, token = payer(onboard)
     fill(onboard.world, ("G5", DAY), SeatClass.SECOND, 2, 3)  # NKH-AOH full
+    board(onboard, "TIP")
     result = onboard.sales.sell(CONDUCTOR, request(token))
     assert result.standing and result.ticket.seat_label == ""
     catalog = onboard.world.orders.catalog
@@ -129,6 +132,7 @@ def test_sold_out_writes_nothing(onboard: Onboard) -> None:
     fill(world, ("G5", DAY), SeatClass.SECOND, 0, 3)
     fill(world, ("G5", DAY), SeatClass.STANDING, 0, 3)
     version = onboard.store.load(("G5", DAY)).version  # type: ignore[union-attr]
+    board(onboard, "TIP")
     with pytest.raises(DomainError) as refused:
         onboard.sales.sell(CONDUCTOR, request(token))
     assert (refused.value.status, refused.value.reason) == (409, "sold_out")
@@ -138,6 +142,7 @@ def test_sold_out_writes_nothing(onboard: Onboard) -> None:
 def test_a_charge_above_the_credit_line_writes_nothing(onboard: Onboard) -> None:
     account, token = payer(onboard)
     onboard.sales.payments["credit"].limit_fen = 100  # type: ignore[attr-defined]
+    board(onboard, "TIP")
     with pytest.raises(DomainError) as refused:
         onboard.sales.sell(CONDUCTOR, request(token))
     assert refused.value.reason == "credit_limit"
@@ -146,6 +151,7 @@ def test_a_charge_above_the_credit_line_writes_nothing(onboard: Onboard) -> None
 
 def test_refusals_name_their_field(onboard: Onboard) -> None:
     _, token = payer(onboard)
+    board(onboard, "TIP")
     with pytest.raises(DomainError) as unknown:
         onboard.sales.sell(CONDUCTOR, request("not-a-token"))
     assert (unknown.value.field, unknown.value.reason) == ("payment", "payer_unknown")
@@ -175,6 +181,7 @@ def test_refusals_name_their_field(onboard: Onboard) -> None:
 def test_a_passenger_with_an_overlapping_ticket_is_refused(onboard: Onboard) -> None:
     _, token = payer(onboard)
     paid(onboard.world, train="G5")  # 张三丰 rides VNP-AOH on G5
+    board(onboard, "TIP")
     traveller = Traveller("张三丰", Document(DocumentKind.RESIDENT_ID, ADULT_ID))
     with pytest.raises(DomainError) as refused:
         onboard.sales.sell(CONDUCTOR, request(token, traveller=traveller))
@@ -184,6 +191,7 @@ def test_a_passenger_with_an_overlapping_ticket_is_refused(onboard: Onboard) -> 
 def test_a_repeated_request_answers_the_first_sale(onboard: Onboard) -> None:
     account, token = payer(onboard)
     ask = request(token, idempotency_key="scan-42")
+    board(onboard, "TIP")
     first = onboard.sales.sell(CONDUCTOR, ask)
     again = onboard.sales.sell(CONDUCTOR, ask)
     assert again.replayed and again.ticket.number == first.ticket.number
@@ -196,6 +204,7 @@ def test_an_extension_asked_in_time_starts_at_the_ticket_end(onboard: Onboard) -
     _, record = paid(onboard.world, train="G5", to="TIP")
     old = record.order.tickets[0]
     ask = request(token, current_stop="VNP", traveller=None, extends=old.number, seat_class=None)
+    board(onboard, "VNP")
     result = onboard.sales.sell(CONDUCTOR, ask)
     trip = result.ticket.trip
     assert (trip.from_station, trip.to_station, trip.seat_class) == ("TIP", "AOH", SeatClass.SECOND)
@@ -212,6 +221,7 @@ def test_a_ride_found_past_its_destination_pays_the_stretch_and_half_again(
     _, record = paid(onboard.world, train="G5", to="TIP")
     old = record.order.tickets[0]
     ask = request(token, current_stop="NKH", traveller=None, extends=old.number, seat_class=None)
+    board(onboard, "NKH", minutes=5)
     result = onboard.sales.sell(CONDUCTOR, ask)
     catalog = onboard.world.orders.catalog
     g5 = catalog.train("G5")
@@ -232,11 +242,12 @@ def test_an_extension_needs_a_live_ticket_of_this_run(onboard: Onboard) -> None:
     _, token = payer(onboard)
     account, record = paid(onboard.world, ("li_si_4", "李四", OTHER_ID), train="G1", to="TIP")
     other = record.order.tickets[0].number
+    onboard.world.settlement.refund(account, record.number, other)
+    board(onboard, "VNP", minutes=-30)  # G1 left VNP at 09:00, G5 leaves at 11:40
     wrong = request(token, traveller=None, extends=other, current_stop="VNP")
     with pytest.raises(DomainError) as refused:
         onboard.sales.sell(CONDUCTOR, wrong)
     assert refused.value.reason == "wrong_run"
-    onboard.world.settlement.refund(account, record.number, other)
     with pytest.raises(DomainError) as revoked:
         onboard.sales.sell(CONDUCTOR, replace(wrong, train_code="G1", to_station="AOH"))
     assert revoked.value.reason == "revoked"
@@ -280,6 +291,7 @@ def test_a_concurrent_sale_makes_the_attempt_start_again(onboard: Onboard) -> No
         return original(record, **kwargs)
 
     onboard.store.insert_sale = racing_insert  # type: ignore[method-assign]
+    board(onboard, "TIP")
     result = onboard.sales.sell(CONDUCTOR, request(token))
     assert len(counting.authorized) == 2 and len(counting.voided) == 1
     inventory = onboard.conductor.inventory(("G5", DAY))
@@ -310,7 +322,24 @@ def test_a_failed_write_leaves_nothing_and_voids_the_payment(onboard: Onboard) -
         return original(record, **kwargs)
 
     onboard.store.insert_sale = broken_insert  # type: ignore[method-assign]
+    board(onboard, "TIP")
     with pytest.raises(Exception):  # noqa: B017 - whatever the database raises
         onboard.sales.sell(CONDUCTOR, request(token))
     assert len(counting.voided) == 1
     _nothing_written(onboard, 0, account)
+
+
+def test_sales_are_open_only_while_the_train_is_on_the_segment(onboard: Onboard) -> None:
+    account, token = payer(onboard)
+    early = onboard.world.clock.now()  # two days before the run
+    with pytest.raises(DomainError) as refused:
+        onboard.sales.sell(CONDUCTOR, request(token))
+    assert (refused.value.status, refused.value.reason) == (409, "not_under_way")
+    board(onboard, "NKH", minutes=6 * 60 + 1)  # 6 h after the train reached NKH
+    with pytest.raises(DomainError) as late:
+        onboard.sales.sell(CONDUCTOR, request(token))
+    assert late.value.reason == "segment_over"
+    board(onboard, "TIP", minutes=-59)
+    assert onboard.sales.sell(CONDUCTOR, request(token)).ticket.trip.from_station == "TIP"
+    assert early < onboard.world.clock.now()
+    assert len(onboard.world.orders_store.for_account(account.id)) == 1

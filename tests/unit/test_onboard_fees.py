@@ -93,3 +93,26 @@ def test_an_extension_must_go_beyond_and_be_on_board() -> None:
     with pytest.raises(DomainError) as early:
         plan_extension(2, 3, 1, 4, 5)
     assert early.value.reason == "not_boarded"
+
+
+# --- when sales are open ---------------------------------------------------------------------
+
+
+def test_sales_open_before_the_segment_and_close_after_a_late_arrival() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from open12306.domain.onboard import OutsideWindow, SaleWindow
+
+    departs = datetime(2026, 2, 12, 4, 0, tzinfo=UTC)
+    arrives = departs + timedelta(minutes=30)
+    window = SaleWindow(opens_minutes=60, late_minutes=120)
+    window.check(departs, arrives, departs - timedelta(minutes=60))
+    window.check(departs, arrives, arrives + timedelta(minutes=120))
+    with pytest.raises(OutsideWindow) as early:
+        window.check(departs, arrives, departs - timedelta(minutes=61))
+    assert (early.value.status, early.value.reason) == (409, "not_under_way")
+    with pytest.raises(OutsideWindow) as late:
+        window.check(departs, arrives, arrives + timedelta(minutes=121))
+    assert late.value.reason == "segment_over"
+    with pytest.raises(DomainError):
+        SaleWindow(opens_minutes=-1)

@@ -3,8 +3,10 @@
 ``sell`` sells one passenger a ticket from the stop the train is leaving to a destination; with
 ``extends`` it extends a live ticket of the run instead (from the ticket's destination, or,
 when the passenger is found past it, from here with the ridden stretch charged and surcharged:
-``domain.onboard.fees``). A seat is taken when one of the class is free on every remaining
-segment, else a standing place; none left is ``sold_out``.
+``domain.onboard.fees``). Sales are open only while the train is on (or about to be on) the
+segment leaving that stop (``domain.onboard.window``; ``window=None`` turns the check off).
+A seat is taken when one of the class is free on every remaining segment, else a standing
+place; none left is ``sold_out``.
 
 Payment goes through an ``OnboardPayment`` channel: ``credit`` (the passenger's own credit
 line, "ride now, pay later", authorised by their account's bearer token) is built in; a
@@ -39,6 +41,7 @@ from open12306.domain.onboard import (
     OnboardFees,
     OnboardPrice,
     SalePlan,
+    SaleWindow,
     StaffMember,
     plan_extension,
     plan_supplementary,
@@ -279,6 +282,7 @@ class OnboardSales:
         payments: Mapping[str, OnboardPayment],
         *,
         fees: OnboardFees | None = None,
+        window: SaleWindow | None = SaleWindow(),
         conflict: type[Exception] = Exception,
         duplicate: type[Exception] = Exception,
         retries: int = 20,
@@ -292,6 +296,7 @@ class OnboardSales:
         self.zone = zone
         self.payments = dict(payments)
         self.fees = fees or OnboardFees()
+        self.window = window
         self.conflict = conflict
         self.duplicate = duplicate
         self.retries = retries
@@ -326,6 +331,7 @@ class OnboardSales:
         stations = [s.station for s in train.stops]
         current = segment_leaving(stations, request.current_stop)
         destination = _stop(stations, request.to_station)
+        self._check_window(train, key[1], current)
         if request.extends is not None:
             return self._extension(train, key, current, destination, request)
         if request.traveller is None:
@@ -359,6 +365,18 @@ class OnboardSales:
             record.passenger_ids[ticket.passenger],
             ridden_class,
             ticket.number,
+        )
+
+    def _check_window(self, train: Train, day: date, current: int) -> None:
+        if self.window is None:
+            return
+        midnight = datetime.combine(day, time(0), self.zone)
+        depart, arrive = train.stops[current].depart, train.stops[current + 1].arrive
+        assert depart is not None and arrive is not None  # current < last stop
+        self.window.check(
+            midnight + timedelta(minutes=depart),
+            midnight + timedelta(minutes=arrive),
+            self.clock.now(),
         )
 
     def _cheapest_seat(self, train: Train) -> SeatClass:

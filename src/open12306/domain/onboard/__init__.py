@@ -35,6 +35,7 @@ from open12306.domain.onboard.staff import (
     parse_staff_tokens,
     token_line,
 )
+from open12306.domain.onboard.window import OutsideWindow, SaleWindow
 
 __all__ = [
     "CoachVacancy",
@@ -43,9 +44,11 @@ __all__ = [
     "OnboardFees",
     "OnboardPrice",
     "OnboardReason",
+    "OutsideWindow",
     "RideTicket",
     "RunManifest",
     "SalePlan",
+    "SaleWindow",
     "SegmentManifest",
     "StaffMember",
     "StaffRole",
