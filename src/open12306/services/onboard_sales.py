@@ -303,6 +303,7 @@ class OnboardSales:
         self.on_change: Callable[[], None] = lambda: None
 
     def sell(self, staff: StaffMember, request: SaleRequest) -> SaleResult:
+        """Sell (or, for a repeated idempotency key, answer again) one ticket on board."""
         if not staff.sells:
             raise Forbidden("staff", "not_conductor", "only conductors sell tickets on board")
         payment = self.payments.get(request.channel)
