@@ -8,6 +8,8 @@ server endpoints exist (docs/ride-codes.md, "Command line").
 
 from __future__ import annotations
 
+import base64
+import binascii
 import fcntl
 import hashlib
 import json
@@ -58,6 +60,7 @@ from open12306.domain.codes import (
 from open12306.domain.errors import DomainError
 from open12306.domain.gate import DenyLists, Direction, GateConfig
 from open12306.domain.seats import SeatClass
+from open12306.entrypoints.travel_http import ServerError, call
 
 if TYPE_CHECKING:
     from open12306.services.gate_bundles import StationContent
@@ -71,6 +74,7 @@ WALLET_DIR_ENV = "OPEN12306_WALLET_DIR"
 DEVICE_KEY_FILE = "device.key"
 CREDENTIAL_FILE = "credential.bin"
 COUNTER_FILE = "counter"
+LOGIN_FILE = "server.json"
 CODE_PNG = "code.png"
 ACCOUNT_TOKEN_SIZE = 16
 EXIT_REFUSED = 3
@@ -102,7 +106,7 @@ def _run(work: Callable[[], T]) -> T:
         if not message.startswith(f"{error.field}:"):
             message = f"{error.field}: {message}"
         _fail(message)
-    except (InputError, KeyStoreError, BundleError, QrReadError) as error:
+    except (InputError, KeyStoreError, BundleError, QrReadError, ServerError) as error:
         _fail(str(error))
     except OSError as error:
         _fail(f"{error.filename or 'file'}: {error.strerror or error}")
@@ -253,9 +257,73 @@ def _parse_flags(names: list[str]) -> CredentialFlags:
     return flags
 
 
+@wallet_app.command("login")
+def wallet_login(
+    server: str = typer.Option(..., help="the open12306 server, e.g. http://127.0.0.1:8000"),
+    username: str = typer.Option(..., help="account name"),
+    password: str = typer.Option(..., prompt=True, hide_input=True, help="account password"),
+    directory: Path = WALLET_DIR_OPTION,
+) -> None:
+    """Log in to a server and keep its session token in the wallet (server.json, mode 0600),
+    so that `wallet credential` fetches credentials from it."""
+
+    def login() -> str:
+        _wallet_key(directory)
+        answer = call(
+            server, "POST", "/api/v1/sessions", {"username": username, "password": password}
+        )
+        token = answer.get("token") if isinstance(answer, dict) else None
+        if not isinstance(token, str) or not token:
+            raise InputError("server: the login answer holds no token")
+        login = {"server": server, "token": token}
+        _replace_private(directory / LOGIN_FILE, json.dumps(login).encode("utf-8"))
+        return str(answer.get("expires_at", "?"))
+
+    expires = _run(login)
+    typer.echo(f"logged in to {server} as {username}; session until {expires}")
+
+
+def _stored_login(wallet: Path) -> tuple[str, str] | None:
+    path = wallet / LOGIN_FILE
+    if not path.is_file():
+        return None
+    try:
+        login = json.loads(path.read_bytes())
+        return str(login["server"]), str(login["token"])
+    except (ValueError, KeyError, TypeError):
+        raise InputError(f"{path}: unreadable; run `open12306 wallet login` again") from None
+
+
+def fetch_credential(server: str, token: str, device: DeviceKey, hours: int) -> bytes:
+    """POST the device public key to the server; the sealed credential it issued.
+
+    The answer must be a credential for this very device key (else it is refused)."""
+    body = {"device_public_key": base64.b64encode(device.public_key).decode(), "hours": hours}
+    answer = call(server, "POST", "/api/v1/ride/credentials", body, token=token)
+    try:
+        data = base64.b64decode(answer["credential"], validate=True)
+        credential = open_credential(data).value
+    except (KeyError, TypeError, ValueError, binascii.Error):
+        raise InputError("server: the answer holds no readable credential") from None
+    except DomainError as error:
+        raise InputError(f"server: the credential does not decode ({error.reason})") from None
+    if credential.device_public_key != device.public_key:
+        raise InputError("server: the credential is for another device key")
+    return data
+
+
 @wallet_app.command("credential")
 def wallet_credential(
-    keys: Path = ISSUER_OPTION,
+    keys: Path | None = typer.Option(
+        None,
+        "--keys",
+        envvar=KEY_DIR_ENV,
+        help="sign locally with this issuer key store (default var/keys, unless logged in)",
+    ),
+    server: str = typer.Option(
+        "", help="fetch from this server's POST /api/v1/ride/credentials (needs --token)"
+    ),
+    token: str = typer.Option("", help="bearer session token for --server"),
     directory: Path = WALLET_DIR_OPTION,
     account: str = typer.Option(
         "", help="account token in hex (default: derived from the device key)"
@@ -266,16 +334,23 @@ def wallet_credential(
     serial: int | None = typer.Option(None, min=0, help="credential serial (default: random)"),
     now: int | None = typer.Option(None, help=NOW_HELP),
 ) -> None:
-    """Issue a ride credential for this wallet's device key from a local issuer key store.
+    """Get a ride credential for this wallet's device key and store it (credential.bin).
 
-    Offline stand-in for POST /api/v1/ride/credentials: the issuer's private key must be on
-    this machine, so use it for demos and tests only.
+    With --server URL --token T, or after `wallet login`, the server issues it
+    (POST /api/v1/ride/credentials; account, flags and limits are then the server's). Otherwise
+    it is signed from a local issuer key store (--keys): the issuer's private key must be on
+    this machine, so that is for demos and tests only.
     """
+    source = _credential_source(server, token, keys, directory)
 
     def issue() -> RideCredential:
         device = _wallet_key(directory)
+        if isinstance(source, tuple):
+            data = fetch_credential(source[0], source[1], device, hours)
+            _replace_private(directory / CREDENTIAL_FILE, data)
+            return open_credential(data).value
         token = _hex(account, "account") if account else _derived_account(device)
-        signer = IssuerKeyStore.open(keys).signer()
+        signer = IssuerKeyStore.open(source).signer()
         start = _clock(now)
         credential = RideCredential(
             key_id=signer.key_id,
@@ -295,6 +370,25 @@ def wallet_credential(
         f"credential serial {credential.serial} for account {credential.account_token.hex()}"
         f" signed by key {credential.key_id}, valid until {credential.valid_until}"
     )
+
+
+def _credential_source(
+    server: str, token: str, keys: Path | None, wallet: Path
+) -> tuple[str, str] | Path:
+    """(server, token) to fetch from, or the issuer key store to sign with."""
+    if server:
+        if not token:
+            login = _run(lambda: _stored_login(wallet))
+            if login is None or login[0].rstrip("/") != server.rstrip("/"):
+                _fail("token: --server needs --token (or `open12306 wallet login` first)")
+            token = login[1]
+        return server, token
+    if token:
+        _fail("server: --token goes with --server")
+    if keys is not None:
+        return keys
+    login = _run(lambda: _stored_login(wallet))
+    return login if login is not None else Path("var/keys")
 
 
 def _derived_account(device: DeviceKey) -> bytes:
