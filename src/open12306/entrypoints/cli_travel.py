@@ -32,11 +32,11 @@ from open12306.adapters.gate import (
     GateBundle,
     GateJournal,
     TapCollector,
-    issuer_section,
     load_bundle,
     run_gate,
     save_bundle,
 )
+from open12306.adapters.gate.station_bundle import station_bundle
 from open12306.adapters.keys import (
     DIR_MODE,
     FILE_MODE,
@@ -465,22 +465,12 @@ def gate_bundle(
 
     def build() -> GateBundle:
         GateConfig(station)  # the telecode must be valid code text
-        issuer_keys, retired = issuer_section(IssuerKeyStore.open(keys))
+        issuer = IssuerKeyStore.open(keys)
         accounts = frozenset(_hex(a, "deny-account") for a in deny_account)
-        revoked, manifest = frozenset(deny_ticket), None
-        if from_db:
-            content = _station_content(station, _clock(now))
-            revoked, manifest = revoked | content.deny.tickets, content.manifest
-        deny = DenyLists(revoked, accounts, frozenset(deny_serial))
-        bundle = GateBundle(
-            station=station,
-            bundle_version=_previous_version(out) + 1,
-            created=_clock(now),
-            issuer_keys=issuer_keys,
-            retired_key_ids=retired,
-            deny=deny,
-            manifest=manifest,
-        )
+        deny = DenyLists(frozenset(deny_ticket), accounts, frozenset(deny_serial))
+        content = _station_content(station, _clock(now)) if from_db else None
+        version = _previous_version(out) + 1
+        bundle = station_bundle(issuer, station, version, _clock(now), content, deny)
         save_bundle(bundle, out)
         return bundle
 

@@ -12,9 +12,10 @@ The adapter (``adapters.gate.bundle``) writes these with the issuer keys into a 
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -52,6 +53,8 @@ class StationContent:
     last: date
     deny: DenyLists
     manifest: Manifest
+    # ticket number → the passenger's enrolled face embedding (those tickets need a face check)
+    faces: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
 
 
 class GateBundleService:
@@ -65,6 +68,7 @@ class GateBundleService:
         zone: ZoneInfo,
         window: CheckInWindow | None = None,
         salts: Callable[[], bytes] = lambda: secrets.token_bytes(SALT_SIZE),
+        faces: Callable[[Sequence[str]], Mapping[str, tuple[float, ...]]] | None = None,
     ) -> None:
         self.source = source
         self.trains = trains
@@ -72,6 +76,7 @@ class GateBundleService:
         self.zone = zone
         self.window = window or CheckInWindow()
         self.salts = salts
+        self.faces = faces
 
     def station_content(
         self,
@@ -90,9 +95,29 @@ class GateBundleService:
         runs = self._runs(station, sorted(self.run_keys(first, last)))
         records = self.source.orders_with_issued_tickets(first, last)
         tickets = self._tickets(station, records, salt, first, last, revoked)
+        faces = self._faces(records, {t.ticket_no for t in tickets})
+        tickets = [
+            dataclasses.replace(t, face_required=True) if t.ticket_no in faces else t
+            for t in tickets
+        ]
         return StationContent(
-            station, first, last, DenyLists(tickets=revoked), Manifest(salt, runs, tickets)
+            station, first, last, DenyLists(tickets=revoked), Manifest(salt, runs, tickets), faces
         )
+
+    def _faces(
+        self, records: Sequence[OrderRecord], listed: set[str]
+    ) -> dict[str, tuple[float, ...]]:
+        """Enrolled embeddings of the listed tickets' passengers, by ticket number."""
+        if self.faces is None:
+            return {}
+        passenger_of = {
+            t.number: r.passenger_ids[t.passenger]
+            for r in records
+            for t in r.order.tickets
+            if t.number in listed and t.passenger < len(r.passenger_ids)
+        }
+        enrolled = self.faces(sorted(set(passenger_of.values())))
+        return {no: enrolled[pid] for no, pid in passenger_of.items() if pid in enrolled}
 
     def _moment(self, service_date: date, minutes: int | None) -> int | None:
         if minutes is None:

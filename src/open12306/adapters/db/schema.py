@@ -94,4 +94,4 @@ counters = Table(
 )
 
 # Tables of other modules on the same metadata (imported last: they import ``metadata``).
-from open12306.adapters.db import accounts_schema, orders_schema  # noqa: E402, F401
+from open12306.adapters.db import accounts_schema, face_schema, orders_schema  # noqa: E402, F401
