@@ -13,6 +13,7 @@ import binascii
 import fcntl
 import hashlib
 import json
+import math
 import os
 import secrets
 import sys
@@ -29,11 +30,14 @@ import typer
 
 from open12306.adapters.gate import (
     BundleError,
+    FaceLane,
     GateBundle,
     GateJournal,
+    GateResult,
     TapCollector,
     load_bundle,
     run_gate,
+    run_gate_id,
     save_bundle,
 )
 from open12306.adapters.gate.station_bundle import station_bundle
@@ -71,6 +75,7 @@ gate_app = typer.Typer(no_args_is_help=True, help="Offline station gates: bundle
 
 KEY_DIR_ENV = "OPEN12306_KEY_DIR"
 WALLET_DIR_ENV = "OPEN12306_WALLET_DIR"
+GATE_TOKEN_ENV = "OPEN12306_GATE_TOKEN"
 DEVICE_KEY_FILE = "device.key"
 CREDENTIAL_FILE = "credential.bin"
 COUNTER_FILE = "counter"
@@ -494,86 +499,181 @@ def _station_content(station: str, now: int) -> StationContent:
 
 @gate_app.command("run")
 def gate_run(
-    image: Path = typer.Argument(..., help="a QR PNG, or a folder of them (decided by name)"),
+    image: Path | None = typer.Argument(
+        None, help="a QR PNG, or a folder of them (decided by name); omit with --id"
+    ),
     station: str = typer.Option(..., help="station telecode of this gate"),
     bundle: Path = typer.Option(..., "--bundle", help="gate bundle file"),
     journal: Path = typer.Option(..., "--journal", help="the gate's journal (SQLite)"),
     direction: Direction = typer.Option(..., help="entry or exit"),
     gate_id: str = typer.Option("gate-1", help="this gate's id (part of every tap id)"),
+    id_number: str = typer.Option(
+        "", "--id", help="an ID number read at the gate (the ID-card lane) instead of a QR"
+    ),
+    face: Path | None = typer.Option(
+        None, "--face", help="the face camera's photo, for tickets that need a face check"
+    ),
     json_out: bool = typer.Option(False, "--json", help="one JSON object per line"),
     now: int | None = typer.Option(None, help=NOW_HELP),
 ) -> None:
-    """Decide on QR images offline. Exit status 0 when all were accepted, 3 when any refused."""
+    """Decide on QR images (or one ID number) offline. Exit status 0 when all were accepted,
+    3 when any was refused.
 
-    def decide() -> list[Any]:
+    A ticket whose passenger enrolled a face is admitted only when the --face photo matches
+    the enrolled face carried in the bundle; otherwise (no match, no photo, or no face extra
+    installed: "face check unavailable: manual lane") the tap is refused as face_… and the
+    passenger goes to the manual lane.
+    """
+
+    def decide() -> list[GateResult]:
         loaded = load_bundle(bundle)
         if loaded.station != station:
             raise InputError(f"station: the bundle is for {loaded.station}, not {station}")
+        if face is not None and not face.is_file():
+            raise InputError(f"{face}: no such face image")
+        lane = FaceLane(face)
+        if id_number:
+            if image is not None:
+                raise InputError("id: give either --id or an image, not both")
+            return [run_gate_id(bundle, journal, id_number, direction, now, gate_id, face=lane)]
+        if image is None:
+            raise InputError("image: give a QR image or folder, or --id NUMBER")
         if not image.exists():
             raise InputError(f"{image}: no such file or folder")
         if image.is_dir() and not any(p.suffix.lower() == ".png" for p in image.iterdir()):
             raise InputError(f"{image}: no PNG images in the folder")
-        return run_gate(bundle, journal, image, direction, now=now, gate_id=gate_id)
+        return run_gate(bundle, journal, image, direction, now=now, gate_id=gate_id, face=lane)
 
     results = _run(decide)
     for result in results:
-        decision = result.decision
-        if json_out:
-            line = {
-                "image": str(result.image),
-                "accepted": decision.accepted,
-                "reason": str(decision.reason),
-                "detail": decision.detail,
-                "kind": str(decision.kind),
-                "subject": decision.subject,
-                "tap_id": result.tap_id,
-                "notes": list(decision.notes),
-                "face_required": decision.face_required,
-            }
-            typer.echo(json.dumps(line, ensure_ascii=False))
-        else:
-            verdict = "accepted" if decision.accepted else "refused"
-            subject = decision.subject or "-"
-            typer.echo(
-                f"{result.image.name}: {verdict} {decision.reason} {subject} "
-                f"tap {result.tap_id} ({decision.detail})"
-            )
+        _report(result, json_out)
     if not all(r.decision.accepted for r in results):
         raise typer.Exit(EXIT_REFUSED)
+
+
+def _report(result: GateResult, json_out: bool) -> None:
+    decision, checked = result.decision, result.face
+    if json_out:
+        line = {
+            "image": str(result.image),
+            "accepted": decision.accepted,
+            "reason": result.reason,
+            "detail": decision.detail,
+            "kind": str(decision.kind),
+            "subject": decision.subject,
+            "tap_id": result.tap_id,
+            "notes": list(decision.notes),
+            "face_required": decision.face_required,
+            "face": None
+            if checked is None
+            else {
+                "match": checked.match,
+                "reason": str(checked.reason),
+                "distance": None if math.isinf(checked.distance) else checked.distance,
+                "message": checked.message,
+            },
+        }
+        typer.echo(json.dumps(line, ensure_ascii=False))
+        return
+    verdict = "accepted" if decision.accepted else "refused"
+    subject = decision.subject or "-"
+    typer.echo(
+        f"{result.image.name}: {verdict} {result.reason} {subject} "
+        f"tap {result.tap_id} ({decision.detail})"
+    )
 
 
 @gate_app.command("sync")
 def gate_sync(
     journal: Path = typer.Option(..., "--journal", help="the gate's journal (SQLite)"),
-    collector: Path = typer.Option(..., "--collector", help="the collector's file (SQLite)"),
-    fetch: Path | None = typer.Option(None, "--fetch", help="a fresh bundle to take in"),
-    bundle: Path | None = typer.Option(None, "--bundle", help="the gate's bundle (with --fetch)"),
+    collector: Path | None = typer.Option(
+        None, "--collector", help="a local collector's file (SQLite), instead of --server"
+    ),
+    server: str = typer.Option("", help="the station server: upload taps, fetch the bundle"),
+    token: str = typer.Option(
+        "", envvar=GATE_TOKEN_ENV, help="the gate's bearer token for --server"
+    ),
+    fetch: Path | None = typer.Option(None, "--fetch", help="a fresh bundle file to take in"),
+    bundle: Path | None = typer.Option(None, "--bundle", help="the gate's bundle"),
 ) -> None:
-    """Upload every tap of a journal to a local collector (taps already there are skipped),
-    then optionally replace the gate's bundle with a fresh one.
+    """Upload every tap of a journal, then optionally replace the gate's bundle.
 
-    Stand-in for the station server's upload and bundle endpoints: safe to repeat.
+    With --server the taps go to POST /api/v1/gate/taps (admitted reserved tickets become
+    used there) and, with --bundle, a fresh bundle for the bundle's station comes from
+    GET /api/v1/gate/stations/{station}/bundle. With --collector the taps go to a local file
+    and --fetch names the fresh bundle. Either way repeating a sync changes nothing.
     """
-    if (fetch is None) != (bundle is None):
+    if (collector is None) == (not server):
+        _fail("server: give either --server URL or --collector FILE")
+    if collector is not None and (fetch is None) != (bundle is None):
         _fail("fetch: --fetch and --bundle go together")
+    if server and fetch is not None:
+        _fail("fetch: with --server the fresh bundle comes from the server")
+    if collector is None and server and not token:
+        _fail(f"token: --server needs --token (or {GATE_TOKEN_ENV})")
 
     def upload() -> tuple[int, int]:
         if not journal.is_file():
             raise InputError(f"{journal}: no such journal")
-        sent = new = 0
-        with GateJournal(journal, "sync", "-") as source, TapCollector(collector) as sink:
-            since = 0
-            while batch := source.export_taps(since, UPLOAD_BATCH):
-                new += sink.receive(batch)
-                sent += len(batch)
-                since = batch[-1]["seq"]
-        return sent, new
+        if collector is not None:
+            return _upload_to_collector(journal, collector)
+        return _upload_to_server(journal, server, token)
 
     sent, new = _run(upload)
-    typer.echo(f"uploaded {sent} taps: {new} new, {sent - new} already collected")
-    if fetch is not None and bundle is not None:
+    if collector is not None:
+        typer.echo(f"uploaded {sent} taps: {new} new, {sent - new} already collected")
+    else:
+        typer.echo(f"uploaded {sent} taps to {server}: {new} tickets marked used")
+    if bundle is None:
+        return
+    if fetch is not None:
         fresh = _run(lambda: take_bundle(fetch, bundle))
-        typer.echo(f"bundle version {fresh.bundle_version} for {fresh.station} now at {bundle}")
+    else:
+        fresh = _run(lambda: _fetch_bundle(server, token, bundle))
+    typer.echo(f"bundle version {fresh.bundle_version} for {fresh.station} now at {bundle}")
+
+
+def _journal_batches(journal: Path) -> Iterator[list[dict[str, Any]]]:
+    with GateJournal(journal, "sync", "-") as source:
+        since = 0
+        while batch := source.export_taps(since, UPLOAD_BATCH):
+            yield batch
+            since = batch[-1]["seq"]
+
+
+def _upload_to_collector(journal: Path, collector: Path) -> tuple[int, int]:
+    sent = new = 0
+    with TapCollector(collector) as sink:
+        for batch in _journal_batches(journal):
+            new += sink.receive(batch)
+            sent += len(batch)
+    return sent, new
+
+
+def _upload_to_server(journal: Path, server: str, token: str) -> tuple[int, int]:
+    """Send taps (without their code bytes) to the server; how many, and how many tickets
+    the server marked used for the first time."""
+    sent = used = 0
+    for batch in _journal_batches(journal):
+        taps = [{k: v for k, v in tap.items() if k != "code"} for tap in batch]
+        answer = call(server, "POST", "/api/v1/gate/taps", {"taps": taps}, token=token)
+        outcomes = answer.get("outcomes", {}) if isinstance(answer, dict) else {}
+        used += int(outcomes.get("used", 0))
+        sent += len(batch)
+    return sent, used
+
+
+def _fetch_bundle(server: str, token: str, gate_path: Path) -> GateBundle:
+    """Fetch a fresh bundle for the held bundle's station and install it (see take_bundle)."""
+    held = load_bundle(gate_path)
+    path = f"/api/v1/gate/stations/{held.station}/bundle"
+    document = call(server, "GET", path, token=token)
+    temporary = gate_path.with_name(gate_path.name + ".fetched")
+    temporary.write_bytes(json.dumps(document, ensure_ascii=False).encode("utf-8"))
+    try:
+        return take_bundle(temporary, gate_path)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def take_bundle(fresh_path: Path, gate_path: Path) -> GateBundle:

@@ -29,6 +29,7 @@ from open12306.domain.gate import CodeKind, Decision, Direction, Gate, GateState
 from open12306.services.face_port import MANUAL_LANE, FaceReason, FaceResult, refused
 
 VERIFY_CACHE = 4096
+FACE_KINDS = frozenset({CodeKind.TICKET, CodeKind.ID_DOCUMENT})
 FaceLoader = Callable[[], DlibFaceMatcher | UnavailableMatcher]
 
 
@@ -98,7 +99,9 @@ def _gate(bundle: GateBundle, gate_id: str) -> Gate:
 def _with_face(
     decision: Decision, bundle: GateBundle, lane: FaceLane
 ) -> tuple[Decision, FaceResult | None]:
-    if not (decision.accepted and decision.face_required):
+    # Ride codes carry the face flag in the credential; their accounts' faces are not in the
+    # bundle, so for them face_required stays advisory (reported, not checked here).
+    if not (decision.accepted and decision.face_required and decision.kind in FACE_KINDS):
         return decision, None
     face = lane.check(bundle, decision.subject)
     if face.match:
