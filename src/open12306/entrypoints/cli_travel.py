@@ -322,8 +322,8 @@ def wallet_credential(
     keys: Path | None = typer.Option(
         None,
         "--keys",
-        envvar=KEY_DIR_ENV,
-        help="sign locally with this issuer key store (default var/keys, unless logged in)",
+        help="sign locally with this issuer key store (default: the server of `wallet login`,"
+        f" else ${KEY_DIR_ENV}, else var/keys)",
     ),
     server: str = typer.Option(
         "", help="fetch from this server's POST /api/v1/ride/credentials (needs --token)"
@@ -393,7 +393,9 @@ def _credential_source(
     if keys is not None:
         return keys
     login = _run(lambda: _stored_login(wallet))
-    return login if login is not None else Path("var/keys")
+    if login is not None:
+        return login
+    return Path(os.environ.get(KEY_DIR_ENV) or "var/keys")
 
 
 def _derived_account(device: DeviceKey) -> bytes:
@@ -595,6 +597,9 @@ def gate_sync(
     ),
     fetch: Path | None = typer.Option(None, "--fetch", help="a fresh bundle file to take in"),
     bundle: Path | None = typer.Option(None, "--bundle", help="the gate's bundle"),
+    station: str = typer.Option(
+        "", help="with --server: the station of a gate that holds no bundle yet"
+    ),
 ) -> None:
     """Upload every tap of a journal, then optionally replace the gate's bundle.
 
@@ -614,6 +619,8 @@ def gate_sync(
 
     def upload() -> tuple[int, int]:
         if not journal.is_file():
+            if station:  # a new gate: nothing to upload yet
+                return 0, 0
             raise InputError(f"{journal}: no such journal")
         if collector is not None:
             return _upload_to_collector(journal, collector)
@@ -629,7 +636,7 @@ def gate_sync(
     if fetch is not None:
         fresh = _run(lambda: take_bundle(fetch, bundle))
     else:
-        fresh = _run(lambda: _fetch_bundle(server, token, bundle))
+        fresh = _run(lambda: _fetch_bundle(server, token, bundle, station))
     typer.echo(f"bundle version {fresh.bundle_version} for {fresh.station} now at {bundle}")
 
 
@@ -663,10 +670,18 @@ def _upload_to_server(journal: Path, server: str, token: str) -> tuple[int, int]
     return sent, used
 
 
-def _fetch_bundle(server: str, token: str, gate_path: Path) -> GateBundle:
-    """Fetch a fresh bundle for the held bundle's station and install it (see take_bundle)."""
-    held = load_bundle(gate_path)
-    path = f"/api/v1/gate/stations/{held.station}/bundle"
+def _fetch_bundle(server: str, token: str, gate_path: Path, station: str = "") -> GateBundle:
+    """Fetch a fresh bundle for the held bundle's station (or ``station`` for a gate without
+    one) and install it (see take_bundle)."""
+    if gate_path.is_file():
+        held = load_bundle(gate_path).station
+        if station and station != held:
+            raise InputError(f"station: the gate's bundle is for {held}, not {station}")
+        station = held
+    elif not station:
+        raise InputError(f"{gate_path}: no bundle yet; give --station")
+    GateConfig(station)
+    path = f"/api/v1/gate/stations/{station}/bundle"
     document = call(server, "GET", path, token=token)
     temporary = gate_path.with_name(gate_path.name + ".fetched")
     temporary.write_bytes(json.dumps(document, ensure_ascii=False).encode("utf-8"))
