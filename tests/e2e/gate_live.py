@@ -13,7 +13,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +27,15 @@ from open12306.entrypoints.api import create_app
 from open12306.entrypoints.api_face import include_face_routes
 from open12306.entrypoints.api_gate import include_gate_routes
 from open12306.entrypoints.cli import app as cli_app
-from tests.e2e.test_orders_payment_sandbox import Live, _Late, held_order, pay_at_cashier
+from tests.e2e.test_orders_payment_sandbox import (
+    Live,
+    _Late,
+    held_order,
+    pay_at_cashier,
+    start_payment,
+    wait_state,
+)
 from tests.e2e.test_orders_payment_sandbox import signed_up as sandbox_signed_up
-from tests.e2e.test_orders_payment_sandbox import start_payment, wait_state
 from tests.integration.payments_support import LiveServer
 
 GATE_TOKEN = "gate-link-token-for-tests"
@@ -54,7 +60,7 @@ class GateLive(Live):
     """The running server, the issuer key store it signs with, a CLI runner."""
 
     keys: Path = Path()
-    cli: CliRunner = CliRunner()
+    cli: CliRunner = field(default_factory=CliRunner)
 
     def invoke(self, *args: str) -> Any:
         return self.cli.invoke(cli_app, list(args), catch_exceptions=False)
