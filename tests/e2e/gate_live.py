@@ -8,6 +8,7 @@ process that has no usable database URL and whose sockets cannot connect anywher
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import subprocess
@@ -28,6 +29,7 @@ from open12306.entrypoints.api_face import include_face_routes
 from open12306.entrypoints.api_gate import include_gate_routes
 from open12306.entrypoints.cli import app as cli_app
 from tests.e2e.test_orders_payment_sandbox import (
+    PASSWORD,
     Live,
     _Late,
     held_order,
@@ -37,8 +39,10 @@ from tests.e2e.test_orders_payment_sandbox import (
 )
 from tests.e2e.test_orders_payment_sandbox import signed_up as sandbox_signed_up
 from tests.integration.payments_support import LiveServer
+from tests.unit.accounts_support import resident_id
 
 GATE_TOKEN = "gate-link-token-for-tests"
+_riders = itertools.count(501)
 SRC = Path(__file__).resolve().parents[2] / "src"
 # Loaded by the gate's process before anything else: sockets cannot connect, and a marker
 # file proves the guard was in place.
@@ -96,6 +100,31 @@ def signed_up(live: GateLive) -> tuple[dict[str, str], str, str]:
     return headers, passenger, username
 
 
+@dataclass
+class Rider:
+    """An account with one saved passenger whose ID number the test knows."""
+
+    headers: dict[str, str]
+    passenger: str
+    id_number: str
+
+
+def rider(live: GateLive) -> Rider:
+    serial = next(_riders)
+    credentials = {"username": f"gater_{serial}", "password": PASSWORD}
+    assert live.http.post("/api/v1/accounts", json=credentials).status_code == 201
+    token = live.http.post("/api/v1/sessions", json=credentials).json()["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    number = resident_id(f"11010119900307{serial:03d}")
+    saved = live.http.post(
+        "/api/v1/passengers",
+        json={"name": "李明", "id_type": "resident_id", "id_number": number},
+        headers=headers,
+    )
+    assert saved.status_code == 201, saved.text
+    return Rider(headers, saved.json()["id"], number)
+
+
 def paid_ticket(
     live: GateLive, headers: dict[str, str], passenger: str, offset: int = 1
 ) -> tuple[str, dict[str, Any]]:
@@ -107,11 +136,15 @@ def paid_ticket(
     return number, ticket
 
 
-def offline_gate(tmp: Path, *args: str) -> tuple[int, list[dict[str, Any]]]:
-    """``open12306 gate run ... --json`` in its own process: no database, no network."""
+def offline_gate(
+    tmp: Path, *args: str, no_face_extra: bool = False
+) -> tuple[int, list[dict[str, Any]]]:
+    """``open12306 gate run ... --json`` in its own process: no database, no network (and,
+    with ``no_face_extra``, no dlib: as on a gate without the face extra)."""
     guard = tmp / "offline-guard"
     guard.mkdir(exist_ok=True)
-    (guard / "sitecustomize.py").write_text(_OFFLINE_GUARD)
+    hide = "\nimport sys\nsys.modules['dlib'] = None\n" if no_face_extra else ""
+    (guard / "sitecustomize.py").write_text(_OFFLINE_GUARD + hide)
     marker = tmp / "guard-was-loaded"
     marker.unlink(missing_ok=True)
     nowhere = tmp / "no-such-dir" / "gate.db"
