@@ -47,11 +47,23 @@ class Gate:
         assert result.exit_code == 0, result.output
         return result
 
-    def run(self, png: Path, station: str, now: int, *extra: str) -> tuple[int, dict[str, Any]]:
+    def run(
+        self, png: Path, station: str, now: int, *extra: str, no_face_extra: bool = False
+    ) -> tuple[int, dict[str, Any]]:
+        return self._gate(station, now, str(png), *extra, no_face_extra=no_face_extra)
+
+    def run_id(
+        self, number: str, station: str, now: int, face: Path
+    ) -> tuple[int, dict[str, Any]]:
+        return self._gate(station, now, "--id", number, "--face", str(face))
+
+    def _gate(
+        self, station: str, now: int, *args: str, no_face_extra: bool = False
+    ) -> tuple[int, dict[str, Any]]:
         status, lines = offline_gate(
-            self.tmp, str(png), "--station", station, "--bundle", str(self.bundle),
+            self.tmp, *args, "--station", station, "--bundle", str(self.bundle),
             "--journal", str(self.journal), "--direction", "entry", "--now", str(now),
-            "--gate-id", self.name, *extra,
+            "--gate-id", self.name, no_face_extra=no_face_extra,
         )  # fmt: skip
         (line,) = lines
         return status, line
