@@ -52,9 +52,7 @@ class Gate:
     ) -> tuple[int, dict[str, Any]]:
         return self._gate(station, now, str(png), *extra, no_face_extra=no_face_extra)
 
-    def run_id(
-        self, number: str, station: str, now: int, face: Path
-    ) -> tuple[int, dict[str, Any]]:
+    def run_id(self, number: str, station: str, now: int, face: Path) -> tuple[int, dict[str, Any]]:
         return self._gate(station, now, "--id", number, "--face", str(face))
 
     def _gate(
