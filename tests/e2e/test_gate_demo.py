@@ -151,3 +151,17 @@ def test_a_used_ticket_cannot_be_refunded_or_changed(gate_live: GateLive, tmp_pa
         # changes call services.ticket_usage.refuse_if_used first
         assert refused.json()["error"]["reason"] in ("ticket_used", "bad_state")
     assert ticket_state(live, who, number) == "used"
+
+
+def test_the_gate_link_needs_the_gate_token(gate_live: GateLive, tmp_path: Path) -> None:
+    live = gate_live
+    assert live.http.get("/api/v1/gate/stations/VNP/bundle").status_code == 401
+    user = rider(live)  # a passenger's session is not a gate's token
+    posted = live.http.post("/api/v1/gate/taps", json={"taps": []}, headers=user.headers)
+    assert (posted.status_code, posted.json()["error"]["reason"]) == (401, "unauthenticated")
+    result = live.invoke(
+        "gate", "sync", "--server", live.url, "--token", "wrong", "--station", "VNP",
+        "--journal", str(tmp_path / "j.sqlite"), "--bundle", str(tmp_path / "b.json"),
+    )  # fmt: skip
+    assert result.exit_code == 2 and result.stderr.startswith("error: server: HTTP 401")
+    assert len(result.stderr.strip().splitlines()) == 1 and not (tmp_path / "b.json").exists()
