@@ -18,7 +18,7 @@ from __future__ import annotations
 import importlib
 import io
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -30,8 +30,22 @@ from open12306.services.face_port import MANUAL_LANE, FaceMatcher, FaceReason, F
 DEFAULT_THRESHOLD = 0.5
 FACE_EXTRA_HINT = "install the face extra: pip install 'open12306[face]'"
 
+EMBEDDING_SIZE = 128
+UNAVAILABLE_LINE = "face check unavailable: manual lane"
+
 # A box is (top, right, bottom, left), as face_recognition returns them.
 Box = tuple[int, int, int, int]
+# 128 numbers describing one face; what enrolment stores and gate bundles carry, never a photo.
+Embedding = tuple[float, ...]
+
+
+class FaceImageError(Exception):
+    """An image gave no embedding: ``reason`` says why (no face, several, no matcher)."""
+
+    def __init__(self, reason: FaceReason, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,8 +88,16 @@ class UnavailableMatcher:
         return False
 
     def compare(self, enrolled_image: bytes, live_image: bytes) -> FaceResult:
-        message = f"face check unavailable ({self.cause}); {MANUAL_LANE}; {FACE_EXTRA_HINT}"
-        return refused(FaceReason.UNAVAILABLE, message)
+        return refused(FaceReason.UNAVAILABLE, self._message())
+
+    def compare_embedding(self, enrolled: Sequence[float], live_image: bytes) -> FaceResult:
+        return refused(FaceReason.UNAVAILABLE, self._message())
+
+    def embed(self, image: bytes) -> Embedding:
+        raise FaceImageError(FaceReason.UNAVAILABLE, self._message())
+
+    def _message(self) -> str:
+        return f"{UNAVAILABLE_LINE} ({self.cause}); {MANUAL_LANE}; {FACE_EXTRA_HINT}"
 
 
 class _NoFace(Exception):
@@ -114,6 +136,40 @@ class DlibFaceMatcher:
                 message = f"{label}: {exc}; {MANUAL_LANE}"
                 return refused(FaceReason.SEVERAL_FACES, message, threshold)
         distance = float(self._np.linalg.norm(embeddings[0] - embeddings[1]))
+        if distance <= threshold:
+            message = f"same person (distance {distance:.3f} <= {threshold})"
+            return FaceResult(True, distance, FaceReason.MATCH, message, threshold)
+        message = f"different person (distance {distance:.3f} > {threshold}); {MANUAL_LANE}"
+        return FaceResult(False, distance, FaceReason.NO_MATCH, message, threshold)
+
+    def embed(self, image: bytes) -> Embedding:
+        """The embedding of the one face in ``image`` (FaceImageError when there is none)."""
+        try:
+            return tuple(float(x) for x in self._embed(image))
+        except _NoFace as exc:
+            raise FaceImageError(FaceReason.NO_FACE_LIVE, f"{exc}") from None
+        except _SeveralFaces as exc:
+            raise FaceImageError(FaceReason.SEVERAL_FACES, f"{exc}") from None
+
+    def compare_embedding(self, enrolled: Sequence[float], live_image: bytes) -> FaceResult:
+        """Like ``compare``, against a stored embedding instead of an enrolled photo."""
+        threshold = self.settings.threshold
+        if len(enrolled) != EMBEDDING_SIZE:
+            message = f"enrolled embedding: {len(enrolled)} numbers, not {EMBEDDING_SIZE}"
+            return refused(FaceReason.NO_FACE_ENROLLED, f"{message}; {MANUAL_LANE}", threshold)
+        try:
+            live = self._embed(live_image)
+        except _NoFace as exc:
+            message = f"live image: {exc}; {MANUAL_LANE}"
+            return refused(FaceReason.NO_FACE_LIVE, message, threshold)
+        except _SeveralFaces as exc:
+            message = f"live image: {exc}; {MANUAL_LANE}"
+            return refused(FaceReason.SEVERAL_FACES, message, threshold)
+        distance = float(self._np.linalg.norm(self._np.asarray(enrolled) - live))
+        return self._verdict(distance)
+
+    def _verdict(self, distance: float) -> FaceResult:
+        threshold = self.settings.threshold
         if distance <= threshold:
             message = f"same person (distance {distance:.3f} <= {threshold})"
             return FaceResult(True, distance, FaceReason.MATCH, message, threshold)
@@ -192,3 +248,14 @@ def load_face_matcher(
 def face_extra_installed() -> bool:
     """Whether :func:`load_face_matcher` would return the real matcher."""
     return load_face_matcher().available
+
+
+def load_embedding_matcher(
+    settings: FaceSettings | None = None,
+    importer: Callable[[str], ModuleType] = importlib.import_module,
+) -> DlibFaceMatcher | UnavailableMatcher:
+    """:func:`load_face_matcher`, typed for embedding work (``embed``, ``compare_embedding``)."""
+    found = load_face_matcher(settings, importer)
+    if isinstance(found, (DlibFaceMatcher, UnavailableMatcher)):
+        return found
+    raise TypeError(f"unexpected matcher {type(found).__name__}")

@@ -8,9 +8,12 @@ server endpoints exist (docs/ride-codes.md, "Command line").
 
 from __future__ import annotations
 
+import base64
+import binascii
 import fcntl
 import hashlib
 import json
+import math
 import os
 import secrets
 import sys
@@ -27,14 +30,17 @@ import typer
 
 from open12306.adapters.gate import (
     BundleError,
+    FaceLane,
     GateBundle,
     GateJournal,
+    GateResult,
     TapCollector,
-    issuer_section,
     load_bundle,
     run_gate,
+    run_gate_id,
     save_bundle,
 )
+from open12306.adapters.gate.station_bundle import station_bundle
 from open12306.adapters.keys import (
     DIR_MODE,
     FILE_MODE,
@@ -58,6 +64,7 @@ from open12306.domain.codes import (
 from open12306.domain.errors import DomainError
 from open12306.domain.gate import DenyLists, Direction, GateConfig
 from open12306.domain.seats import SeatClass
+from open12306.entrypoints.travel_http import ServerError, call
 
 if TYPE_CHECKING:
     from open12306.services.gate_bundles import StationContent
@@ -68,9 +75,11 @@ gate_app = typer.Typer(no_args_is_help=True, help="Offline station gates: bundle
 
 KEY_DIR_ENV = "OPEN12306_KEY_DIR"
 WALLET_DIR_ENV = "OPEN12306_WALLET_DIR"
+GATE_TOKEN_ENV = "OPEN12306_GATE_TOKEN"
 DEVICE_KEY_FILE = "device.key"
 CREDENTIAL_FILE = "credential.bin"
 COUNTER_FILE = "counter"
+LOGIN_FILE = "server.json"
 CODE_PNG = "code.png"
 ACCOUNT_TOKEN_SIZE = 16
 EXIT_REFUSED = 3
@@ -102,7 +111,7 @@ def _run(work: Callable[[], T]) -> T:
         if not message.startswith(f"{error.field}:"):
             message = f"{error.field}: {message}"
         _fail(message)
-    except (InputError, KeyStoreError, BundleError, QrReadError) as error:
+    except (InputError, KeyStoreError, BundleError, QrReadError, ServerError) as error:
         _fail(str(error))
     except OSError as error:
         _fail(f"{error.filename or 'file'}: {error.strerror or error}")
@@ -253,9 +262,73 @@ def _parse_flags(names: list[str]) -> CredentialFlags:
     return flags
 
 
+@wallet_app.command("login")
+def wallet_login(
+    server: str = typer.Option(..., help="the open12306 server, e.g. http://127.0.0.1:8000"),
+    username: str = typer.Option(..., help="account name"),
+    password: str = typer.Option(..., prompt=True, hide_input=True, help="account password"),
+    directory: Path = WALLET_DIR_OPTION,
+) -> None:
+    """Log in to a server and keep its session token in the wallet (server.json, mode 0600),
+    so that `wallet credential` fetches credentials from it."""
+
+    def login() -> str:
+        _wallet_key(directory)
+        answer = call(
+            server, "POST", "/api/v1/sessions", {"username": username, "password": password}
+        )
+        token = answer.get("token") if isinstance(answer, dict) else None
+        if not isinstance(token, str) or not token:
+            raise InputError("server: the login answer holds no token")
+        login = {"server": server, "token": token}
+        _replace_private(directory / LOGIN_FILE, json.dumps(login).encode("utf-8"))
+        return str(answer.get("expires_at", "?"))
+
+    expires = _run(login)
+    typer.echo(f"logged in to {server} as {username}; session until {expires}")
+
+
+def _stored_login(wallet: Path) -> tuple[str, str] | None:
+    path = wallet / LOGIN_FILE
+    if not path.is_file():
+        return None
+    try:
+        login = json.loads(path.read_bytes())
+        return str(login["server"]), str(login["token"])
+    except (ValueError, KeyError, TypeError):
+        raise InputError(f"{path}: unreadable; run `open12306 wallet login` again") from None
+
+
+def fetch_credential(server: str, token: str, device: DeviceKey, hours: int) -> bytes:
+    """POST the device public key to the server; the sealed credential it issued.
+
+    The answer must be a credential for this very device key (else it is refused)."""
+    body = {"device_public_key": base64.b64encode(device.public_key).decode(), "hours": hours}
+    answer = call(server, "POST", "/api/v1/ride/credentials", body, token=token)
+    try:
+        data = base64.b64decode(answer["credential"], validate=True)
+        credential = open_credential(data).value
+    except (KeyError, TypeError, ValueError, binascii.Error):
+        raise InputError("server: the answer holds no readable credential") from None
+    except DomainError as error:
+        raise InputError(f"server: the credential does not decode ({error.reason})") from None
+    if credential.device_public_key != device.public_key:
+        raise InputError("server: the credential is for another device key")
+    return data
+
+
 @wallet_app.command("credential")
 def wallet_credential(
-    keys: Path = ISSUER_OPTION,
+    keys: Path | None = typer.Option(
+        None,
+        "--keys",
+        help="sign locally with this issuer key store (default: the server of `wallet login`,"
+        f" else ${KEY_DIR_ENV}, else var/keys)",
+    ),
+    server: str = typer.Option(
+        "", help="fetch from this server's POST /api/v1/ride/credentials (needs --token)"
+    ),
+    token: str = typer.Option("", help="bearer session token for --server"),
     directory: Path = WALLET_DIR_OPTION,
     account: str = typer.Option(
         "", help="account token in hex (default: derived from the device key)"
@@ -266,16 +339,23 @@ def wallet_credential(
     serial: int | None = typer.Option(None, min=0, help="credential serial (default: random)"),
     now: int | None = typer.Option(None, help=NOW_HELP),
 ) -> None:
-    """Issue a ride credential for this wallet's device key from a local issuer key store.
+    """Get a ride credential for this wallet's device key and store it (credential.bin).
 
-    Offline stand-in for POST /api/v1/ride/credentials: the issuer's private key must be on
-    this machine, so use it for demos and tests only.
+    With --server URL --token T, or after `wallet login`, the server issues it
+    (POST /api/v1/ride/credentials; account, flags and limits are then the server's). Otherwise
+    it is signed from a local issuer key store (--keys): the issuer's private key must be on
+    this machine, so that is for demos and tests only.
     """
+    source = _credential_source(server, token, keys, directory)
 
     def issue() -> RideCredential:
         device = _wallet_key(directory)
+        if isinstance(source, tuple):
+            data = fetch_credential(source[0], source[1], device, hours)
+            _replace_private(directory / CREDENTIAL_FILE, data)
+            return open_credential(data).value
         token = _hex(account, "account") if account else _derived_account(device)
-        signer = IssuerKeyStore.open(keys).signer()
+        signer = IssuerKeyStore.open(source).signer()
         start = _clock(now)
         credential = RideCredential(
             key_id=signer.key_id,
@@ -295,6 +375,27 @@ def wallet_credential(
         f"credential serial {credential.serial} for account {credential.account_token.hex()}"
         f" signed by key {credential.key_id}, valid until {credential.valid_until}"
     )
+
+
+def _credential_source(
+    server: str, token: str, keys: Path | None, wallet: Path
+) -> tuple[str, str] | Path:
+    """(server, token) to fetch from, or the issuer key store to sign with."""
+    if server:
+        if not token:
+            login = _run(lambda: _stored_login(wallet))
+            if login is None or login[0].rstrip("/") != server.rstrip("/"):
+                _fail("token: --server needs --token (or `open12306 wallet login` first)")
+            token = login[1]
+        return server, token
+    if token:
+        _fail("server: --token goes with --server")
+    if keys is not None:
+        return keys
+    login = _run(lambda: _stored_login(wallet))
+    if login is not None:
+        return login
+    return Path(os.environ.get(KEY_DIR_ENV) or "var/keys")
 
 
 def _derived_account(device: DeviceKey) -> bytes:
@@ -371,22 +472,12 @@ def gate_bundle(
 
     def build() -> GateBundle:
         GateConfig(station)  # the telecode must be valid code text
-        issuer_keys, retired = issuer_section(IssuerKeyStore.open(keys))
+        issuer = IssuerKeyStore.open(keys)
         accounts = frozenset(_hex(a, "deny-account") for a in deny_account)
-        revoked, manifest = frozenset(deny_ticket), None
-        if from_db:
-            content = _station_content(station, _clock(now))
-            revoked, manifest = revoked | content.deny.tickets, content.manifest
-        deny = DenyLists(revoked, accounts, frozenset(deny_serial))
-        bundle = GateBundle(
-            station=station,
-            bundle_version=_previous_version(out) + 1,
-            created=_clock(now),
-            issuer_keys=issuer_keys,
-            retired_key_ids=retired,
-            deny=deny,
-            manifest=manifest,
-        )
+        deny = DenyLists(frozenset(deny_ticket), accounts, frozenset(deny_serial))
+        content = _station_content(station, _clock(now)) if from_db else None
+        version = _previous_version(out) + 1
+        bundle = station_bundle(issuer, station, version, _clock(now), content, deny)
         save_bundle(bundle, out)
         return bundle
 
@@ -410,86 +501,194 @@ def _station_content(station: str, now: int) -> StationContent:
 
 @gate_app.command("run")
 def gate_run(
-    image: Path = typer.Argument(..., help="a QR PNG, or a folder of them (decided by name)"),
+    image: Path | None = typer.Argument(
+        None, help="a QR PNG, or a folder of them (decided by name); omit with --id"
+    ),
     station: str = typer.Option(..., help="station telecode of this gate"),
     bundle: Path = typer.Option(..., "--bundle", help="gate bundle file"),
     journal: Path = typer.Option(..., "--journal", help="the gate's journal (SQLite)"),
     direction: Direction = typer.Option(..., help="entry or exit"),
     gate_id: str = typer.Option("gate-1", help="this gate's id (part of every tap id)"),
+    id_number: str = typer.Option(
+        "", "--id", help="an ID number read at the gate (the ID-card lane) instead of a QR"
+    ),
+    face: Path | None = typer.Option(
+        None, "--face", help="the face camera's photo, for tickets that need a face check"
+    ),
     json_out: bool = typer.Option(False, "--json", help="one JSON object per line"),
     now: int | None = typer.Option(None, help=NOW_HELP),
 ) -> None:
-    """Decide on QR images offline. Exit status 0 when all were accepted, 3 when any refused."""
+    """Decide on QR images (or one ID number) offline. Exit status 0 when all were accepted,
+    3 when any was refused.
 
-    def decide() -> list[Any]:
+    A ticket whose passenger enrolled a face is admitted only when the --face photo matches
+    the enrolled face carried in the bundle; otherwise (no match, no photo, or no face extra
+    installed: "face check unavailable: manual lane") the tap is refused as face_… and the
+    passenger goes to the manual lane.
+    """
+
+    def decide() -> list[GateResult]:
         loaded = load_bundle(bundle)
         if loaded.station != station:
             raise InputError(f"station: the bundle is for {loaded.station}, not {station}")
+        if face is not None and not face.is_file():
+            raise InputError(f"{face}: no such face image")
+        lane = FaceLane(face)
+        if id_number:
+            if image is not None:
+                raise InputError("id: give either --id or an image, not both")
+            return [run_gate_id(bundle, journal, id_number, direction, now, gate_id, face=lane)]
+        if image is None:
+            raise InputError("image: give a QR image or folder, or --id NUMBER")
         if not image.exists():
             raise InputError(f"{image}: no such file or folder")
         if image.is_dir() and not any(p.suffix.lower() == ".png" for p in image.iterdir()):
             raise InputError(f"{image}: no PNG images in the folder")
-        return run_gate(bundle, journal, image, direction, now=now, gate_id=gate_id)
+        return run_gate(bundle, journal, image, direction, now=now, gate_id=gate_id, face=lane)
 
     results = _run(decide)
     for result in results:
-        decision = result.decision
-        if json_out:
-            line = {
-                "image": str(result.image),
-                "accepted": decision.accepted,
-                "reason": str(decision.reason),
-                "detail": decision.detail,
-                "kind": str(decision.kind),
-                "subject": decision.subject,
-                "tap_id": result.tap_id,
-                "notes": list(decision.notes),
-                "face_required": decision.face_required,
-            }
-            typer.echo(json.dumps(line, ensure_ascii=False))
-        else:
-            verdict = "accepted" if decision.accepted else "refused"
-            subject = decision.subject or "-"
-            typer.echo(
-                f"{result.image.name}: {verdict} {decision.reason} {subject} "
-                f"tap {result.tap_id} ({decision.detail})"
-            )
+        _report(result, json_out)
     if not all(r.decision.accepted for r in results):
         raise typer.Exit(EXIT_REFUSED)
+
+
+def _report(result: GateResult, json_out: bool) -> None:
+    decision, checked = result.decision, result.face
+    if json_out:
+        line = {
+            "image": str(result.image),
+            "accepted": decision.accepted,
+            "reason": result.reason,
+            "detail": decision.detail,
+            "kind": str(decision.kind),
+            "subject": decision.subject,
+            "tap_id": result.tap_id,
+            "notes": list(decision.notes),
+            "face_required": decision.face_required,
+            "face": None
+            if checked is None
+            else {
+                "match": checked.match,
+                "reason": str(checked.reason),
+                "distance": None if math.isinf(checked.distance) else checked.distance,
+                "message": checked.message,
+            },
+        }
+        typer.echo(json.dumps(line, ensure_ascii=False))
+        return
+    verdict = "accepted" if decision.accepted else "refused"
+    subject = decision.subject or "-"
+    typer.echo(
+        f"{result.image.name}: {verdict} {result.reason} {subject} "
+        f"tap {result.tap_id} ({decision.detail})"
+    )
 
 
 @gate_app.command("sync")
 def gate_sync(
     journal: Path = typer.Option(..., "--journal", help="the gate's journal (SQLite)"),
-    collector: Path = typer.Option(..., "--collector", help="the collector's file (SQLite)"),
-    fetch: Path | None = typer.Option(None, "--fetch", help="a fresh bundle to take in"),
-    bundle: Path | None = typer.Option(None, "--bundle", help="the gate's bundle (with --fetch)"),
+    collector: Path | None = typer.Option(
+        None, "--collector", help="a local collector's file (SQLite), instead of --server"
+    ),
+    server: str = typer.Option("", help="the station server: upload taps, fetch the bundle"),
+    token: str = typer.Option(
+        "", envvar=GATE_TOKEN_ENV, help="the gate's bearer token for --server"
+    ),
+    fetch: Path | None = typer.Option(None, "--fetch", help="a fresh bundle file to take in"),
+    bundle: Path | None = typer.Option(None, "--bundle", help="the gate's bundle"),
+    station: str = typer.Option(
+        "", help="with --server: the station of a gate that holds no bundle yet"
+    ),
 ) -> None:
-    """Upload every tap of a journal to a local collector (taps already there are skipped),
-    then optionally replace the gate's bundle with a fresh one.
+    """Upload every tap of a journal, then optionally replace the gate's bundle.
 
-    Stand-in for the station server's upload and bundle endpoints: safe to repeat.
+    With --server the taps go to POST /api/v1/gate/taps (admitted reserved tickets become
+    used there) and, with --bundle, a fresh bundle for the bundle's station comes from
+    GET /api/v1/gate/stations/{station}/bundle. With --collector the taps go to a local file
+    and --fetch names the fresh bundle. Either way repeating a sync changes nothing.
     """
-    if (fetch is None) != (bundle is None):
+    if (collector is None) == (not server):
+        _fail("server: give either --server URL or --collector FILE")
+    if collector is not None and (fetch is None) != (bundle is None):
         _fail("fetch: --fetch and --bundle go together")
+    if server and fetch is not None:
+        _fail("fetch: with --server the fresh bundle comes from the server")
+    if collector is None and server and not token:
+        _fail(f"token: --server needs --token (or {GATE_TOKEN_ENV})")
 
     def upload() -> tuple[int, int]:
         if not journal.is_file():
+            if station:  # a new gate: nothing to upload yet
+                return 0, 0
             raise InputError(f"{journal}: no such journal")
-        sent = new = 0
-        with GateJournal(journal, "sync", "-") as source, TapCollector(collector) as sink:
-            since = 0
-            while batch := source.export_taps(since, UPLOAD_BATCH):
-                new += sink.receive(batch)
-                sent += len(batch)
-                since = batch[-1]["seq"]
-        return sent, new
+        if collector is not None:
+            return _upload_to_collector(journal, collector)
+        return _upload_to_server(journal, server, token)
 
     sent, new = _run(upload)
-    typer.echo(f"uploaded {sent} taps: {new} new, {sent - new} already collected")
-    if fetch is not None and bundle is not None:
+    if collector is not None:
+        typer.echo(f"uploaded {sent} taps: {new} new, {sent - new} already collected")
+    else:
+        typer.echo(f"uploaded {sent} taps to {server}: {new} tickets marked used")
+    if bundle is None:
+        return
+    if fetch is not None:
         fresh = _run(lambda: take_bundle(fetch, bundle))
-        typer.echo(f"bundle version {fresh.bundle_version} for {fresh.station} now at {bundle}")
+    else:
+        fresh = _run(lambda: _fetch_bundle(server, token, bundle, station))
+    typer.echo(f"bundle version {fresh.bundle_version} for {fresh.station} now at {bundle}")
+
+
+def _journal_batches(journal: Path) -> Iterator[list[dict[str, Any]]]:
+    with GateJournal(journal, "sync", "-") as source:
+        since = 0
+        while batch := source.export_taps(since, UPLOAD_BATCH):
+            yield batch
+            since = batch[-1]["seq"]
+
+
+def _upload_to_collector(journal: Path, collector: Path) -> tuple[int, int]:
+    sent = new = 0
+    with TapCollector(collector) as sink:
+        for batch in _journal_batches(journal):
+            new += sink.receive(batch)
+            sent += len(batch)
+    return sent, new
+
+
+def _upload_to_server(journal: Path, server: str, token: str) -> tuple[int, int]:
+    """Send taps (without their code bytes) to the server; how many, and how many tickets
+    the server marked used for the first time."""
+    sent = used = 0
+    for batch in _journal_batches(journal):
+        taps = [{k: v for k, v in tap.items() if k != "code"} for tap in batch]
+        answer = call(server, "POST", "/api/v1/gate/taps", {"taps": taps}, token=token)
+        outcomes = answer.get("outcomes", {}) if isinstance(answer, dict) else {}
+        used += int(outcomes.get("used", 0))
+        sent += len(batch)
+    return sent, used
+
+
+def _fetch_bundle(server: str, token: str, gate_path: Path, station: str = "") -> GateBundle:
+    """Fetch a fresh bundle for the held bundle's station (or ``station`` for a gate without
+    one) and install it (see take_bundle)."""
+    if gate_path.is_file():
+        held = load_bundle(gate_path).station
+        if station and station != held:
+            raise InputError(f"station: the gate's bundle is for {held}, not {station}")
+        station = held
+    elif not station:
+        raise InputError(f"{gate_path}: no bundle yet; give --station")
+    GateConfig(station)
+    path = f"/api/v1/gate/stations/{station}/bundle"
+    document = call(server, "GET", path, token=token)
+    temporary = gate_path.with_name(gate_path.name + ".fetched")
+    temporary.write_bytes(json.dumps(document, ensure_ascii=False).encode("utf-8"))
+    try:
+        return take_bundle(temporary, gate_path)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def take_bundle(fresh_path: Path, gate_path: Path) -> GateBundle:

@@ -13,9 +13,10 @@ The adapter (``adapters.gate.bundle``) writes these with the issuer keys into a 
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -53,6 +54,8 @@ class StationContent:
     last: date
     deny: DenyLists
     manifest: Manifest
+    # ticket number → the passenger's enrolled face embedding (those tickets need a face check)
+    faces: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
 
 
 class GateBundleService:
@@ -67,6 +70,7 @@ class GateBundleService:
         window: CheckInWindow | None = None,
         salts: Callable[[], bytes] = lambda: secrets.token_bytes(SALT_SIZE),
         blocked_accounts: Callable[[], Iterable[str]] = tuple,
+        faces: Callable[[Sequence[str]], Mapping[str, tuple[float, ...]]] | None = None,
     ) -> None:
         self.blocked_accounts = blocked_accounts
         self.source = source
@@ -75,6 +79,7 @@ class GateBundleService:
         self.zone = zone
         self.window = window or CheckInWindow()
         self.salts = salts
+        self.faces = faces
 
     def station_content(
         self,
@@ -95,7 +100,27 @@ class GateBundleService:
         tickets = self._tickets(station, records, salt, first, last, revoked)
         blocked = frozenset(bytes.fromhex(token) for token in self.blocked_accounts())
         deny = DenyLists(tickets=revoked, accounts=blocked)
-        return StationContent(station, first, last, deny, Manifest(salt, runs, tickets))
+        faces = self._faces(records, {t.ticket_no for t in tickets})
+        tickets = [
+            dataclasses.replace(t, face_required=True) if t.ticket_no in faces else t
+            for t in tickets
+        ]
+        return StationContent(station, first, last, deny, Manifest(salt, runs, tickets), faces)
+
+    def _faces(
+        self, records: Sequence[OrderRecord], listed: set[str]
+    ) -> dict[str, tuple[float, ...]]:
+        """Enrolled embeddings of the listed tickets' passengers, by ticket number."""
+        if self.faces is None:
+            return {}
+        passenger_of = {
+            t.number: r.passenger_ids[t.passenger]
+            for r in records
+            for t in r.order.tickets
+            if t.number in listed and t.passenger < len(r.passenger_ids)
+        }
+        enrolled = self.faces(sorted(set(passenger_of.values())))
+        return {no: enrolled[pid] for no, pid in passenger_of.items() if pid in enrolled}
 
     def _moment(self, service_date: date, minutes: int | None) -> int | None:
         if minutes is None:

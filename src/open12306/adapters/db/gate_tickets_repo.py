@@ -51,3 +51,12 @@ class SqlGateTickets:
                 decode(str(n), str(b), None if k is None else str(k), int(v))
                 for n, b, k, v in conn.execute(query)
             ]
+
+    def order_of_ticket(self, ticket_no: str) -> str | None:
+        """The number of the order holding ticket ``ticket_no``, or None."""
+        query = select(order_tickets.c.order_number).where(
+            order_tickets.c.ticket_number == ticket_no
+        )
+        with self.engine.connect() as conn:
+            found = conn.execute(query.limit(1)).scalar_one_or_none()
+        return None if found is None else str(found)

@@ -11,11 +11,12 @@ from open12306.adapters.gate.bundle import (
 )
 from open12306.adapters.gate.journal import GateJournal, TapCollector
 from open12306.adapters.gate.keyring import DeviceKeyVerifier, GateKeyring
-from open12306.adapters.gate.runner import GateResult, run_gate
+from open12306.adapters.gate.runner import FaceLane, GateResult, run_gate, run_gate_id
 
 __all__ = [
     "BundleError",
     "DeviceKeyVerifier",
+    "FaceLane",
     "GateBundle",
     "GateJournal",
     "GateKeyring",
@@ -26,5 +27,6 @@ __all__ = [
     "load_bundle",
     "loads_bundle",
     "run_gate",
+    "run_gate_id",
     "save_bundle",
 ]

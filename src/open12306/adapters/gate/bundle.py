@@ -9,11 +9,14 @@ Layout (``format`` ``open12306-gate-bundle``, ``version`` 1)::
     issuer_keys      the issuer's public key bundle (docs/ride-codes.md §6), verbatim
     retired_key_ids  ids the issuer has retired (so a gate can say "retired", not "unknown")
     deny             {"tickets": [ticket_no], "accounts": [hex token], "serials": [int]}
-    manifest         null or {"salt": base64, "hash": "sha256", "runs": [...], "tickets": [...]}
+    manifest         null or {"salt": base64, "hash": "sha256", "runs": [...], "tickets": [...],
+                     "faces": {ticket_no: base64 of 128 little-endian float32}} (faces optional)
     fares            fare table for walk-up ride codes (placeholder until fares are wired)
 
 Manifest tickets carry ``document_hash`` (hex SHA-256 of salt + normalised ID number), never
-the number itself. Like the key bundle, a gate bundle must arrive over an authenticated link.
+the number itself; ``faces`` carries, for tickets whose passenger enrolled a face, the
+128-number face embedding the gate compares a live image with (never a photo). Like the key
+bundle, a gate bundle must arrive over an authenticated link.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ import base64
 import binascii
 import json
 import os
+import struct
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date
 from pathlib import Path
@@ -35,6 +40,7 @@ from open12306.domain.gate import DenyLists, GateConfig, Manifest, ManifestRun, 
 BUNDLE_FORMAT = "open12306-gate-bundle"
 BUNDLE_VERSION = 1
 HASH_NAME = "sha256"
+FACE_PACKING = struct.Struct("<128f")
 PLACEHOLDER_FARES: dict[str, Any] = {"kind": "placeholder", "currency": "CNY", "rules": []}
 
 
@@ -55,6 +61,7 @@ class GateBundle:
     manifest: Manifest | None = None
     gate: dict[str, int] = field(default_factory=dict)
     fares: dict[str, Any] = field(default_factory=lambda: dict(PLACEHOLDER_FARES))
+    faces: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
 
     def keyring(self, cache_size: int = 0) -> GateKeyring:
         try:
@@ -105,6 +112,28 @@ def _ticket_json(ticket: ManifestTicket) -> dict[str, Any]:
     }
 
 
+def _faces_json(faces: Mapping[str, tuple[float, ...]]) -> dict[str, str]:
+    return {
+        no: base64.b64encode(FACE_PACKING.pack(*values)).decode("ascii")
+        for no, values in sorted(faces.items())
+    }
+
+
+def _parse_faces(section: Any) -> dict[str, tuple[float, ...]]:
+    if section is None:
+        return {}
+    if not isinstance(section, dict):
+        raise BundleError("manifest.faces: expected an object")
+    faces = {}
+    for ticket_no, text in section.items():
+        try:
+            raw = base64.b64decode(text, validate=True)
+            faces[ticket_no] = tuple(FACE_PACKING.unpack(raw))
+        except (binascii.Error, ValueError, TypeError, struct.error):
+            raise BundleError(f"manifest.faces.{ticket_no}: expected 128 float32") from None
+    return faces
+
+
 def dumps_bundle(bundle: GateBundle) -> bytes:
     manifest = bundle.manifest
     document = {
@@ -128,6 +157,7 @@ def dumps_bundle(bundle: GateBundle) -> bytes:
             "hash": HASH_NAME,
             "runs": [_run_json(r) for r in manifest.runs],
             "tickets": [_ticket_json(t) for t in manifest.tickets],
+            **({"faces": _faces_json(bundle.faces)} if bundle.faces else {}),
         },
         "fares": bundle.fares,
     }
@@ -262,6 +292,8 @@ def loads_bundle(data: bytes) -> GateBundle:
         raise BundleError("retired_key_ids: expected integers")
     try:
         manifest = _parse_manifest(document.get("manifest"))
+        section = document.get("manifest")
+        faces = _parse_faces(section.get("faces")) if isinstance(section, dict) else {}
     except DomainError as error:
         raise BundleError(f"manifest: {error}") from None
     fares = document.get("fares", dict(PLACEHOLDER_FARES))
@@ -277,6 +309,7 @@ def loads_bundle(data: bytes) -> GateBundle:
         manifest=manifest,
         gate=_parse_gate(document.get("gate")),
         fares=fares,
+        faces=faces,
     )
     bundle.keyring()  # the issuer keys must parse too
     bundle.config()  # and the settings must make a valid gate

@@ -113,8 +113,18 @@ class GateJournal:
 
     # -- recording ---------------------------------------------------------------------------
 
-    def record(self, decision: Decision, code: bytes, now: int, direction: Direction) -> str:
-        """Store one tap and the memory it changes, atomically; returns the tap id."""
+    def record(
+        self,
+        decision: Decision,
+        code: bytes,
+        now: int,
+        direction: Direction,
+        reason: str | None = None,
+    ) -> str:
+        """Store one tap and the memory it changes, atomically; returns the tap id.
+
+        ``reason`` replaces the decision's reason in the journal (a face check that refused
+        an otherwise valid ticket is journaled as ``face_…``)."""
         with self._transaction():
             cursor = self._db.execute(
                 "INSERT INTO taps (tap_id, gate_id, station, direction, gate_clock, kind,"
@@ -127,7 +137,7 @@ class GateJournal:
                     now,
                     str(decision.kind),
                     int(decision.accepted),
-                    str(decision.reason),
+                    str(decision.reason) if reason is None else reason,
                     decision.subject,
                     None if decision.serial is None else str(decision.serial),
                     decision.counter,
