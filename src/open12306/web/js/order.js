@@ -107,7 +107,10 @@ async function showCode(order, ticket, slot) {
       apiImage(`${ticketPath(order, ticket)}/code`),
       api("GET", `${ticketPath(order, ticket)}/code?format=bytes`),
     ]);
-    const when = (seconds) => new Date(seconds * 1000).toLocaleString("zh-CN", { hour12: false });
+    const when = (seconds) => new Date(seconds * 1000).toLocaleString("zh-CN", {
+      hour12: false, timeZone: "Asia/Shanghai", month: "2-digit", day: "2-digit",
+      hour: "2-digit", minute: "2-digit",
+    });
     slot.replaceChildren(el("div", { class: "qr card" },
       el("img", { src: image, alt: `电子客票二维码 E-ticket QR code ${ticket.number}` }),
       el("p", {}, `${ticket.number} · ${ticket.train} ${ticket.coach} 车 coach, 座 seat ${ticket.seat}`),
