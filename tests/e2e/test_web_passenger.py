@@ -22,7 +22,6 @@ PASSWORD = "rail-pass-2026"
 _serial = itertools.count(301)
 
 
-
 @pytest.fixture(scope="module")
 def site(demo_settings: Settings) -> Iterator[Site]:
     yield from serve(demo_settings)
@@ -120,7 +119,9 @@ def test_search_register_book_pay_with_alipay_then_qr_change_and_refund(
     page.get_by_role("link", name="添加乘车人 Add a passenger").click()
     add_passenger(page, "王小明", "110101199001011234")  # wrong check character
     number_field = page.get_by_label("证件号码 Document number")
-    expect(page.locator("#p-id-number-error")).to_have_text("the resident ID check character is wrong")
+    expect(page.locator("#p-id-number-error")).to_have_text(
+        "the resident ID check character is wrong"
+    )
     expect(number_field).to_have_attribute("aria-invalid", "true")
     add_passenger(page, "王小明", resident_id("11010119880101301"))
     expect(page.locator("#passenger-list")).to_contain_text("王小明")
@@ -131,7 +132,9 @@ def test_search_register_book_pay_with_alipay_then_qr_change_and_refund(
     order = order_held(page)
     seats = page.locator("#order-detail table").first
     expect(seats).to_contain_text(re.compile(r"\d+ 车"))
-    expect(page.locator("#pay-box")).to_contain_text(re.compile(r"pay by \d{4}-\d\d-\d\d \d\d:\d\d"))
+    expect(page.locator("#pay-box")).to_contain_text(
+        re.compile(r"pay by \d{4}-\d\d-\d\d \d\d:\d\d")
+    )
 
     page.get_by_role("button", name="支付宝 Pay with Alipay").click()
     page.wait_for_url(re.compile("/paysandbox/"))
@@ -195,6 +198,7 @@ def test_wechat_pay_by_qr_and_errors_shown_where_they_belong(page: Any, site: Si
     page.get_by_role("link", name="车票查询 Search").click()
     search(page, day(site, 5))
     book_first_second_class(page)
+    page.get_by_role("checkbox").first.uncheck()
     page.get_by_role("button", name="提交订单 Submit order").click()  # nobody ticked
     expect(page.locator('#book-form [data-error-for="passengers"]')).to_contain_text("1 to 5")
     order = order_held(page)

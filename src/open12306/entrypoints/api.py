@@ -304,4 +304,3 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def crashed(_: Request, error: Exception) -> Response:
         log.exception("request failed", exc_info=error)
         return JSONResponse(plain_error("", "internal", "internal error"), status_code=500)
-

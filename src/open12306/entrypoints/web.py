@@ -6,40 +6,31 @@ The page talks to the JSON API only (``/api/v1/...``) with a bearer token it kee
 """
 
 # No ``from __future__ import annotations``: FastAPI reads the route signatures at runtime.
-import io
 from pathlib import Path
 
-import segno
 from fastapi import FastAPI, Query
 from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
+
+from open12306.adapters.qr import qr_png
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 ASSETS_PATH = "/web"
 MAX_QR_TEXT = 1024
 
 
-def qr_svg(text: str) -> bytes:
-    """``text`` as a QR code in SVG (level M, dark modules on white, 4-module quiet zone)."""
-    buffer = io.BytesIO()
-    symbol = segno.make_qr(text, error="M", boost_error=False)
-    symbol.save(buffer, kind="svg", scale=4, border=4, xmldecl=False, svgns=True, title=None)
-    return buffer.getvalue()
-
-
 def mount_web(app: FastAPI) -> None:
-    """Serve the web app at ``/`` (assets under ``/web``) and ``GET /web/qr.svg?text=``."""
+    """Serve the web app at ``/`` (assets under ``/web``) and ``GET /web/qr.png?text=``."""
     index = WEB_DIR / "index.html"
 
     @app.get("/", include_in_schema=False)
     def home() -> FileResponse:
         return FileResponse(index, media_type="text/html", headers={"Cache-Control": "no-cache"})
 
-    @app.get(f"{ASSETS_PATH}/qr.svg", include_in_schema=False)
+    @app.get(f"{ASSETS_PATH}/qr.png", include_in_schema=False)
     def text_qr(text: str = Query(..., min_length=1, max_length=MAX_QR_TEXT)) -> Response:
-        """A QR code of ``text`` (e.g. the code URL WeChat Pay's native mode returns)."""
-        return Response(
-            qr_svg(text), media_type="image/svg+xml", headers={"Cache-Control": "no-store"}
-        )
+        """A QR code of ``text`` in UTF-8 (e.g. the code URL of WeChat Pay's native mode)."""
+        image = qr_png(text.encode("utf-8"))
+        return Response(image, media_type="image/png", headers={"Cache-Control": "no-store"})
 
     app.mount(ASSETS_PATH, StaticFiles(directory=WEB_DIR), name="web")

@@ -74,7 +74,7 @@ function payBox(order) {
         return;
       }
       if (prompt.qr_content) {
-        const qr = `/web/qr.svg?text=${encodeURIComponent(prompt.qr_content)}`;
+        const qr = `/web/qr.png?text=${encodeURIComponent(prompt.qr_content)}`;
         box.querySelector("#wechat-qr").replaceChildren(
           el("p", {}, "请用微信扫码支付 Scan with WeChat to pay:"),
           el("div", { class: "qr" }, el("img", { src: qr, alt: "微信支付二维码 WeChat Pay QR code" })),
