@@ -36,7 +36,10 @@ async function failure(response) {
   let body = null;
   try { body = await response.json(); } catch { /* not JSON */ }
   const error = body && body.error;
-  if (response.status === 401) session.end();
+  if (response.status === 401 && session.token) {
+    session.end();
+    window.dispatchEvent(new CustomEvent("open12306:logged-out"));
+  }
   if (error && error.message) {
     return new ApiError(response.status, error.field, error.reason, error.message);
   }

@@ -89,6 +89,7 @@ function start() {
     if (window.location.hash === next) route();
     else window.location.hash = next;
   });
+  window.addEventListener("open12306:logged-out", refreshAccountLink);
   window.addEventListener("hashchange", route);
   route();
   $("#main").focus({ preventScroll: true });

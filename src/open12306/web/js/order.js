@@ -165,7 +165,7 @@ function changeForm(order, ticket, slot) {
         : result.refund_fen > 0 ? `退回差价 returned ${yuan(result.refund_fen)}` : "无差价 no difference";
       const t = result.ticket;
       setNotice(order, el("p", {}, `改签成功 Changed to ${t.train} ${t.date} ${hhmm(t.departs_at)}, `
-        + `${t.coach} 车 coach ${t.coach} seat ${t.seat}, 新票 new ticket ${t.number}. `
+        + `${t.coach} 车 ${t.seat} (coach ${t.coach}, seat ${t.seat}), 新票 new ticket ${t.number}. `
         + `新票价 new fare ${yuan(t.fare_fen)}; ${moved}; 手续费 fee ${yuan(result.fee_fen)}`));
       announce(`改签成功 Changed to ${t.train} ${t.date}`);
       showOrder(order.number);
