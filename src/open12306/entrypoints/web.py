@@ -33,4 +33,4 @@ def mount_web(app: FastAPI) -> None:
         image = qr_png(text.encode("utf-8"))
         return Response(image, media_type="image/png", headers={"Cache-Control": "no-store"})
 
-    app.mount(ASSETS_PATH, StaticFiles(directory=WEB_DIR), name="web")
+    app.mount(ASSETS_PATH, StaticFiles(directory=WEB_DIR, check_dir=False), name="web")

@@ -12,7 +12,7 @@ function seatCell(row, seat) {
   return el("span", { class: `seat${available ? "" : " none"}` },
     el("span", { text: label }),
     el("span", { class: "price", text: `¥${seat.price}` }),
-    el("span", { class: "muted", text: available ? `余 ${seat.remaining}` : "无 none" }),
+    el("span", { class: "muted", text: available ? `余 ${seat.remaining} left` : "无 none" }),
     available ? el("button", {
       type: "button", class: "small",
       "aria-label": `预订 Book ${row.train} ${seat.label}`,
