@@ -25,6 +25,7 @@ from open12306.entrypoints.api_accounts import accounts_router
 from open12306.entrypoints.api_orders import orders_router, payments_router
 from open12306.entrypoints.api_ride import ride_router
 from open12306.entrypoints.errors import error_body, plain_error
+from open12306.entrypoints.web import mount_web
 from open12306.services.run_view import run_view
 from open12306.services.search import Basis
 from open12306.services.search_query import parse_date, parse_search
@@ -143,9 +144,7 @@ def create_app(container: Container, *, fast_path: bool = True) -> ASGIApp:
     _mount_docs(app)
     _install_error_handlers(app)
 
-    @app.get("/", include_in_schema=False)
-    def index() -> HTMLResponse:
-        return HTMLResponse(_INDEX)
+    mount_web(app)
 
     @app.get("/api/v1/health", tags=["ops"])
     def health() -> dict[str, Any]:
@@ -305,18 +304,3 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def crashed(_: Request, error: Exception) -> Response:
         log.exception("request failed", exc_info=error)
         return JSONResponse(plain_error("", "internal", "internal error"), status_code=500)
-
-
-_INDEX = """<!doctype html>
-<html lang="zh-CN"><head><meta charset="utf-8"><title>open12306</title>
-<style>body{font-family:sans-serif;max-width:46rem;margin:2rem auto;line-height:1.5}
-code{background:#f3f3f3;padding:0 .2rem}</style></head><body>
-<h1>open12306</h1>
-<p>Railway ticketing: stations, timetables, runs and search. API documentation:
-<a href="/docs">/docs</a> (OpenAPI at <a href="/openapi.json">/openapi.json</a>).</p>
-<ul>
-<li><code>GET /api/v1/stations?q=beijing</code></li>
-<li><code>GET /api/v1/search?from=北京&amp;to=上海&amp;date=YYYY-MM-DD</code></li>
-<li><code>GET /api/v1/runs/G1/YYYY-MM-DD</code></li>
-</ul></body></html>
-"""

@@ -1,0 +1,292 @@
+// One order: follow it through the queue, pay it, and act on its tickets (QR, refund, change).
+
+import { api, apiImage, query } from "./api.js";
+import {
+  $, announce, badge, CLASS_LABELS, clearErrors, dateTime, el, hhmm, ORDER_STATES, showError,
+  TICKET_STATES, yuan,
+} from "./dom.js";
+import { nameOf, stationNames } from "./stations.js";
+
+let followToken = 0;
+let countdown = 0;
+let notice = null; // {number, node}: a result kept above the order across re-renders
+let lastState = "";
+
+const ANNOUNCE = {
+  queued: "订单排队中 Your order is queued…",
+  held: "座位已锁定, 请在期限内支付 Seats held — please pay before the deadline",
+  paid: "支付成功, 已出票 Paid — tickets issued",
+  failed: "订票失败 The order failed",
+  expired: "订单已超时 The order expired",
+  cancelled: "订单已取消 The order was cancelled",
+};
+const REASONS = { sold_out: "余票不足 Sold out" };
+
+function orderPath(number) { return `/api/v1/orders/${encodeURIComponent(number)}`; }
+
+function ticketPath(order, ticket) {
+  return `${orderPath(order.number)}/tickets/${encodeURIComponent(ticket.number)}`;
+}
+
+function setNotice(order, ...children) {
+  notice = { number: order.number, node: el("div", { class: "card result", role: "status" }, ...children) };
+  const slot = $("#order-notice");
+  if (slot) slot.replaceChildren(notice.node);
+}
+
+function startCountdown(deadline, node) {
+  window.clearInterval(countdown);
+  const tick = () => {
+    const left = Math.max(0, Math.floor((Date.parse(deadline) - Date.now()) / 1000));
+    node.textContent = `${Math.floor(left / 60)}:${String(left % 60).padStart(2, "0")}`;
+  };
+  tick();
+  countdown = window.setInterval(tick, 1000);
+}
+
+function passengersTable(order) {
+  return el("table", { class: "card" },
+    el("caption", { class: "muted", text: "乘车人与座位 Passengers and seats" }),
+    el("thead", {}, el("tr", {}, el("th", { scope: "col" }, "乘车人 Passenger"),
+      el("th", { scope: "col" }, "车厢 Coach"), el("th", { scope: "col" }, "座位 Seat"),
+      el("th", { scope: "col" }, "票价 Fare"))),
+    el("tbody", {}, order.passengers.map((p) => el("tr", {},
+      el("td", {}, p.name), el("td", {}, p.coach ? `${p.coach} 车` : "—"),
+      el("td", {}, p.seat || "—"), el("td", {}, p.fare_fen === null ? "—" : yuan(p.fare_fen))))));
+}
+
+function payBox(order) {
+  const box = el("div", { class: "card", id: "pay-box" });
+  const errors = el("p", { class: "error", role: "alert", dataset: { errorFor: "" } });
+  const clock = el("strong", { id: "pay-countdown" });
+  startCountdown(order.pay_deadline, clock);
+  const pay = async (channel) => {
+    errors.textContent = "";
+    const body = channel === "alipay"
+      ? { channel, mode: "page", return_url: `${window.location.origin}/?order=${encodeURIComponent(order.number)}` }
+      : { channel, mode: "qr" };
+    try {
+      const prompt = await api("POST", `${orderPath(order.number)}/payments`, { body });
+      if (prompt.state === "paid") { showOrder(order.number); return; }
+      if (prompt.redirect_url) {
+        announce("正在前往支付宝收银台 Going to the Alipay cashier…");
+        window.location.assign(prompt.redirect_url);
+        return;
+      }
+      if (prompt.qr_content) {
+        const qr = `/web/qr.png?text=${encodeURIComponent(prompt.qr_content)}`;
+        box.querySelector("#wechat-qr").replaceChildren(
+          el("p", {}, "请用微信扫码支付 Scan with WeChat to pay:"),
+          el("div", { class: "qr" }, el("img", { src: qr, alt: "微信支付二维码 WeChat Pay QR code" })),
+          el("p", {}, el("a", { href: prompt.qr_content, target: "_blank", rel: "noopener",
+            id: "wechat-cashier" }, "在沙箱收银台打开 Open the WeChat Pay sandbox cashier")),
+          el("p", { class: "muted" }, "支付后本页自动更新 This page updates once you have paid."));
+        announce("请扫码支付 Scan the QR code to pay");
+        follow(order, new Set(["queued", "held"]));
+      }
+    } catch (error) {
+      errors.textContent = error.message;
+      announce(error.message);
+    }
+  };
+  box.append(
+    el("p", {}, `应付 Amount due: `, el("span", { class: "price", text: yuan(order.amount_fen) }),
+      ` · 请在 ${hhmm(order.pay_deadline)} 前支付 pay by ${dateTime(order.pay_deadline)} (剩余 left `, clock, ")"),
+    el("div", { class: "actions" },
+      el("button", { type: "button", onclick: () => pay("alipay") }, "支付宝 Pay with Alipay"),
+      el("button", { type: "button", onclick: () => pay("wechatpay") }, "微信支付 Pay with WeChat Pay")),
+    errors,
+    el("div", { id: "wechat-qr", "aria-live": "polite" }));
+  return box;
+}
+
+async function showCode(order, ticket, slot) {
+  slot.replaceChildren(el("p", { class: "muted" }, "加载中… Loading…"));
+  try {
+    const [image, info] = await Promise.all([
+      apiImage(`${ticketPath(order, ticket)}/code`),
+      api("GET", `${ticketPath(order, ticket)}/code?format=bytes`),
+    ]);
+    const when = (seconds) => new Date(seconds * 1000).toLocaleString("zh-CN", {
+      hour12: false, timeZone: "Asia/Shanghai", month: "2-digit", day: "2-digit",
+      hour: "2-digit", minute: "2-digit",
+    });
+    slot.replaceChildren(el("div", { class: "qr card" },
+      el("img", { src: image, alt: `电子客票二维码 E-ticket QR code ${ticket.number}` }),
+      el("p", {}, `${ticket.number} · ${ticket.train} ${ticket.coach} 车 coach, 座 seat ${ticket.seat}`),
+      el("p", {}, `检票站 Check in at ${nameOf(ticket.from)} · 检票时间 check-in window `
+        + `${when(info.valid_from)} – ${when(info.valid_until)}`)));
+  } catch (error) {
+    slot.replaceChildren(el("p", { class: "error", role: "alert" }, error.message));
+  }
+}
+
+async function refund(order, ticket, slot) {
+  const confirmRefund = async () => {
+    try {
+      const quote = await api("POST", `${ticketPath(order, ticket)}/refund`);
+      setNotice(order, el("p", {}, `退票成功 Ticket ${ticket.number} refunded: 票价 fare ${yuan(quote.fare_fen)}, `
+        + `手续费 fee ${yuan(quote.fee_fen)}, 退回 returned ${yuan(quote.refund_fen)}`));
+      announce(`退票成功, 退回 ${yuan(quote.refund_fen)} — refunded ${yuan(quote.refund_fen)}`);
+      showOrder(order.number);
+    } catch (error) {
+      slot.replaceChildren(el("p", { class: "error", role: "alert" }, error.message));
+      announce(error.message);
+    }
+  };
+  slot.replaceChildren(el("div", { class: "card" },
+    el("p", {}, `确认退掉车票 ${ticket.number}? Refund this ticket? 手续费按开车前时间计算 `
+      + "The fee depends on the time left before departure."),
+    el("div", { class: "actions" },
+      el("button", { type: "button", class: "danger", onclick: confirmRefund }, "确认退票 Confirm refund"),
+      el("button", { type: "button", class: "secondary", onclick: () => slot.replaceChildren() },
+        "取消 Keep the ticket"))));
+}
+
+function changeForm(order, ticket, slot) {
+  const form = el("form", { class: "card", novalidate: true },
+    el("h4", {}, `改签 Change ${ticket.train} ${ticket.date} (${CLASS_LABELS[order.seat_class] || order.seat_class})`),
+    el("div", { class: "field" },
+      el("label", { for: `change-date-${ticket.number}` }, "新日期 New date"),
+      el("input", { type: "date", name: "date", id: `change-date-${ticket.number}`, value: ticket.date })),
+    el("p", { class: "error", dataset: { errorFor: "date" } }),
+    el("p", { class: "error form-error", role: "alert", dataset: { errorFor: "" } }),
+    el("button", { type: "submit" }, "查找车次 Find trains"),
+    el("div", { class: "change-trains" }));
+  const list = form.querySelector(".change-trains");
+  const changeTo = async (row) => {
+    clearErrors(form);
+    try {
+      const result = await api("POST", `${ticketPath(order, ticket)}/change`, {
+        body: { train: row.train, date: row.service_date, seat_class: order.seat_class,
+          from: row.from.code, to: row.to.code },
+      });
+      const moved = result.pay_fen > 0 ? `补款 paid extra ${yuan(result.pay_fen)}`
+        : result.refund_fen > 0 ? `退回差价 returned ${yuan(result.refund_fen)}` : "无差价 no difference";
+      const t = result.ticket;
+      setNotice(order, el("p", {}, `改签成功 Changed to ${t.train} ${t.date} ${hhmm(t.departs_at)}, `
+        + `${t.coach} 车 ${t.seat} (coach ${t.coach}, seat ${t.seat}), 新票 new ticket ${t.number}. `
+        + `新票价 new fare ${yuan(t.fare_fen)}; ${moved}; 手续费 fee ${yuan(result.fee_fen)}`));
+      announce(`改签成功 Changed to ${t.train} ${t.date}`);
+      showOrder(order.number);
+    } catch (error) {
+      showError(form, error);
+      announce(error.message);
+    }
+  };
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearErrors(form);
+    try {
+      const answer = await api("GET", query("/api/v1/search", {
+        from: ticket.from, to: ticket.to, date: form.elements.date.value,
+      }));
+      const rows = answer.trains.filter((row) => row.from.code === ticket.from && row.to.code === ticket.to
+        && !(row.train === ticket.train && row.service_date === ticket.date)
+        && row.classes.some((c) => c.class === order.seat_class && c.remaining > 0));
+      list.replaceChildren(rows.length ? el("ul", { class: "plain" }, rows.slice(0, 12).map((row) => {
+        const seat = row.classes.find((c) => c.class === order.seat_class);
+        return el("li", {}, `${row.train} ${hhmm(row.departs)}–${hhmm(row.arrives)} `,
+          el("span", { class: "price", text: `¥${seat.price}` }), ` 余 ${seat.remaining} `,
+          el("button", { type: "button", class: "small", onclick: () => changeTo(row),
+            "aria-label": `改签到 Change to ${row.train} ${row.service_date}` }, "改签到此车 Change to this"));
+      })) : el("p", {}, "没有可改签的车次 No trains with seats in this class."));
+    } catch (error) {
+      showError(form, error);
+    }
+  });
+  slot.replaceChildren(form);
+  form.elements.date.focus();
+}
+
+function ticketsTable(order) {
+  const rows = order.tickets.map((ticket) => {
+    const slot = el("div", { class: "ticket-panel", "aria-live": "polite" });
+    const live = ticket.state === "issued";
+    const who = order.passengers[ticket.passenger] ? order.passengers[ticket.passenger].name : "";
+    return [
+      el("tr", { dataset: { ticket: ticket.number } },
+        el("td", {}, who), el("td", {}, ticket.number),
+        el("td", {}, `${ticket.train} ${ticket.date}`, el("div", { class: "muted" },
+          `${nameOf(ticket.from)} → ${nameOf(ticket.to)}`)),
+        el("td", {}, `${ticket.coach} 车 / ${ticket.seat}`),
+        el("td", {}, nameOf(ticket.from)),
+        el("td", {}, yuan(ticket.fare_fen)),
+        el("td", {}, badge(ticket.state, TICKET_STATES)),
+        el("td", {}, live ? el("div", { class: "actions" },
+          el("button", { type: "button", class: "small", onclick: () => showCode(order, ticket, slot) },
+            "二维码 QR code"),
+          el("button", { type: "button", class: "small secondary", onclick: () => changeForm(order, ticket, slot) },
+            "改签 Change"),
+          el("button", { type: "button", class: "small danger", onclick: () => refund(order, ticket, slot) },
+            "退票 Refund")) : "")),
+      el("tr", {}, el("td", { colspan: "8" }, slot)),
+    ];
+  });
+  return el("table", { class: "card", id: "tickets" },
+    el("caption", { class: "muted", text: "车票 Tickets" }),
+    el("thead", {}, el("tr", {}, ...["乘车人 Passenger", "票号 Ticket no.", "车次 Train",
+      "车厢/座位 Coach/seat", "检票站 Check in at", "票价 Fare", "状态 State", ""]
+      .map((h) => el("th", { scope: "col" }, h)))),
+    el("tbody", {}, rows.flat()));
+}
+
+async function render(order) {
+  window.clearInterval(countdown);
+  await stationNames([order.from, order.to, ...order.tickets.flatMap((t) => [t.from, t.to])]);
+  const parts = [
+    el("div", { class: "card order-card" },
+      el("h3", {}, `订单 Order ${order.number} `, badge(order.state, ORDER_STATES)),
+      el("p", {}, el("strong", {}, order.train), ` ${order.date} · ${nameOf(order.from)} → ${nameOf(order.to)} · `
+        + `${dateTime(order.departs_at)} – ${hhmm(order.arrives_at)} · ${CLASS_LABELS[order.seat_class] || order.seat_class}`),
+      order.amount_fen ? el("p", {}, "金额 Amount ", el("span", { class: "price", text: yuan(order.amount_fen) })) : null,
+      order.state === "failed" ? el("p", { class: "error", role: "alert" },
+        `失败原因 Reason: ${REASONS[order.reason] || order.reason || "—"}`) : null,
+      order.state === "queued" ? el("p", {}, "正在排队分配座位 Waiting in the queue for seats…") : null),
+    el("div", { id: "order-notice" }, notice && notice.number === order.number ? notice.node : null),
+    passengersTable(order),
+  ];
+  if (order.state === "held") parts.push(payBox(order));
+  if (order.tickets.length) parts.push(ticketsTable(order));
+  $("#order-detail").replaceChildren(...parts);
+  if (order.state !== lastState) announce(ANNOUNCE[order.state] || order.state);
+  lastState = order.state;
+}
+
+/** Long-poll the order while it stays in one of ``waitingIn``, re-rendering on each change. */
+async function follow(order, waitingIn) {
+  const token = ++followToken;
+  let current = order;
+  while (token === followToken && waitingIn.has(current.state)) {
+    try {
+      current = await api("GET", query(orderPath(current.number), { wait: 20, state: current.state }));
+    } catch (error) {
+      if (token === followToken) announce(error.message);
+      return;
+    }
+    if (token !== followToken) return;
+    await render(current);
+  }
+}
+
+export function stopFollowing() {
+  followToken += 1;
+  window.clearInterval(countdown);
+}
+
+/** Show an order; ``awaitingPayment`` keeps following a held order until it is paid. */
+export async function showOrder(number, awaitingPayment = false) {
+  stopFollowing();
+  lastState = "";
+  const box = $("#order-detail");
+  try {
+    const order = await api("GET", orderPath(number));
+    await render(order);
+    const waiting = new Set(["queued"]);
+    if (awaitingPayment) waiting.add("held");
+    follow(order, waiting);
+  } catch (error) {
+    box.replaceChildren(el("p", { class: "error", role: "alert" }, error.message));
+    announce(error.message);
+  }
+}
