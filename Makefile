@@ -6,7 +6,7 @@ export OPEN12306_HOST ?= 127.0.0.1
 export OPEN12306_PORT ?= 8000
 export OPEN12306_DATABASE_URL ?= sqlite:///var/open12306.db
 
-.PHONY: run install install-dev test bench lint demo clean
+.PHONY: run install install-dev browser test bench lint demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,7 +33,13 @@ demo: install
 run: demo
 	$(BIN)/open12306 serve --host $(OPEN12306_HOST) --port $(OPEN12306_PORT)
 
-test: install-dev
+# The page tests drive Debian's Chromium through playwright (never `playwright install`: it
+# would download a browser at run time).
+browser:
+	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) \
+	  || echo "chromium is not installed: the browser tests will fail (OPEN12306_SKIP_BROWSER=1 skips them)"
+
+test: install-dev browser
 	$(BIN)/pytest -q
 
 bench: install-dev

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from open12306.adapters.clock import SystemClock
 from open12306.adapters.db.accounts_repo import SqlAccountsStore
+from open12306.adapters.db.faces_repo import SqlFaceStore
 from open12306.adapters.db.gate_tickets_repo import SqlGateTickets
 from open12306.adapters.db.inventory_repo import VersionConflict
 from open12306.adapters.db.orders_repo import SqlOrdersStore
+from open12306.adapters.db.payments2_repo import SqlSettlementBooks
 from open12306.adapters.db.store import SqlStore
+from open12306.adapters.db.transit_repo import SqlTransitStore
 from open12306.adapters.document_keys import HmacDocumentKeyer, load_or_create_secret
 from open12306.adapters.holidays import is_peak_day
 from open12306.adapters.issuer_signing import IssuerKeysOnDemand, key_dir_from_env, token_secret
@@ -24,6 +28,8 @@ from open12306.domain.quota_policy import QuotaPolicy
 from open12306.services.accounts import AccountPolicy, AccountService
 from open12306.services.allocator import Allocator, AllocatorLoop
 from open12306.services.catalog import Catalog
+from open12306.services.changes import ChangeService
+from open12306.services.faces import unpack_embedding
 from open12306.services.gate_bundles import GateBundleService
 from open12306.services.inventory import InventoryService
 from open12306.services.orders import OrderService
@@ -32,7 +38,12 @@ from open12306.services.read_model import ReadModel
 from open12306.services.runs import ensure_runs, window_bounds
 from open12306.services.search import PresaleWindow, SearchService
 from open12306.services.settlement import Settlement
-from open12306.services.ticket_codes import RideCredentialService, TicketCodeService
+from open12306.services.ticket_codes import (
+    RideCredentialService,
+    TicketCodeService,
+    account_token,
+)
+from open12306.services.transit_credit import TransitCredit
 
 
 @dataclass
@@ -52,6 +63,7 @@ class Container:
     allocator: Allocator | None = None
     allocator_loop: AllocatorLoop | None = None
     settlement: Settlement | None = None
+    changes: ChangeService | None = None
     ticket_codes: TicketCodeService | None = None
     ride_credentials: RideCredentialService | None = None
 
@@ -120,9 +132,23 @@ def _wire_orders(container: Container, zone: ZoneInfo) -> None:
     loop = AllocatorLoop(allocator, orders.intake)
     container.orders, container.allocator, container.allocator_loop = orders, allocator, loop
     providers = build_providers(payment_settings_from_env(os.environ))
-    container.settlement = Settlement(
-        orders_store, orders, allocator, container.clock, providers, conflict=VersionConflict
+    books = SqlSettlementBooks(container.store.engine)
+    settlement = Settlement(
+        orders_store,
+        orders,
+        allocator,
+        container.clock,
+        providers,
+        conflict=VersionConflict,
+        refunds=books,
+        cancels=books,
+        zone=zone,
     )
+    changes = ChangeService.from_settlement(settlement, books)
+    if settlement.refund_retry is not None:
+        loop.chores.append(settlement.refund_retry.run_due)
+    loop.chores.append(changes.expire_changes)
+    container.settlement, container.changes = settlement, changes
 
 
 def _wire_ride(container: Container) -> None:
@@ -133,7 +159,14 @@ def _wire_ride(container: Container) -> None:
     issuer = IssuerKeysOnDemand(key_dir_from_env())
     secret = token_secret(load_or_create_secret(container.settings.document_key_path()))
     container.ticket_codes = TicketCodeService(container.orders, issuer, secret)
-    container.ride_credentials = RideCredentialService(issuer, secret, container.clock)
+    decider = TransitCredit(
+        SqlTransitStore(container.store.engine, container.clock.now),
+        container.clock,
+        token_of=lambda account_id: account_token(secret, account_id),
+    )
+    container.ride_credentials = RideCredentialService(
+        issuer, secret, container.clock, decider=decider
+    )
 
 
 def gate_bundle_service(settings: Settings) -> GateBundleService:
@@ -141,5 +174,23 @@ def gate_bundle_service(settings: Settings) -> GateBundleService:
     store = SqlStore.from_url(settings.database_url)
     catalog = Catalog(store.stations(), store.trains())
     return GateBundleService(
-        SqlGateTickets(store.engine), catalog.train, store.runs, ZoneInfo(settings.timezone)
+        SqlGateTickets(store.engine),
+        catalog.train,
+        store.runs,
+        ZoneInfo(settings.timezone),
+        blocked_accounts=SqlTransitStore(store.engine).deny_list.accounts,
+        faces=enrolled_faces(SqlFaceStore(store.engine)),
     )
+
+
+def enrolled_faces(
+    store: SqlFaceStore,
+) -> Callable[[Sequence[str]], Mapping[str, tuple[float, ...]]]:
+    """Face embeddings of saved passengers, as gate bundles carry them."""
+    from open12306.entrypoints.api_face import FACE_MODEL
+
+    def embeddings(passenger_ids: Sequence[str]) -> Mapping[str, tuple[float, ...]]:
+        found = store.embeddings(passenger_ids, FACE_MODEL)
+        return {pid: unpack_embedding(data) for pid, data in found.items()}
+
+    return embeddings

@@ -15,7 +15,6 @@ from open12306.services.orders import OrderRequest
 from tests.integration.orders_support import ADULT_ID, DAY, OTHER_ID, World, build_world, request
 from tests.unit.accounts_support import resident_id
 
-
 NAMES = "甲乙丙丁戊己庚辛壬癸子丑寅"
 
 

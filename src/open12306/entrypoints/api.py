@@ -22,6 +22,9 @@ from open12306 import __version__
 from open12306.bootstrap import Container
 from open12306.domain.errors import DomainError
 from open12306.entrypoints.api_accounts import accounts_router
+from open12306.entrypoints.api_face import include_face_routes
+from open12306.entrypoints.api_gate import include_gate_routes
+from open12306.entrypoints.api_onboard import onboard_router_for
 from open12306.entrypoints.api_orders import orders_router, payments_router
 from open12306.entrypoints.api_ride import ride_router
 from open12306.entrypoints.errors import error_body, plain_error
@@ -236,7 +239,14 @@ def _include_orders(app: FastAPI, container: Container) -> None:
     settlement = container.settlement
     sandbox = None
     if settlement is not None:
-        app.include_router(payments_router(lambda: settlement, lambda: container.accounts))
+        app.include_router(
+            payments_router(
+                lambda: settlement,
+                lambda: container.accounts,
+                changes_getter=lambda: container.changes,
+            )
+        )
+        app.include_router(onboard_router_for(container))
         if not settlement.providers:  # embedded mode: pay through the sandbox, in process
             from open12306.adapters.payments.embedded import SANDBOX_PATH, embedded_channels
 
@@ -260,6 +270,8 @@ def _include_orders(app: FastAPI, container: Container) -> None:
                 await sandbox.notifier.aclose()
 
     app.router.lifespan_context = lifespan
+    include_face_routes(app, container)
+    include_gate_routes(app, container)
 
 
 def _mount_docs(app: FastAPI) -> None:

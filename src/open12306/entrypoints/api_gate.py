@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from open12306.adapters.db.gate_tickets_repo import SqlGateTickets
 from open12306.adapters.db.inventory_repo import VersionConflict
 from open12306.adapters.db.orders_repo import SqlOrdersStore
+from open12306.adapters.db.transit_repo import SqlTransitStore
 from open12306.adapters.gate.bundle import dumps_bundle
 from open12306.adapters.gate.station_bundle import station_bundle
 from open12306.adapters.issuer_signing import IssuerKeysOnDemand, key_dir_from_env
@@ -165,6 +166,7 @@ def include_gate_routes(app: FastAPI, container: Container, token: str | None = 
         container.catalog.train,
         container.store.runs,
         usage.zone,
+        blocked_accounts=SqlTransitStore(engine).deny_list.accounts,
         faces=faces.embeddings,
     )
     bundles = StationBundles(service, IssuerKeysOnDemand(key_dir_from_env()), container.clock.now)

@@ -307,6 +307,7 @@ def payments_router(
     settlement_getter: Callable[[], Settlement],
     accounts_getter: Callable[[], AccountService],
     change_book: ChangeBook | None = None,
+    changes_getter: Callable[[], ChangeService | None] = lambda: None,
 ) -> APIRouter:
     """Starting payments, channel notifications, ticket and order refunds, cancels, changes.
     With ``change_book``, a dearer change can be paid through any channel."""
@@ -401,6 +402,9 @@ def payments_router(
     changes: list[ChangeService] = []
 
     def change_service(settlement: Settlement) -> ChangeService:
+        shared = changes_getter()
+        if shared is not None:
+            return shared
         if not changes or changes[0].store is not settlement.store:
             changes[:] = [ChangeService.from_settlement(settlement, change_book)]
         return changes[0]

@@ -16,6 +16,7 @@ from rich.table import Table
 from open12306.config import Settings
 from open12306.domain.errors import DomainError
 from open12306.entrypoints.cli_orders import orders_app
+from open12306.entrypoints.cli_transit import transit_app
 from open12306.entrypoints.cli_travel import gate_app, keys_app, ticket_code, wallet_app
 
 app = typer.Typer(
@@ -34,6 +35,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(wallet_app, name="wallet")
 app.add_typer(gate_app, name="gate")
 app.add_typer(orders_app, name="orders")
+app.add_typer(transit_app, name="transit")
 app.command("ticket-code")(ticket_code)
 
 console = Console()

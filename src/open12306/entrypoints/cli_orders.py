@@ -211,3 +211,25 @@ def refund(
             f"note: {done['channel']} is not configured in this process; the ledger records "
             "the refund, return the money through the channel's console"
         )
+
+
+@orders_app.command("refunds-retry")
+def refunds_retry(
+    limit: int = typer.Option(100, min=1, max=10000, help="refunds to try at most"),
+    as_json: bool = _JSON,
+) -> None:
+    """Retry channel refunds that failed after they were committed (the server does this on
+    its own while it runs); prints how many the channels confirmed and how many still fail."""
+
+    def work() -> dict[str, int]:
+        retry = _container().settlement.refund_retry
+        if retry is None:
+            return {"confirmed": 0, "failing": 0}
+        report = retry.run_due(limit)
+        return {"confirmed": report.confirmed, "failing": report.failing}
+
+    done: dict[str, int] = _guarded(work)
+    if as_json:
+        _print_json(done)
+        return
+    typer.echo(f"refunds confirmed {done['confirmed']}, still failing {done['failing']}")

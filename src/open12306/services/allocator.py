@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
@@ -313,6 +314,8 @@ class AllocatorLoop:
         self.allocator = allocator
         self.intake = intake
         self.interval = interval
+        self.chores: list[Callable[[], object]] = []
+        self._chores_done = float("-inf")
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -351,6 +354,20 @@ class AllocatorLoop:
                 self.allocator.run_once()
             except Exception:
                 log.exception("allocator pass failed")
+            self._run_chores()
+
+    def _run_chores(self) -> None:
+        """Periodic work beside allocation (refund retries, expired change payments), at most
+        once per ``interval``; one failing chore does not stop the others."""
+        now = time.monotonic()
+        if now - self._chores_done < self.interval:
+            return
+        self._chores_done = now
+        for chore in self.chores:
+            try:
+                chore()
+            except Exception:
+                log.exception("chore %s failed", getattr(chore, "__qualname__", chore))
 
 
 def ticket_hold(

@@ -82,6 +82,7 @@ from open12306.services.settlement import (
     Prompt,
     Settlement,
 )
+from open12306.services.ticket_usage import refuse_if_used
 
 log = logging.getLogger("open12306.changes")
 CREDIT = "credit"
@@ -812,6 +813,7 @@ def _changeable(record: OrderRecord, ticket_number: str) -> Ticket:
     """The ticket, if it may still be changed; ``already_changed`` once it (or the ticket it
     came from) was changed."""
     ticket = record.order.ticket(ticket_number)
+    refuse_if_used(ticket)
     if ticket.state is TicketState.CHANGED or (
         ticket.state is TicketState.ISSUED and ticket.changes >= 1
     ):

@@ -57,6 +57,7 @@ from open12306.services.ports import Clock, RunKey, StoredState
 from open12306.services.ports_accounts import Account
 from open12306.services.ports_orders import OrderRecord, OrdersStore, PaymentRecord, PaymentState
 from open12306.services.refund_retry import RefundQueue, RefundRetry
+from open12306.services.ticket_usage import refuse_if_used
 
 log = logging.getLogger("open12306.settlement")
 CREDIT = "credit"
@@ -408,6 +409,7 @@ class Settlement:
         """Refund one ticket of the account's paid order; the quote says fee and refund."""
         record = self.orders.get(account, number)
         ticket = record.order.ticket(ticket_number)
+        refuse_if_used(ticket)
         key, held = ticket_hold(self.allocator, record, ticket)
         made: list[RefundQuote] = []
         pending: list[ledger.Entry] = []

@@ -21,13 +21,14 @@ def station_bundle(
     issuer_keys, retired = issuer_section(issuer)
     given = deny if deny is not None else DenyLists()
     tickets = given.tickets | (content.deny.tickets if content is not None else frozenset())
+    accounts = given.accounts | (content.deny.accounts if content is not None else frozenset())
     return GateBundle(
         station=station,
         bundle_version=version,
         created=created,
         issuer_keys=issuer_keys,
         retired_key_ids=retired,
-        deny=DenyLists(tickets, given.accounts, given.serials),
+        deny=DenyLists(tickets, accounts, given.serials),
         manifest=None if content is None else content.manifest,
         faces={} if content is None else dict(content.faces),
     )

@@ -1,6 +1,6 @@
 """passenger_faces: enrolled face embeddings of saved passengers
 
-Revision ID: 0007
+Revision ID: 0006
 Revises: 0003
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007"
-down_revision = "0003"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
