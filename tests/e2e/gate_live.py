@@ -1,7 +1,6 @@
 """The real server on loopback with the gate and face routes, for wallet and gate tests.
 
-uvicorn serves ``create_app(build(settings))`` (plus ``include_gate_routes`` and
-``include_face_routes``) on a free port, with an issuer key store of its own; orders are paid
+uvicorn serves ``create_app(build(settings))`` (its gate routes with a gate token) on a free port, with an issuer key store of its own; orders are paid
 through the sandbox the app mounts. ``offline_gate`` runs ``open12306 gate run`` in a separate
 process that has no usable database URL and whose sockets cannot connect anywhere.
 """
@@ -25,8 +24,7 @@ from typer.testing import CliRunner
 from open12306.bootstrap import build
 from open12306.config import Settings
 from open12306.entrypoints.api import create_app
-from open12306.entrypoints.api_face import include_face_routes
-from open12306.entrypoints.api_gate import include_gate_routes
+from open12306.entrypoints.api_gate import GATE_TOKEN_ENV
 from open12306.entrypoints.cli import app as cli_app
 from tests.e2e.test_orders_payment_sandbox import (
     PASSWORD,
@@ -80,10 +78,9 @@ def gate_live(
     settings = replace(demo_settings, host="127.0.0.1", port=server.port)
     with pytest.MonkeyPatch.context() as patch:  # the key store path is read while wiring
         patch.setenv("OPEN12306_KEY_DIR", str(keys))
+        patch.setenv(GATE_TOKEN_ENV, GATE_TOKEN)  # read while the gate routes are wired
         container = build(settings)
         app = create_app(container, fast_path=False)
-        include_gate_routes(app, container, token=GATE_TOKEN)  # type: ignore[arg-type]
-        include_face_routes(app, container)  # type: ignore[arg-type]
     late.app = app
     server.start()
     try:
