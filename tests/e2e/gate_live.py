@@ -1,8 +1,9 @@
 """The real server on loopback with the gate and face routes, for wallet and gate tests.
 
 uvicorn serves ``create_app(build(settings))`` (its gate routes with a gate token) on a free
-port, with an issuer key store of its own; orders are paid through the sandbox the app mounts. ``offline_gate`` runs ``open12306 gate run`` in a separate
-process that has no usable database URL and whose sockets cannot connect anywhere.
+port, with an issuer key store of its own; orders are paid through the sandbox the app mounts.
+``offline_gate`` runs ``open12306 gate run`` in a separate process that has no usable database
+URL and whose sockets cannot connect anywhere.
 """
 
 from __future__ import annotations
