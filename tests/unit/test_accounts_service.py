@@ -344,3 +344,29 @@ def test_ticket_type_follows_age_and_flags() -> None:
     assert child.sex is Sex.FEMALE
     assert child.ticket_type_on(date(2026, 2, 10)).value == "child"
     assert student.ticket_type_on(date(2026, 2, 10)).value == "student"
+
+
+def test_a_live_session_is_served_from_memory_for_a_few_seconds() -> None:
+    service, store, _ = make()
+    service.register("zhang_san", PASSWORD)
+    token = service.login("zhang_san", PASSWORD).token
+    service.authenticate(token)
+    # a revocation written by another process is not seen while the entry is fresh ...
+    store.revoke_session(hashlib.sha256(token.encode()).hexdigest(), service.clock.now())
+    assert service.authenticate(token).username == "zhang_san"
+    # ... and is once the cache may not be trusted any more
+    strict, strict_store, _ = make(AccountPolicy(session_cache_seconds=0))
+    strict.register("li_si_01", PASSWORD)
+    other = strict.login("li_si_01", PASSWORD).token
+    strict.authenticate(other)
+    strict_store.revoke_session(hashlib.sha256(other.encode()).hexdigest(), strict.clock.now())
+    assert failure(lambda: strict.authenticate(other)).reason == "unauthenticated"
+
+
+def test_an_expired_session_is_refused_even_when_cached() -> None:
+    service, _, clock = make()
+    service.register("zhang_san", PASSWORD)
+    token = service.login("zhang_san", PASSWORD).token
+    service.authenticate(token)
+    clock.advance(days=8)
+    assert failure(lambda: service.authenticate(token)).reason == "unauthenticated"

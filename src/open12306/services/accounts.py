@@ -91,6 +91,10 @@ class AccountPolicy:
     per_username: RateLimit = PER_USERNAME
     per_address: RateLimit = PER_ADDRESS
     max_passengers: int = 15
+    # A live session is trusted this long without reading it again: a logout here takes
+    # effect at once, one made through another process (or a locked account) within this.
+    session_cache_seconds: float = 5.0
+    session_cache_size: int = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +142,7 @@ class AccountService:
         self.new_id = new_id
         self.new_token = new_token
         self._decoy_hash: str | None = None
+        self._sessions: dict[str, tuple[float, Account, datetime]] = {}
 
     # --- accounts and sessions ----------------------------------------------------------
 
@@ -184,13 +189,25 @@ class AccountService:
     def logout(self, token: str) -> None:
         """End the session of ``token`` (Unauthenticated if it is not a live session)."""
         self.authenticate(token)
+        self._sessions.pop(token_hash(token), None)
         self.store.revoke_session(token_hash(token), self.clock.now())
 
     def authenticate(self, token: str) -> Account:
         """The account a live bearer token belongs to, or Unauthenticated."""
         if not token or len(token) > MAX_TOKEN_LENGTH:
             raise _unauthenticated()
-        session = self.store.session(token_hash(token))
+        hashed = token_hash(token)
+        cached = self._sessions.get(hashed)
+        if cached is not None:
+            read_at, known, expires_at = cached
+            if time.monotonic() - read_at < self.policy.session_cache_seconds:
+                if self.clock.now() >= expires_at:
+                    raise _unauthenticated("the session has expired; log in again")
+                return known
+        return self._live_session(hashed)
+
+    def _live_session(self, hashed: str) -> Account:
+        session = self.store.session(hashed)
         if session is None or session.revoked_at is not None:
             raise _unauthenticated()
         if self.clock.now() >= session.expires_at:
@@ -198,6 +215,10 @@ class AccountService:
         account = self.store.account_by_id(session.account_id)
         if account is None or account.status is not AccountStatus.ACTIVE:
             raise _unauthenticated()
+        if self.policy.session_cache_seconds > 0:
+            if len(self._sessions) >= self.policy.session_cache_size:
+                self._sessions.clear()
+            self._sessions[hashed] = (time.monotonic(), account, session.expires_at)
         return account
 
     def prune(self) -> tuple[int, int]:

@@ -85,11 +85,8 @@ class Catalog:
         return held
 
     def empty_inventory(self, code: str) -> RunInventory:
-        train = self.train(code)
-        composition = COMPOSITIONS[train.composition]
-        return RunInventory.empty(
-            composition.seats(), train.segments, self.standing(code), self.quotas(code)
-        )
+        """A never-sold inventory of the train's own (a copy of the shared pristine one)."""
+        return self.pristine(code).copy()
 
     def pristine(self, code: str) -> RunInventory:
         """A shared never-sold inventory for the train's composition (do not mutate)."""
@@ -97,7 +94,10 @@ class Catalog:
         key = (train.composition, train.segments)
         held = self._pristine.get(key)
         if held is None:
-            held = self._pristine[key] = self.empty_inventory(code)
+            composition = COMPOSITIONS[train.composition]
+            held = self._pristine[key] = RunInventory.empty(
+                composition.seats(), train.segments, self.standing(code), self.quotas(code)
+            )
         return held
 
     def decode(self, code: str, state: bytes) -> RunInventory:

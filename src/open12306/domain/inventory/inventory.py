@@ -52,6 +52,12 @@ class _ClassStock:
         pools.append(self.general)
         return pools
 
+    def copy(self, pools: dict[int, GapPool]) -> _ClassStock:
+        """The same stock over copied pools (``pools``: id of an original → its copy)."""
+        twin = _ClassStock(self.seat_class, pools[id(self.general)], self.size)
+        twin.quotas = [(quota, pools[id(pool)]) for quota, pool in self.quotas]
+        return twin
+
     def all_pools(self) -> list[GapPool]:
         return [self.general, *(pool for _, pool in self.quotas)]
 
@@ -169,6 +175,26 @@ class RunInventory:
                 raise DomainError("state", "corrupt", f"bad standing record {seat_class} {i}-{j}")
             pool.take(i, j, places)
         return inventory
+
+    def copy(self) -> RunInventory:
+        """An independent inventory in the same state: much cheaper than building an empty
+        one or decoding one (the configuration is shared, the mutable state copied)."""
+        twin = RunInventory.__new__(RunInventory)
+        twin.seats, twin.segments, twin.strategy = self.seats, self.segments, self.strategy
+        twin.quotas, twin._geo, twin._layout = self.quotas, self._geo, self._layout
+        twin._masks = self._masks.copy()
+        twin._starts = self._starts.copy()
+        pools = {
+            id(pool): pool.copy(twin._masks, twin._starts)
+            for stock in self._stocks.values()
+            for pool in stock.all_pools()
+        }
+        twin._stocks = {c: stock.copy(pools) for c, stock in self._stocks.items()}
+        twin._pool_of = [pools[id(pool)] for pool in self._pool_of]
+        twin._pool_seats = {id(pools[k]): seats for k, seats in self._pool_seats.items()}
+        twin._fast = {c: pools[id(pool)] for c, pool in self._fast.items()}
+        twin._standing = {c: pool.copy() for c, pool in self._standing.items()}
+        return twin
 
     def to_state(self) -> InventoryState:
         standing = tuple(

@@ -46,6 +46,19 @@ class GapPool:
         self._cache: list[int] = []
         self._cache_version = -1
 
+    def copy(self, masks: list[int], starts: list[int]) -> GapPool:
+        """The same pool over another run's (copied) masks."""
+        twin = GapPool.__new__(GapPool)
+        twin.geometry = self.geometry
+        twin.masks = masks
+        twin.starts = starts
+        twin.buckets = [bucket.copy() if bucket else {} for bucket in self.buckets]
+        twin.nonempty = self.nonempty
+        twin.version = self.version
+        twin._cache = self._cache
+        twin._cache_version = self._cache_version
+        return twin
+
     def _put(self, key: int, seat: int) -> None:
         bucket = self.buckets[key]
         if not bucket:

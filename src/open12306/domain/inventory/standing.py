@@ -22,6 +22,12 @@ class StandingPool:
         self.sold = [0] * segments
         self.held: dict[tuple[int, int], int] = {}
 
+    def copy(self) -> StandingPool:
+        twin = StandingPool(self.capacity, self.segments)
+        twin.sold = self.sold.copy()
+        twin.held = self.held.copy()
+        return twin
+
     def free(self, i: int, j: int) -> int:
         """Places still free on every segment of i..j-1."""
         return self.capacity - max(self.sold[i:j])
