@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from open12306.domain.inventory import Allocation, Request, RunInventory, SoldOut
-from tests.unit.test_inventory_codec import QUOTAS, SECOND, SEATS, STANDING
+from tests.unit.test_inventory_codec import QUOTAS, SEATS, SECOND, STANDING
 
 
 def _traffic(inventory: RunInventory, rng: random.Random, steps: int) -> list[Allocation]:

@@ -19,6 +19,9 @@ def normalise_url(url: str) -> str:
     return url
 
 
+SQLITE_POOL = 48
+
+
 def make_engine(url: str) -> Engine:
     """Create an engine for ``url``; creates the SQLite file's folder when needed."""
     url = normalise_url(url)
@@ -27,7 +30,15 @@ def make_engine(url: str) -> Engine:
         database = parsed.database or ""
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        # Enough pooled connections for every request thread (anyio runs up to 40) and the
+        # allocator: a connection opened past the pool is closed on return, and opening one
+        # costs its pragmas each time.
+        engine = create_engine(
+            url,
+            connect_args={"timeout": 30, "check_same_thread": False},
+            pool_size=SQLITE_POOL,
+            max_overflow=SQLITE_POOL,
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
