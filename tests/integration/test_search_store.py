@@ -35,3 +35,15 @@ def test_search_and_change_feed(db_url: str) -> None:
     )
     stored = writer.store.load(key)
     assert stored is not None and stored.version == 1
+
+    # The reader's own write is numbered after the writer's next change: reading the feed
+    # must still bring the writer's change (the feed position moves only by reading it).
+    other = (answer["trains"][1]["train"], date.fromisoformat(answer["trains"][1]["service_date"]))
+    other_row = answer["trains"][1]
+    writer.inventory.sell(
+        other, Request(SeatClass.SECOND, other_row["from_stop"], other_row["to_stop"], party=1)
+    )
+    reader.inventory.sell(key, request)
+    assert reader.read_model.version(key) == 2
+    assert other in reader.read_model.pull()
+    assert reader.read_model.version(other) == 1

@@ -1,33 +1,63 @@
-"""Waiters on an order are woken by a notification from another thread."""
+"""Waiters on an order are woken from another thread: by the order, or by its run."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
+from datetime import date
+from typing import Any, cast
 
 from open12306.services.order_watch import OrderWatch
+from open12306.services.ports_orders import OrderRecord
 
 
-def test_a_notification_from_another_thread_wakes_only_that_order() -> None:
+class _Record:
+    def __init__(self, number: str) -> None:
+        self.number = number
+
+
+def record(number: str) -> OrderRecord:
+    return cast(OrderRecord, _Record(number))
+
+
+RUN = ("G1", date(2026, 2, 12))
+
+
+def test_a_notification_from_another_thread_wakes_only_that_order_with_it() -> None:
+    watch = OrderWatch()
+    changed = record("E1")
+
+    async def scenario() -> tuple[Any, bool]:
+        with watch.watching("E1") as one, watch.watching("E2") as two:
+            threading.Thread(target=watch.notify, args=([changed],)).start()
+            given = await asyncio.wait_for(one, 2)
+            return given, two.done()
+
+    given, other_woken = asyncio.run(scenario())
+    assert given is changed and not other_woken
+    assert watch.waiting == 0
+
+
+def test_a_change_of_the_run_elsewhere_wakes_its_waiters_to_read_again() -> None:
     watch = OrderWatch()
 
-    async def scenario() -> tuple[bool, bool]:
-        with watch.watching("E1") as one, watch.watching("E2") as two:
-            threading.Thread(target=watch.notify, args=(["E1"],)).start()
-            await asyncio.wait_for(one, 2)
-            return one.done(), two.done()
+    async def scenario() -> tuple[Any, bool]:
+        with watch.watching("E1", RUN) as on_run, watch.watching("E2", ("G3", RUN[1])) as other:
+            threading.Thread(target=watch.notify_runs, args=([RUN],)).start()
+            given = await asyncio.wait_for(on_run, 2)
+            return given, other.done()
 
-    assert asyncio.run(scenario()) == (True, False)
-    assert watch.waiting == 0
+    assert asyncio.run(scenario()) == (None, False)
 
 
 def test_waiters_are_forgotten_when_they_leave() -> None:
     watch = OrderWatch()
 
     async def scenario() -> None:
-        with watch.watching("E1"):
+        with watch.watching("E1", RUN):
             assert watch.waiting == 1
 
     asyncio.run(scenario())
     assert watch.waiting == 0
-    watch.notify(["E1"])  # nobody waits: nothing happens
+    watch.notify([record("E1")])  # nobody waits: nothing happens
+    watch.notify_runs([RUN])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
@@ -16,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from open12306 import __version__
@@ -260,10 +262,12 @@ def _include_orders(app: FastAPI, container: Container) -> None:
     async def lifespan(asgi: Any) -> AsyncIterator[Any]:
         if loop is not None:
             loop.start()
+        follower = asyncio.create_task(_follow_changes(container))
         try:
             async with inner(asgi) as state:
                 yield state
         finally:
+            follower.cancel()
             if loop is not None:
                 loop.stop()
             if sandbox is not None:
@@ -272,6 +276,25 @@ def _include_orders(app: FastAPI, container: Container) -> None:
     app.router.lifespan_context = lifespan
     include_face_routes(app, container)
     include_gate_routes(app, container)
+
+
+async def _follow_changes(container: Container, interval: float = 0.05) -> None:
+    """While requests wait on orders, read the change feed and wake the waiters of runs that
+    other processes (other workers' allocators) changed."""
+    orders = container.orders
+    if orders is None:
+        return
+    while True:
+        await asyncio.sleep(interval)
+        if not orders.watch.waiting:
+            continue
+        try:
+            moved = await run_in_threadpool(container.read_model.pull)
+        except Exception:
+            log.exception("reading the change feed failed")
+            continue
+        if moved:
+            orders.watch.notify_runs(moved)
 
 
 def _mount_docs(app: FastAPI) -> None:

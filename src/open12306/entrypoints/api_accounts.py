@@ -9,13 +9,14 @@ ID number would give most of the number back.
 
 # No ``from __future__ import annotations``: FastAPI reads the route signatures at runtime,
 # and they use aliases local to ``accounts_router``.
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import msgspec
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 
 from open12306.domain.identity import Document, mask_number
 from open12306.domain.passengers import (
@@ -27,6 +28,8 @@ from open12306.domain.passengers import (
 from open12306.entrypoints.errors import error_body
 from open12306.services.accounts import AccountService, RateLimited, Unauthenticated
 from open12306.services.ports_accounts import Account
+
+T = TypeVar("T")
 
 ServiceGetter = Callable[[], AccountService]
 _encoder = msgspec.json.Encoder()
@@ -90,7 +93,7 @@ def passenger_view(passenger: Passenger, today: date) -> dict[str, Any]:
     }
 
 
-def bearer_token(request: Request) -> str:
+async def bearer_token(request: Request) -> str:
     """The token of an ``Authorization: Bearer <token>`` header, or Unauthenticated."""
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -106,19 +109,32 @@ def current_account_dependency(service_getter: ServiceGetter) -> Callable[..., A
     """A FastAPI dependency giving the caller's account (401 ``unauthenticated`` without a
     live bearer token). Other routers use it: ``Depends(current_account_dependency(get))``."""
 
-    def current_account(
+    async def current_account(
         token: Annotated[str, Depends(bearer_token)],
-        service: Annotated[AccountService, Depends(service_getter)],
+        service: Annotated[AccountService, Depends(provider(service_getter))],
     ) -> Account:
-        return service.authenticate(token)
+        known = service.cached_session(token)
+        if known is not None:
+            return known
+        return await run_in_threadpool(service.authenticate, token)
 
     return current_account
+
+
+def provider(getter: Callable[[], T]) -> Callable[[], Awaitable[T]]:
+    """``getter`` as an async dependency: FastAPI runs a plain function dependency in its
+    thread pool, a hop that costs more than the getter itself."""
+
+    async def provide() -> T:
+        return getter()
+
+    return provide
 
 
 def accounts_router(service_getter: ServiceGetter) -> APIRouter:
     """The routes, bound to the AccountService ``service_getter`` returns."""
     router = APIRouter(prefix="/api/v1", tags=["accounts"])
-    Service = Annotated[AccountService, Depends(service_getter)]
+    Service = Annotated[AccountService, Depends(provider(service_getter))]
     Caller = Annotated[Account, Depends(current_account_dependency(service_getter))]
 
     @router.post("/accounts", status_code=201)

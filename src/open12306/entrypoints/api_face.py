@@ -23,7 +23,7 @@ from open12306.adapters.face import (
 )
 from open12306.bootstrap import Container
 from open12306.domain.errors import DomainError
-from open12306.entrypoints.api_accounts import current_account_dependency
+from open12306.entrypoints.api_accounts import current_account_dependency, provider
 from open12306.services.accounts import AccountService
 from open12306.services.face_port import FaceReason
 from open12306.services.faces import FaceEnrolment, FaceUnavailable
@@ -82,7 +82,7 @@ def face_router(
 ) -> APIRouter:
     """The routes, bound to the services the getters return."""
     router = APIRouter(prefix="/api/v1", tags=["passengers"])
-    Enrolment = Annotated[FaceEnrolment, Depends(enrolment_getter)]
+    Enrolment = Annotated[FaceEnrolment, Depends(provider(enrolment_getter))]
     Caller = Annotated[Account, Depends(current_account_dependency(accounts_getter))]
     photo_body = Body(media_type="image/jpeg", description="the photo: JPEG or PNG bytes")
 

@@ -31,6 +31,7 @@ from open12306.adapters.issuer_signing import IssuerKeysOnDemand, key_dir_from_e
 from open12306.bootstrap import Container
 from open12306.domain.errors import DomainError
 from open12306.domain.gate import GateConfig
+from open12306.entrypoints.api_accounts import provider
 from open12306.services.gate_bundles import GateBundleService
 from open12306.services.ticket_usage import TicketTap, TicketUsageService
 
@@ -110,8 +111,8 @@ def gate_router(
 ) -> APIRouter:
     """The routes, bound to the services the getters return."""
     router = APIRouter(prefix="/api/v1/gate", tags=["gate"])
-    Usage = Annotated[TicketUsageService, Depends(usage_getter)]
-    Bundles = Annotated[StationBundles, Depends(bundles_getter)]
+    Usage = Annotated[TicketUsageService, Depends(provider(usage_getter))]
+    Bundles = Annotated[StationBundles, Depends(provider(bundles_getter))]
     Gate = Annotated[None, Depends(_gate_caller(token_getter))]
 
     @router.post("/taps")

@@ -27,7 +27,7 @@ from open12306.domain.identity import Document
 from open12306.domain.onboard import Occupant, SegmentManifest, StaffMember
 from open12306.domain.passengers import parse_document_kind
 from open12306.domain.seats import SeatClass
-from open12306.entrypoints.api_accounts import bearer_token
+from open12306.entrypoints.api_accounts import bearer_token, provider
 from open12306.services.conductor import ConductorService, StaffTokens
 from open12306.services.onboard_sales import (
     CREDIT,
@@ -180,12 +180,12 @@ def onboard_router(
 ) -> APIRouter:
     """The routes, bound to the services the getters return."""
     router = APIRouter(prefix="/api/v1", tags=["on board"])
-    Conductor = Annotated[ConductorService, Depends(conductor_getter)]
-    Sales = Annotated[OnboardSales, Depends(sales_getter)]
+    Conductor = Annotated[ConductorService, Depends(provider(conductor_getter))]
+    Sales = Annotated[OnboardSales, Depends(provider(sales_getter))]
 
     def current_staff(
         token: Annotated[str, Depends(bearer_token)],
-        tokens: Annotated[StaffTokens, Depends(staff_getter)],
+        tokens: Annotated[StaffTokens, Depends(provider(staff_getter))],
     ) -> StaffMember:
         return tokens.authenticate(token)
 

@@ -7,7 +7,6 @@ handler (e.g. 409 ``too_many_unpaid``, 404 ``unknown_run``, 400 ``overlapping_tr
 
 # No ``from __future__ import annotations``: FastAPI reads the route signatures at runtime.
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -23,7 +22,7 @@ from open12306.domain.errors import DomainError
 from open12306.domain.identity import mask_name
 from open12306.domain.orders import Order, OrderState
 from open12306.domain.seats import SeatClass
-from open12306.entrypoints.api_accounts import current_account_dependency
+from open12306.entrypoints.api_accounts import current_account_dependency, provider
 from open12306.entrypoints.errors import plain_error
 from open12306.services.accounts import AccountService
 from open12306.services.changes import (
@@ -33,6 +32,7 @@ from open12306.services.changes import (
     ChangeService,
     PendingChange,
 )
+from open12306.services.order_intake import IntakeBusy
 from open12306.services.orders import OrderRequest, OrderService, parse_berths
 from open12306.services.payments_port import NotificationRejected, PaymentOptions, PayMode
 from open12306.services.ports_accounts import Account
@@ -41,7 +41,7 @@ from open12306.services.settlement import Settlement
 
 log = logging.getLogger("open12306.api.orders")
 MAX_WAIT = 30.0
-_POLL = 0.25  # changes by other processes (this one's wake the waiters at once)
+_POLL = 1.0  # a last resort: changes wake the waiters (see services.order_watch)
 _encoder = msgspec.json.Encoder()
 
 
@@ -134,11 +134,11 @@ def orders_router(
 ) -> APIRouter:
     """The routes, bound to the services the getters return."""
     router = APIRouter(prefix="/api/v1", tags=["orders"])
-    Service = Annotated[OrderService, Depends(service_getter)]
+    Service = Annotated[OrderService, Depends(provider(service_getter))]
     Caller = Annotated[Account, Depends(current_account_dependency(accounts_getter))]
 
     @router.post("/orders", status_code=202)
-    def submit(
+    async def submit(
         body: OrderIn,
         account: Caller,
         service: Service,
@@ -160,7 +160,7 @@ def orders_router(
             together=body.together,
             allow_standing=body.allow_standing,
         )
-        record = service.submit(account, request, idempotency_key)
+        record = await _submit(service, account, request, idempotency_key)
         return _json(202, order_view(record))
 
     @router.get("/orders")
@@ -312,7 +312,7 @@ def payments_router(
     """Starting payments, channel notifications, ticket and order refunds, cancels, changes.
     With ``change_book``, a dearer change can be paid through any channel."""
     router = APIRouter(prefix="/api/v1", tags=["payments"])
-    Service = Annotated[Settlement, Depends(settlement_getter)]
+    Service = Annotated[Settlement, Depends(provider(settlement_getter))]
     Caller = Annotated[Account, Depends(current_account_dependency(accounts_getter))]
 
     @router.post("/orders/{number}/payments", status_code=201)
@@ -450,6 +450,26 @@ def payments_router(
     return router
 
 
+async def _submit(
+    service: OrderService, account: Account, request: OrderRequest, key: str | None
+) -> OrderRecord:
+    """``OrderService.submit`` without holding a thread while the batch is admitted."""
+    begun = await run_in_threadpool(service.begin, account, request, key)
+    if isinstance(begun, OrderRecord):
+        return begun
+    future = service.intake.enqueue(begun)
+    if future is None:
+        record = await run_in_threadpool(service.intake.submit, begun)
+    else:
+        try:
+            record = await asyncio.wait_for(asyncio.wrap_future(future), service.intake.timeout)
+        except TimeoutError:
+            future.cancel()
+            raise IntakeBusy() from None
+    service.on_submit(record)
+    return record
+
+
 async def _wait_for_change(
     service: OrderService,
     account: Account,
@@ -457,18 +477,28 @@ async def _wait_for_change(
     wait: float,
     seen: OrderState | None = None,
 ) -> OrderRecord:
-    """Read the order again whenever this process changes it (``OrderWatch``) and at least
-    every ``_POLL`` s (changes made by other processes), until it leaves ``seen``."""
+    """Wait until the order leaves ``seen``: woken with the order itself when this process
+    changes it, or to read it again when its run changed elsewhere (``OrderWatch``), and
+    read again at least every ``_POLL`` s whatever happens."""
     first = record.order.state if seen is None else seen
     until = time.monotonic() + wait
+    trip = record.order.trip
+    run = (trip.train_code, trip.service_date)
+    fresh = False
     while record.order.state is first:
         left = until - time.monotonic()
         if left <= 0:
             break
-        with service.watch.watching(record.number) as changed:
-            record = await run_in_threadpool(service.get, account, record.number)
-            if record.order.state is not first:
-                break
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(changed, min(left, _POLL))
+        with service.watch.watching(record.number, run) as changed:
+            if not fresh:
+                record = await run_in_threadpool(service.get, account, record.number)
+                if record.order.state is not first:
+                    break
+            try:
+                given = await asyncio.wait_for(changed, min(left, _POLL))
+            except TimeoutError:
+                given = None
+        fresh = given is not None
+        if given is not None:
+            record = given
     return record

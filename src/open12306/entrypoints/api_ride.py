@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from open12306.adapters.qr import qr_png
 from open12306.domain.codes import CredentialFlags
 from open12306.domain.errors import DomainError
-from open12306.entrypoints.api_accounts import current_account_dependency
+from open12306.entrypoints.api_accounts import current_account_dependency, provider
 from open12306.services.accounts import AccountService
 from open12306.services.ports_accounts import Account
 from open12306.services.ticket_codes import (
@@ -67,8 +67,8 @@ def ride_router(
 ) -> APIRouter:
     """The routes, bound to the services the getters return."""
     router = APIRouter(prefix="/api/v1", tags=["ride"])
-    Codes = Annotated[TicketCodeService, Depends(codes_getter)]
-    Credentials = Annotated[RideCredentialService, Depends(credentials_getter)]
+    Codes = Annotated[TicketCodeService, Depends(provider(codes_getter))]
+    Credentials = Annotated[RideCredentialService, Depends(provider(credentials_getter))]
     Caller = Annotated[Account, Depends(current_account_dependency(accounts_getter))]
 
     @router.get(

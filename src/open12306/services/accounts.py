@@ -196,15 +196,23 @@ class AccountService:
         """The account a live bearer token belongs to, or Unauthenticated."""
         if not token or len(token) > MAX_TOKEN_LENGTH:
             raise _unauthenticated()
-        hashed = token_hash(token)
-        cached = self._sessions.get(hashed)
-        if cached is not None:
-            read_at, known, expires_at = cached
-            if time.monotonic() - read_at < self.policy.session_cache_seconds:
-                if self.clock.now() >= expires_at:
-                    raise _unauthenticated("the session has expired; log in again")
-                return known
-        return self._live_session(hashed)
+        known = self.cached_session(token)
+        if known is not None:
+            return known
+        return self._live_session(token_hash(token))
+
+    def cached_session(self, token: str) -> Account | None:
+        """The account of a live session read in the last few seconds, without reading the
+        store (None: ask ``authenticate``); Unauthenticated when it has expired since."""
+        cached = self._sessions.get(token_hash(token)) if token else None
+        if cached is None:
+            return None
+        read_at, known, expires_at = cached
+        if time.monotonic() - read_at >= self.policy.session_cache_seconds:
+            return None
+        if self.clock.now() >= expires_at:
+            raise _unauthenticated("the session has expired; log in again")
+        return known
 
     def _live_session(self, hashed: str) -> Account:
         session = self.store.session(hashed)

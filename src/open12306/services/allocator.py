@@ -112,7 +112,7 @@ class Allocator:
         if written is not None:
             self.cache.put(key, written.version, inventory)
             self.read_model.apply(written)
-        self.watch.notify(r.number for r in saved)
+        self.watch.notify(saved)
         self.on_change()
 
     def with_inventory(
@@ -187,7 +187,7 @@ class Allocator:
             for state in written:
                 self.cache.put(state.key, state.version, taken[state.key])
                 self.read_model.apply(state)
-            self.watch.notify(r.number for r in saved)
+            self.watch.notify(saved)
             self.on_change()
             done += len(saved)
         return done

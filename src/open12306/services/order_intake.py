@@ -36,6 +36,8 @@ Interval = tuple[int, int]
 class IntakeBusy(DomainError):
     """The intake did not admit the submission in time (the server is overloaded)."""
 
+    status = 503
+
     def __init__(self) -> None:
         super().__init__("order", "busy", "too many orders at once; try again shortly")
 
@@ -85,20 +87,28 @@ class OrderIntake:
     def submit(self, submission: Submission) -> OrderRecord:
         """Queue the order (or find the one its idempotency key made); DomainError when a
         rule refuses it."""
-        if not self.background:
+        future = self.enqueue(submission)
+        if future is None:
             outcome = self.admit([submission])[0]
             if isinstance(outcome, DomainError):
                 raise outcome
             return outcome
-        future: Future[OrderRecord] = Future()
-        with self._lock:
-            self._pending.append((submission, future))
-        self.wake()
         try:
             return future.result(self.timeout)
         except TimeoutError:
             future.cancel()
             raise IntakeBusy() from None
+
+    def enqueue(self, submission: Submission) -> Future[OrderRecord] | None:
+        """Hand the submission to the background flush: its future gives the queued order
+        (or the DomainError that refused it). None when no flush runs: ``submit`` it."""
+        if not self.background:
+            return None
+        future: Future[OrderRecord] = Future()
+        with self._lock:
+            self._pending.append((submission, future))
+        self.wake()
+        return future
 
     def flush(self) -> int:
         """Admit what is waiting, one batch after another; how many submissions were done."""

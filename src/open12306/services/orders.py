@@ -120,16 +120,25 @@ class OrderService:
         self, account: Account, request: OrderRequest, idempotency_key: str | None = None
     ) -> OrderRecord:
         """Check the sale rules and queue the order; the earlier order for a repeated key."""
+        begun = self.begin(account, request, idempotency_key)
+        if isinstance(begun, OrderRecord):
+            return begun
+        record = self.intake.submit(begun)
+        self.on_submit(record)
+        return record
+
+    def begin(
+        self, account: Account, request: OrderRequest, idempotency_key: str | None = None
+    ) -> Submission | OrderRecord:
+        """The submission to hand to ``intake``; the order a repeated key made when the
+        request can no longer be prepared (e.g. its passenger was deleted since)."""
         try:
-            submission = self.prepare(account, request, idempotency_key)
+            return self.prepare(account, request, idempotency_key)
         except DomainError:
             existing = self.store_by_key(account, idempotency_key) if idempotency_key else None
             if existing is None:
                 raise
             return existing
-        record = self.intake.submit(submission)
-        self.on_submit(record)
-        return record
 
     def prepare(
         self, account: Account, request: OrderRequest, idempotency_key: str | None = None

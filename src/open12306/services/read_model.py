@@ -86,16 +86,25 @@ class ReadModel:
                 stored.version,
                 stored.state if inventory is None else inventory,
             )
-            self._seq = max(self._seq, stored.change_seq)
             self.generation += 1
+
+    def pull(self) -> list[RunKey]:
+        """Take the changes other processes wrote since the last look; the runs that moved.
+
+        The feed position moves only here, never on this process's own writes: those may be
+        numbered after another process's change this one has not read yet."""
+        moved: list[RunKey] = []
+        for stored in self.store.changes_since(self._seq):
+            before = self.version(stored.key)
+            self.apply(stored)
+            self._seq = max(self._seq, stored.change_seq)
+            if self.version(stored.key) != before:
+                moved.append(stored.key)
+        self._checked = self._monotonic()
+        return moved
 
     def refresh(self, *, force: bool = False) -> bool:
         """Pull changes written by other processes; True when anything changed."""
-        now = self._monotonic()
-        if not force and now - self._checked < self.refresh_interval:
+        if not force and self._monotonic() - self._checked < self.refresh_interval:
             return False
-        self._checked = now
-        before = self.generation
-        for stored in self.store.changes_since(self._seq):
-            self.apply(stored)
-        return self.generation != before
+        return bool(self.pull())
