@@ -345,6 +345,7 @@ class AllocatorLoop:
             self.intake.flush()
 
     def _run(self) -> None:
+        self.allocator.catalog.warm()
         while not self._stop.is_set():
             self._wake.wait(self.interval)
             self._wake.clear()

@@ -88,6 +88,12 @@ class Catalog:
         """A never-sold inventory of the train's own (a copy of the shared pristine one)."""
         return self.pristine(code).copy()
 
+    def warm(self) -> int:
+        """Build every train's pristine inventory now (not on its first sale); how many."""
+        for code in self.trains:
+            self.pristine(code)
+        return len(self._pristine)
+
     def pristine(self, code: str) -> RunInventory:
         """A shared never-sold inventory for the train's composition (do not mutate)."""
         train = self.train(code)

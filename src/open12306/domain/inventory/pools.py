@@ -52,7 +52,12 @@ class GapPool:
         twin.geometry = self.geometry
         twin.masks = masks
         twin.starts = starts
-        twin.buckets = [bucket.copy() if bucket else {} for bucket in self.buckets]
+        twin.buckets = [{} for _ in self.buckets]
+        keys = self.nonempty
+        while keys:
+            key = (keys & -keys).bit_length() - 1
+            twin.buckets[key] = self.buckets[key].copy()
+            keys &= keys - 1
         twin.nonempty = self.nonempty
         twin.version = self.version
         twin._cache = self._cache
