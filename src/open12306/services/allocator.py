@@ -79,6 +79,7 @@ class Allocator:
         self.batch = batch
         self.retries = retries
         self.runs = runs
+        self.conflicts = 0  # batches redone because another writer changed a run first
         self.watch = watch or OrderWatch()
         self.cache = InventoryCache(self._decode)
         self._seats: dict[str, tuple[Seat, ...]] = {}
@@ -181,6 +182,7 @@ class Allocator:
                 saved, written = self.store.drain(self.runs, self.batch, now, work)
             except self.conflict:
                 conflicts += 1
+                self.conflicts += 1
                 continue
             if not saved:
                 return done

@@ -13,7 +13,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    String,
+    bindparam,
+    cast,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from open12306.adapters.db import inventory_repo
@@ -338,21 +349,17 @@ def claim_runs(conn: Connection, runs: int) -> list[RunKey]:
         select(orders.c.train_code, orders.c.service_date)
         .where(orders.c.state == OrderState.QUEUED.value)
         .distinct()
-        .limit(runs * (4 if conn.dialect.name == "postgresql" else 1))
     )
-    keys = [(str(c), d) for c, d in conn.execute(candidates)]
     if conn.dialect.name != "postgresql":
-        return keys
-    owned: list[RunKey] = []
-    for key in keys:
-        lock = select(
-            func.pg_try_advisory_xact_lock(_RUN_LOCK, func.hashtext(f"{key[0]}|{key[1]}"))
-        )
-        if conn.execute(lock).scalar_one():
-            owned.append(key)
-            if len(owned) == runs:
-                break
-    return owned
+        return [(str(c), d) for c, d in conn.execute(candidates.limit(runs))]
+    pending = candidates.limit(runs * 4).subquery()
+    name = pending.c.train_code + "|" + cast(pending.c.service_date, String)
+    owned = (
+        select(pending.c.train_code, pending.c.service_date)
+        .where(func.pg_try_advisory_xact_lock(_RUN_LOCK, func.hashtext(name)))
+        .limit(runs)
+    )
+    return [(str(c), d) for c, d in conn.execute(owned)]
 
 
 _RUN_LOCK = 12306
