@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from open12306.adapters.db.migrate import upgrade
+from open12306.domain.checkin import checkin_gate
 from open12306.entrypoints.api import _install_error_handlers
 from open12306.entrypoints.api_accounts import accounts_router
 from open12306.entrypoints.api_orders import orders_router, payments_router
@@ -148,6 +149,7 @@ def test_pay_with_credit_then_refund_a_ticket(client: TestClient, world: World) 
     assert paid.status_code == 201 and paid.json()["state"] == "paid"
     order = client.get(f"/api/v1/orders/{number}", headers=headers).json()
     assert order["state"] == "paid"
+    assert order["tickets"][0]["gate"] == checkin_gate(order["from"], order["train"])
     ticket = order["tickets"][0]["number"]
     refund_url = f"/api/v1/orders/{number}/tickets/{ticket}/refund"
     refunded = client.post(refund_url, headers=headers).json()

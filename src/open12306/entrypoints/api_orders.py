@@ -18,6 +18,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
+from open12306.domain.checkin import checkin_gate
 from open12306.domain.errors import DomainError
 from open12306.domain.identity import mask_name
 from open12306.domain.orders import Order, OrderState
@@ -116,6 +117,7 @@ def order_view(record: OrderRecord) -> dict[str, Any]:
                 "to": t.trip.to_station,
                 "coach": t.coach,
                 "seat": t.seat_label,
+                "gate": checkin_gate(t.trip.from_station, t.trip.train_code),
                 "fare_fen": t.fare_fen,
                 "state": t.state.value,
             }

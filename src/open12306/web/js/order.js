@@ -114,7 +114,7 @@ async function showCode(order, ticket, slot) {
     slot.replaceChildren(el("div", { class: "qr card" },
       el("img", { src: image, alt: `电子客票二维码 E-ticket QR code ${ticket.number}` }),
       el("p", {}, `${ticket.number} · ${ticket.train} ${ticket.coach} 车 coach, 座 seat ${ticket.seat}`),
-      el("p", {}, `检票站 Check in at ${nameOf(ticket.from)} · 检票时间 check-in window `
+      el("p", {}, `检票口 Gate ${ticket.gate || "—"}, ${nameOf(ticket.from)} · 检票时间 check-in window `
         + `${when(info.valid_from)} – ${when(info.valid_until)}`)));
   } catch (error) {
     slot.replaceChildren(el("p", { class: "error", role: "alert" }, error.message));
@@ -210,7 +210,7 @@ function ticketsTable(order) {
         el("td", {}, `${ticket.train} ${ticket.date}`, el("div", { class: "muted" },
           `${nameOf(ticket.from)} → ${nameOf(ticket.to)}`)),
         el("td", {}, `${ticket.coach} 车 / ${ticket.seat}`),
-        el("td", {}, nameOf(ticket.from)),
+        el("td", {}, `${nameOf(ticket.from)} ${ticket.gate || ""}`),
         el("td", {}, yuan(ticket.fare_fen)),
         el("td", {}, badge(ticket.state, TICKET_STATES)),
         el("td", {}, live ? el("div", { class: "actions" },
@@ -226,7 +226,7 @@ function ticketsTable(order) {
   return el("table", { class: "card", id: "tickets" },
     el("caption", { class: "muted", text: "车票 Tickets" }),
     el("thead", {}, el("tr", {}, ...["乘车人 Passenger", "票号 Ticket no.", "车次 Train",
-      "车厢/座位 Coach/seat", "检票站 Check in at", "票价 Fare", "状态 State", ""]
+      "车厢/座位 Coach/seat", "检票口 Check-in gate", "票价 Fare", "状态 State", ""]
       .map((h) => el("th", { scope: "col" }, h)))),
     el("tbody", {}, rows.flat()));
 }
