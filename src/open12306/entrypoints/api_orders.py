@@ -396,8 +396,9 @@ def payments_router(
 
     @router.post("/orders/{number}/cancel")
     def cancel_order(number: str, account: Caller, service: Service) -> Response:
-        """Cancel an unpaid held order: its seats go back on sale at once. 12306 allows 3
-        cancels a day per account; a 4th is 429 ``too_many_cancels``."""
+        """Cancel an unpaid held order: its seats go back on sale at once. As on 12306, an
+        account that cancelled 3 orders in a day can order no more that day (a new order is
+        429 ``too_many_cancels``)."""
         record = service.cancel(account, number)
         return _json(200, order_view(record))
 

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 
 from open12306.domain.errors import DomainError
 from open12306.domain.orders import (
@@ -24,6 +24,7 @@ from open12306.domain.orders import (
     SaleRules,
     Trip,
     absolute_minutes,
+    check_cancels,
     check_submission,
     queue,
 )
@@ -70,12 +71,14 @@ class OrderIntake:
         clock: Clock,
         rules: SaleRules = DEFAULT_SALE_RULES,
         *,
+        zone: tzinfo = UTC,
         max_batch: int = 1000,
         timeout: float = 30.0,
     ) -> None:
         self.store = store
         self.clock = clock
         self.rules = rules
+        self.zone = zone
         self.max_batch = max_batch
         self.timeout = timeout
         self.expire_if_overdue: Callable[[OrderRecord], OrderRecord] = lambda r: r
@@ -142,6 +145,8 @@ class OrderIntake:
         keys = [(s.account_id, s.idempotency_key) for s in batch if s.idempotency_key]
         known = self.store.by_keys(keys) if keys else {}
         unpaid = self.store.unpaid_counts(accounts)
+        midnight = now.astimezone(self.zone).replace(hour=0, minute=0, second=0, microsecond=0)
+        cancelled = self.store.cancelled_since(accounts, midnight)
         busy = self.store.busy_intervals(sorted({k for s in batch for k in s.person_keys}))
         outcomes: list[Outcome | None] = [None] * len(batch)
         first_of_key: dict[tuple[str, str], int] = {}
@@ -156,6 +161,7 @@ class OrderIntake:
                 repeats.append((index, first_of_key[key]))
                 continue
             try:
+                check_cancels(cancelled.get(s.account_id, 0), self.rules)
                 self._check(s, now, unpaid, busy)
             except DomainError as error:
                 outcomes[index] = error

@@ -72,7 +72,7 @@ class OrderService:
         self.clock = clock
         self.zone = zone
         self.rules = rules
-        self.intake = OrderIntake(store, clock, rules)
+        self.intake = OrderIntake(store, clock, rules, zone=zone)
         self.watch = OrderWatch()
         self.on_submit: Callable[[OrderRecord], None] = lambda _: None
 

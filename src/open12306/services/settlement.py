@@ -16,8 +16,8 @@
   channel that took it. ``refund_order`` does so for every live ticket of an order at once,
   with one channel refund. A channel refund that fails after the commit is kept and retried
   (``services.refund_retry``).
-* ``cancel`` gives up an unpaid held order: its seats go back on sale at once. An account may
-  cancel ``max_cancels_per_day`` orders a day (12306: 3); one more is ``too_many_cancels``.
+* ``cancel`` gives up an unpaid held order: its seats go back on sale at once. After 3 cancels
+  in a day the account may order no more that day (the intake checks it: ``too_many_cancels``).
 """
 
 from __future__ import annotations
@@ -64,7 +64,6 @@ CREDIT = "credit"
 COUNTER = "counter"
 DEFAULT_CREDIT_LIMIT_FEN = 200_000  # 2,000 yuan; see docs: the credit line
 # 12306: "一天内3次申请车票成功后取消订单，当日将不能在12306继续购票"
-MAX_CANCELS_PER_DAY = 3
 _CODE_REASONS = {
     "ACQ.PAYMENT_AUTH_CODE_INVALID": "payment_code_invalid",
     "ACQ.TRADE_HAS_SUCCESS": "already_paid",
@@ -87,10 +86,6 @@ class ChannelUnavailable(DomainError):
     """The channel could not be reached or failed; nothing was charged that we know of."""
 
     status = 503
-
-
-class TooManyCancels(DomainError):
-    status = 429
 
 
 class MultiRunStore(OrdersStore, Protocol):
@@ -167,7 +162,6 @@ class Settlement:
         counter_channel: str = "alipay",
         refunds: RefundQueue | None = None,
         cancels: CancelLog | None = None,
-        max_cancels_per_day: int = MAX_CANCELS_PER_DAY,
         zone: ZoneInfo = ZoneInfo("Asia/Shanghai"),
     ) -> None:
         self.store = store
@@ -181,7 +175,6 @@ class Settlement:
         self.retries = retries
         self.counter_channel = counter_channel
         self.cancels = cancels
-        self.max_cancels_per_day = max_cancels_per_day
         self.zone = zone
         self.refund_retry = (
             None if refunds is None else RefundRetry(refunds, self.provider_for, clock)
@@ -510,7 +503,6 @@ class Settlement:
             raise PaymentRefused(
                 "order", "not_cancellable", f"order {number} is {record.order.state}"
             )
-        self._check_cancel_quota(account)
         done: list[OrderRecord] = []
 
         def work(inventory: RunInventory, now: datetime) -> list[OrderRecord]:
@@ -536,15 +528,6 @@ class Settlement:
             return 0
         today = self.clock.now().astimezone(self.zone).date()
         return self.cancels.cancels_since(account.id, datetime.combine(today, time(0), self.zone))
-
-    def _check_cancel_quota(self, account: Account) -> None:
-        if self.cancels_today(account) >= self.max_cancels_per_day:
-            raise TooManyCancels(
-                "account",
-                "too_many_cancels",
-                f"an account may cancel {self.max_cancels_per_day} orders a day; "
-                "pay this order or let it expire",
-            )
 
     def _close_trades(self, number: str) -> None:
         for channel in self.channels():

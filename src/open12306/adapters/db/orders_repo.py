@@ -331,6 +331,20 @@ def unpaid_counts(conn: Connection, accounts: Sequence[str]) -> dict[str, int]:
     return {str(a): int(n) for a, n in conn.execute(query)}
 
 
+def cancelled_since(conn: Connection, accounts: Sequence[str], since: datetime) -> dict[str, int]:
+    """Orders each account cancelled since ``since`` (a cancelled order is not written again)."""
+    query = (
+        select(orders.c.account_id, func.count())
+        .where(
+            orders.c.account_id.in_(list(accounts)),
+            orders.c.state == OrderState.CANCELLED.value,
+            orders.c.updated_at >= since,
+        )
+        .group_by(orders.c.account_id)
+    )
+    return {str(a): int(n) for a, n in conn.execute(query)}
+
+
 def overdue_of(conn: Connection, accounts: Sequence[str], now: datetime) -> list[OrderRecord]:
     """The named accounts' holds whose pay deadline passed."""
     query = select(*_ORDER_COLUMNS).where(
@@ -555,6 +569,10 @@ class SqlOrdersStore:
     def overdue_of(self, accounts: Sequence[str], now: datetime) -> list[OrderRecord]:
         with self.engine.connect() as conn:
             return overdue_of(conn, accounts, now)
+
+    def cancelled_since(self, accounts: Sequence[str], since: datetime) -> dict[str, int]:
+        with self.engine.connect() as conn:
+            return cancelled_since(conn, accounts, since)
 
     def drain(
         self, runs: int, limit: int, now: datetime, work: DrainWork

@@ -44,6 +44,8 @@ class SaleRules:
     max_unpaid_orders: int = 1
     stop_sale_minutes: int = 5
     pay_minutes: int = 30
+    # 12306: an account that cancelled 3 orders in a day may buy no more that day
+    max_cancels_per_day: int = 3
 
     def __post_init__(self) -> None:
         if self.presale_days < 1 or self.max_passengers < 1 or self.max_unpaid_orders < 1:
@@ -130,6 +132,22 @@ def check_unpaid(unpaid_orders: int, rules: SaleRules) -> None:
     if unpaid_orders >= rules.max_unpaid_orders:
         raise DomainError(
             "account", "too_many_unpaid", "pay or cancel your unpaid order before a new one"
+        )
+
+
+class TooManyCancels(DomainError):
+    """The account cancelled its day's allowance of orders; it may order again tomorrow."""
+
+    status = 429
+
+
+def check_cancels(cancelled_today: int, rules: SaleRules) -> None:
+    """After ``max_cancels_per_day`` cancelled orders in a day no new order that day."""
+    if cancelled_today >= rules.max_cancels_per_day:
+        raise TooManyCancels(
+            "account",
+            "too_many_cancels",
+            f"you cancelled {cancelled_today} orders today: ordering is closed until tomorrow",
         )
 
 
