@@ -79,6 +79,7 @@ order_tickets = Table(
 )
 Index("ix_order_tickets_person", order_tickets.c.person_key, order_tickets.c.state)
 Index("ix_order_tickets_number", order_tickets.c.ticket_number)
+Index("ix_order_tickets_run", order_tickets.c.train_code, order_tickets.c.service_date)
 
 ledger_entries = Table(
     "ledger_entries",

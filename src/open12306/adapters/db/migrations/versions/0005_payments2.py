@@ -1,7 +1,7 @@
 """pending channel refunds (retry queue) and change payments
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 """
 
 from __future__ import annotations

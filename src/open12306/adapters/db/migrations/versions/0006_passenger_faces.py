@@ -1,7 +1,7 @@
 """passenger_faces: enrolled face embeddings of saved passengers
 
 Revision ID: 0006
-Revises: 0003
+Revises: 0005
 """
 
 from __future__ import annotations
