@@ -129,7 +129,9 @@ def _wire_orders(container: Container, zone: ZoneInfo) -> None:
     )
     orders.expire_if_overdue = allocator.expire_if_overdue
     orders.watch = allocator.watch
-    loop = AllocatorLoop(allocator, orders.intake)
+    loop = AllocatorLoop(
+        allocator, orders.intake, allocate=container.settings.allocator == "thread"
+    )
     container.orders, container.allocator, container.allocator_loop = orders, allocator, loop
     providers = build_providers(payment_settings_from_env(os.environ))
     books = SqlSettlementBooks(container.store.engine)

@@ -19,6 +19,16 @@ def _int(name: str, default: int) -> int:
         raise SystemExit(f"{name}: expected an integer, got {raw!r}") from exc
 
 
+ALLOCATOR_MODES = ("thread", "process", "none")
+
+
+def _choice(name: str, choices: tuple[str, ...]) -> str:
+    raw = os.environ.get(name) or choices[0]
+    if raw not in choices:
+        raise SystemExit(f"{name}: expected one of {', '.join(choices)}, got {raw!r}")
+    return raw
+
+
 @dataclass(frozen=True)
 class Settings:
     """Runtime configuration. Every field has an OPEN12306_<NAME> environment variable."""
@@ -34,6 +44,10 @@ class Settings:
     quota_share_percent: int = 20
     quota_release_hours: int = 48
     document_key_file: str = ""
+    # Where queued orders are allocated: "thread" (in the server process), "process" (a child
+    # process of the server: its own interpreter, so its own core), "none" (other processes
+    # run `open12306 allocator`).
+    allocator: str = "thread"
     data_dir: Path = field(default_factory=lambda: Path(__file__).parent / "data")
 
     @classmethod
@@ -51,6 +65,7 @@ class Settings:
             quota_share_percent=_int("OPEN12306_QUOTA_SHARE_PERCENT", 20),
             quota_release_hours=_int("OPEN12306_QUOTA_RELEASE_HOURS", 48),
             document_key_file=env.get("OPEN12306_DOCUMENT_KEY_FILE") or "",
+            allocator=_choice("OPEN12306_ALLOCATOR", ALLOCATOR_MODES),
         )
 
     def document_key_path(self) -> Path:

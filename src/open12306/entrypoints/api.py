@@ -260,6 +260,12 @@ def _include_orders(app: FastAPI, container: Container) -> None:
 
     @asynccontextmanager
     async def lifespan(asgi: Any) -> AsyncIterator[Any]:
+        child = None
+        if loop is not None and container.settings.allocator == "process":
+            from open12306.entrypoints.allocator_worker import AllocatorChild
+
+            child = AllocatorChild.start(container.settings)
+            loop.after_flush = child.nudge
         if loop is not None:
             loop.start()
         follower = asyncio.create_task(_follow_changes(container))
@@ -270,6 +276,8 @@ def _include_orders(app: FastAPI, container: Container) -> None:
             follower.cancel()
             if loop is not None:
                 loop.stop()
+            if child is not None:
+                child.stop()
             if sandbox is not None:
                 await sandbox.notifier.aclose()
 

@@ -160,6 +160,25 @@ def serve(
 
 
 @app.command()
+def allocator(
+    interval: float = typer.Option(
+        0.05, min=0.005, max=60, help="seconds between looks for queued orders"
+    ),
+) -> None:
+    """Allocate queued orders in this process until interrupted (beside servers started with
+    OPEN12306_ALLOCATOR=none; on PostgreSQL several may run, each claiming other runs)."""
+    import threading
+
+    from open12306.entrypoints.allocator_worker import run_allocator
+
+    stop = threading.Event()
+    try:
+        run_allocator(Settings.from_env(), threading.Event(), stop, interval)
+    except KeyboardInterrupt:
+        stop.set()
+
+
+@app.command()
 def stations(
     query: str = typer.Argument(..., help="name, city, telecode, pinyin or initials"),
     limit: int = typer.Option(10, min=1, max=100),

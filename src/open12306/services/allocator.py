@@ -311,11 +311,19 @@ class AllocatorLoop:
     queues, when woken and at least every ``interval`` s."""
 
     def __init__(
-        self, allocator: Allocator, intake: OrderIntake | None = None, interval: float = 1.0
+        self,
+        allocator: Allocator,
+        intake: OrderIntake | None = None,
+        interval: float = 1.0,
+        *,
+        allocate: bool = True,
     ) -> None:
         self.allocator = allocator
         self.intake = intake
         self.interval = interval
+        self.allocate = allocate
+        # Called after a batch was admitted when another process allocates (to wake it).
+        self.after_flush: Callable[[], None] = lambda: None
         self.chores: list[Callable[[], object]] = []
         self._chores_done = float("-inf")
         self._wake = threading.Event()
@@ -347,14 +355,17 @@ class AllocatorLoop:
             self.intake.flush()
 
     def _run(self) -> None:
-        self.allocator.catalog.warm()
+        if self.allocate:
+            self.allocator.catalog.warm()
         while not self._stop.is_set():
             self._wake.wait(self.interval)
             self._wake.clear()
             try:
-                if self.intake is not None:
-                    self.intake.flush()
-                self.allocator.run_once()
+                admitted = self.intake.flush() if self.intake is not None else 0
+                if self.allocate:
+                    self.allocator.run_once()
+                elif admitted:
+                    self.after_flush()
             except Exception:
                 log.exception("allocator pass failed")
             self._run_chores()

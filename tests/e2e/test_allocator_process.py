@@ -1,0 +1,87 @@
+"""The allocator outside the server process: as the server's child (OPEN12306_ALLOCATOR=process)
+and as `open12306 allocator` beside a server that allocates nothing (=none). Orders submitted
+over HTTP are decided by the other process; the waiting request learns it from the change feed."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from open12306.bootstrap import build
+from open12306.config import Settings
+from open12306.entrypoints.api import create_app
+from tests.e2e.test_orders_payment_sandbox import Live, _Late, held_order, signed_up
+from tests.integration.payments_support import LiveServer
+
+
+def _live(settings: Settings) -> Iterator[Live]:
+    late = _Late()
+    server = LiveServer(late)
+    settings = replace(settings, host="127.0.0.1", port=server.port)
+    container = build(settings)
+    late.app = create_app(container)
+    server.start()
+    try:
+        with httpx.Client(base_url=server.url, timeout=30.0) as http:
+            yield Live(container, http, server.url)
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def child_allocates(demo_settings: Settings) -> Iterator[Live]:
+    yield from _live(replace(demo_settings, allocator="process"))
+
+
+@pytest.fixture
+def nobody_allocates(demo_settings: Settings) -> Iterator[Live]:
+    yield from _live(replace(demo_settings, allocator="none"))
+
+
+def test_a_child_process_allocates_for_the_server(child_allocates: Live) -> None:
+    live = child_allocates
+    assert live.container.allocator_loop is not None
+    assert not live.container.allocator_loop.allocate  # this process only admits
+    headers, passenger = signed_up(live)
+    order = held_order(live, headers, passenger, offset=3)
+    assert order["state"] == "held" and order["passengers"][0]["seat"]
+
+
+def test_a_separate_allocator_command_serves_a_server_that_allocates_nothing(
+    nobody_allocates: Live, demo_settings: Settings
+) -> None:
+    live = nobody_allocates
+    headers, passenger = signed_up(live)
+    day = (live.container.window.today() + timedelta(days=4)).isoformat()
+    row = live.http.get(
+        "/api/v1/search", params={"from": "北京", "to": "上海", "date": day}
+    ).json()["trains"][0]
+    body = {
+        "train": row["train"],
+        "date": day,
+        "from": row["from"]["code"],
+        "to": row["to"]["code"],
+        "seat_class": "second",
+        "passengers": [passenger],
+    }
+    queued = live.http.post("/api/v1/orders", json=body, headers=headers).json()
+    url = f"/api/v1/orders/{queued['number']}"
+    still: dict[str, Any] = live.http.get(url, params={"wait": 1}, headers=headers).json()
+    assert still["state"] == "queued"  # nobody allocates yet
+    env = {**os.environ, "OPEN12306_DATABASE_URL": demo_settings.database_url}
+    command = [sys.executable, "-c", "from open12306.entrypoints.cli import main; main()"]
+    worker = subprocess.Popen([*command, "allocator"], env=env)
+    try:
+        decided = live.http.get(url, params={"wait": 20, "state": "queued"}, headers=headers).json()
+    finally:
+        worker.terminate()
+        worker.wait(10)
+    assert decided["state"] == "held"
