@@ -288,3 +288,37 @@ def test_gate_refuses_a_bundle_for_another_station(tmp_path: Path, keys: Path) -
     assert exit_code == 2
     assert err.strip() == "error: station: the bundle is for VNP, not AOH"
     assert not (tmp_path / "j.db").exists()
+
+
+def test_a_watched_folder_is_decided_image_by_image(
+    tmp_path: Path, keys: Path, wallet: Path
+) -> None:
+    import shutil
+    import subprocess
+    import sys
+
+    here = bundle(keys, "VNP", tmp_path / "vnp.json")
+    image = code(wallet, tmp_path / "in.png", "--entry")
+    camera = tmp_path / "camera"
+    camera.mkdir()
+    command = [sys.executable, "-c", "from open12306.entrypoints.cli import main; main()"]
+    args = ["gate", "run", str(camera), "--watch", "--poll", "0.05", "--station", "VNP"]
+    args += ["--bundle", str(here), "--journal", str(tmp_path / "g.db"), "--direction", "entry"]
+    args += ["--now", str(NOW + 5), "--json"]
+    gate_process = subprocess.Popen(
+        [*command, *args], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
+    lines = []
+    try:
+        assert gate_process.stdout is not None
+        for name in ("first.png", "again.png"):  # the same code shown twice
+            shutil.copy(image, camera / f".{name}")
+            (camera / f".{name}").rename(camera / name)
+            lines.append(json.loads(gate_process.stdout.readline()))
+    finally:
+        gate_process.terminate()
+        gate_process.wait(10)
+    assert [(t["image"].rsplit("/", 1)[1], t["accepted"], t["reason"]) for t in lines] == [
+        ("first.png", True, "ok"),
+        ("again.png", False, "replayed"),
+    ]

@@ -517,9 +517,15 @@ def gate_run(
     ),
     json_out: bool = typer.Option(False, "--json", help="one JSON object per line"),
     now: int | None = typer.Option(None, help=NOW_HELP),
+    watch: bool = typer.Option(
+        False, "--watch", help="keep watching the folder: decide each new PNG as it appears"
+    ),
+    poll: float = typer.Option(0.2, min=0.01, max=10, help="seconds between looks (--watch)"),
 ) -> None:
     """Decide on QR images (or one ID number) offline. Exit status 0 when all were accepted,
-    3 when any was refused.
+    3 when any was refused. With --watch the gate decides every PNG that appears in the
+    folder until it is stopped (a camera writing its frames there), taking in a fresh bundle
+    file as soon as `gate sync` replaces it.
 
     A ticket whose passenger enrolled a face is admitted only when the --face photo matches
     the enrolled face carried in the bundle; otherwise (no match, no photo, or no face extra
@@ -546,11 +552,46 @@ def gate_run(
             raise InputError(f"{image}: no PNG images in the folder")
         return run_gate(bundle, journal, image, direction, now=now, gate_id=gate_id, face=lane)
 
+    if watch:
+        if image is None or not image.is_dir():
+            _fail("watch: give the folder to watch")
+
+        def decide_file(path: Path) -> list[GateResult]:
+            if load_bundle(bundle).station != station:
+                raise InputError(f"station: the bundle is not for {station}")
+            lane = FaceLane(face)
+            return run_gate(bundle, journal, path, direction, now=now, gate_id=gate_id, face=lane)
+
+        _watch(image, poll, decide_file, json_out)
+        return
     results = _run(decide)
     for result in results:
         _report(result, json_out)
     if not all(r.decision.accepted for r in results):
         raise typer.Exit(EXIT_REFUSED)
+
+
+def _watch(
+    folder: Path,
+    poll: float,
+    decide: Callable[[Path], list[GateResult]],
+    json_out: bool,
+) -> None:
+    """Decide each PNG that appears in ``folder`` (once per name), until interrupted. A camera
+    should write a frame under another name and rename it into place (a rename is atomic)."""
+    seen: set[str] = set()
+    try:
+        while True:
+            fresh = sorted(
+                p for p in folder.iterdir() if p.suffix.lower() == ".png" and p.name not in seen
+            )
+            for path in fresh:
+                seen.add(path.name)
+                for result in _run(lambda path=path: decide(path)):
+                    _report(result, json_out)
+            time.sleep(poll)
+    except KeyboardInterrupt:
+        return
 
 
 def _report(result: GateResult, json_out: bool) -> None:
