@@ -589,6 +589,7 @@ def _watch(
                 seen.add(path.name)
                 for result in _run(lambda path=path: decide(path)):
                     _report(result, json_out)
+                sys.stdout.flush()  # a reader of a pipe sees each decision as it is made
             time.sleep(poll)
     except KeyboardInterrupt:
         return
