@@ -375,7 +375,7 @@ class DebtPayments:
         self.store = store
         self.deny_list = deny_list
         self.arrears = arrears
-        self.providers = dict(providers)
+        self.providers = providers  # kept, not copied: channels added later are seen
         self.clock = clock
         self.numbers = numbers
 
