@@ -18,6 +18,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import Any
 
 import httpx
 import pytest
@@ -35,7 +36,13 @@ from open12306.adapters.payments.sandbox import Sandbox, SandboxConfig, create_s
 from open12306.adapters.payments.sandbox.demo import MerchantCredentials
 from open12306.domain.transit import Tap, TapDirection, railway_operator, service_day_bounds
 from open12306.entrypoints.cli_transit import transit_app
-from open12306.services.payments_port import NotificationRejected, PaymentState
+from open12306.services.payments_port import (
+    NotificationRejected,
+    PaymentOptions,
+    PaymentPrompt,
+    PaymentState,
+    PaymentStatus,
+)
 from open12306.services.transit_credit import CreditLineCharger, TransitCredit
 from open12306.services.transit_settlement import (
     DebtPaymentOutcome,
@@ -325,3 +332,45 @@ def test_pay_debt_with_alipay_half_configured_is_one_line_and_exit_2(
     assert result.exit_code == 2
     assert result.stderr.count("\n") == 1
     assert "OPEN12306_ALIPAY_APP_PRIVATE_KEY" in result.stderr
+
+
+# --- a channel that reports another amount paid ------------------------------------------
+
+
+class OddAmountChannel:
+    """A channel (the port's shape) whose trades report paid for 1 fen less than asked."""
+
+    name = "alipay"
+
+    def __init__(self) -> None:
+        self.prepared: list[str] = []
+
+    def prepare(
+        self, order_no: str, amount_fen: int, subject: str, options: PaymentOptions
+    ) -> PaymentPrompt:
+        self.prepared.append(order_no)
+        self.amount = amount_fen
+        return PaymentPrompt("alipay", order_no, qr_content=f"https://qr.example/{order_no}")
+
+    def query(self, order_no: str) -> PaymentStatus:
+        return PaymentStatus("alipay", order_no, PaymentState.PAID, amount_fen=self.amount - 1)
+
+
+def test_a_trade_paid_for_another_amount_clears_nothing_and_is_not_replaced(
+    db_url: str,
+) -> None:
+    store, account, fare = in_arrears(db_url)
+    odd = OddAmountChannel()
+    clock = FixedClock(SETTLED_AT)
+    channels: dict[str, Any] = {"alipay": odd}  # only prepare and query are asked for
+    service = DebtPayments(store, store.deny_list, store.arrears, channels, clock)
+    started = service.pay(account, "alipay")
+    assert started.state == "started"
+    for _ in range(2):
+        odd_outcome = service.pay(account, "alipay")
+        assert (odd_outcome.state, odd_outcome.owed_fen) == ("amount_mismatch", fare)
+    assert odd.prepared == [started.payment_no]  # no second trade
+    assert account in store.deny_list.accounts()
+    assert sum(d.amount_fen for d in store.arrears.outstanding(account)) == fare
+    payment = store.payment(started.payment_no or "")
+    assert payment is not None and payment.state == "pending"

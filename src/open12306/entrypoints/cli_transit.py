@@ -263,6 +263,11 @@ def pay_debt(
         )
     elif outcome.state == "pending":
         typer.echo(f"payment {outcome.payment_no} is not paid yet at the channel")
+    elif outcome.state == "amount_mismatch":
+        typer.echo(
+            f"payment {outcome.payment_no}: the channel reports a different amount paid than"
+            f" {_yuan(outcome.amount_fen)} yuan; left open, debts stand (check the trade)"
+        )
     else:
         typer.echo(
             f"payment {outcome.payment_no} paid {_yuan(outcome.amount_fen)} yuan; "

@@ -330,9 +330,10 @@ class DebtPaymentOutcome:
     """Where paying an account's debts through a channel stands.
 
     ``state``: ``nothing_owed``, ``started`` (show ``redirect_url`` / ``qr_content`` to the
-    rider), ``pending`` (not paid at the channel yet), ``paid``, or (answering a notification
-    only) ``closed``: the trade ended unpaid, the debts stand; ``owed_fen`` is what is still
-    owed afterwards.
+    rider), ``pending`` (not paid at the channel yet), ``paid``, ``amount_mismatch`` (the
+    channel reports a different amount paid: the trade stays open, the debts stand, an operator
+    must look), or (answering a notification only) ``closed``: the trade ended unpaid, the
+    debts stand; ``owed_fen`` is what is still owed afterwards.
     """
 
     state: str
@@ -443,10 +444,11 @@ class DebtPayments:
             owed = pay_debt(token, _Covered(payment.debts), self.deny_list, self.arrears)
             self.store.save_payment(replace(payment, state="paid"))
             return DebtPaymentOutcome("paid", token, owed, payment.payment_no, payment.amount_fen)
-        if status.state in (ChannelState.PENDING, ChannelState.NOT_FOUND):
+        if status.state in (ChannelState.PENDING, ChannelState.NOT_FOUND, ChannelState.PAID):
+            # Paid, but not the amount asked: the trade stays open (no second trade while the
+            # channel holds the rider's money) and the debts stand until an operator looks.
+            state = "pending" if status.state is not ChannelState.PAID else "amount_mismatch"
             owed = sum(d.amount_fen for d in self.arrears.outstanding(token))
-            return DebtPaymentOutcome(
-                "pending", token, owed, payment.payment_no, payment.amount_fen
-            )
+            return DebtPaymentOutcome(state, token, owed, payment.payment_no, payment.amount_fen)
         self.store.save_payment(replace(payment, state="closed"))
         return None
