@@ -5,7 +5,11 @@ Reads ``OPEN12306_DATABASE_URL``. ``settle`` first takes in the taps of gate col
 settles the service day: one charge per account on the pay-later credit line, caps applied,
 failed charges to arrears and the deny list; settling a day again charges or refunds only
 the difference. The operators (and which stations are theirs) come from a JSON file
-(``--operators``, see ``domain.transit.catalog``). docs/credit.md describes it all.
+(``--operators`` or ``OPEN12306_TRANSIT_OPERATORS``, see ``domain.transit.catalog``); without
+either, the demo operators shipped in ``open12306/data/transit_operators.json``. ``pay-debt``
+pays through the channels configured like the server's (``OPEN12306_ALIPAY_*``,
+``OPEN12306_WECHATPAY_*``, see ``adapters.payments.settings``). docs/credit.md describes it
+all.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ if TYPE_CHECKING:
 transit_app = typer.Typer(no_args_is_help=True, help="Transit settlement: charges, arrears.")
 
 OPERATORS_ENV = "OPEN12306_TRANSIT_OPERATORS"
+DEMO_OPERATORS = Path(__file__).resolve().parents[1] / "data" / "transit_operators.json"
 T = TypeVar("T")
 NOW_HELP = "the clock in unix seconds (default: the system clock); for tests and replays"
 
@@ -129,6 +134,13 @@ def providers() -> Mapping[str, PaymentProvider]:
     return build_providers(payment_settings_from_env(os.environ))
 
 
+def _channels() -> Mapping[str, PaymentProvider]:
+    try:
+        return providers()
+    except ValueError as error:  # a channel enabled with a setting missing
+        raise InputError(f"channel: {error}") from None
+
+
 def _yuan(fen: int) -> str:
     return f"{fen / 100:.2f}"
 
@@ -137,10 +149,10 @@ def _yuan(fen: int) -> str:
 def settle(
     day: str = typer.Option(..., "--date", help="the service day, YYYY-MM-DD"),
     operators: Path = typer.Option(
-        Path("var/transit-operators.json"),
+        DEMO_OPERATORS,
         "--operators",
         envvar=OPERATORS_ENV,
-        help="operators and their stations (JSON)",
+        help="operators and their stations (JSON); default: the shipped demo operators",
     ),
     collector: list[Path] = typer.Option(
         [], "--collector", help="a gate collector file to take taps from (repeatable)"
@@ -223,20 +235,24 @@ def deny_list() -> None:
 def pay_debt(
     account: str = typer.Argument(..., help="account token (hex)"),
     channel: str = typer.Option("alipay", help="payment channel: alipay or wechatpay"),
+    json_out: bool = typer.Option(False, "--json", help="print the outcome as JSON"),
     now: int | None = typer.Option(None, help=NOW_HELP),
 ) -> None:
     """Pay an account's debts through a channel. The first call starts a trade and prints
     where to pay; run it again once paid: the debts are cleared and the account leaves the
-    deny list."""
+    deny list. The channels are configured like the server's (OPEN12306_ALIPAY_*, …)."""
 
     def work() -> Any:
         token = _token(account)
         clock = _clock(now)
         store = _store(clock)
-        service = DebtPayments(store, store.deny_list, store.arrears, providers(), clock)
+        service = DebtPayments(store, store.deny_list, store.arrears, _channels(), clock)
         return service.pay(token, channel)
 
     outcome = _run(work)
+    if json_out:
+        sys.stdout.write(json.dumps(asdict(outcome), ensure_ascii=False) + "\n")
+        return
     if outcome.state == "nothing_owed":
         typer.echo(f"{outcome.account_token} owes nothing; not on the deny list")
     elif outcome.state == "started":
@@ -247,6 +263,11 @@ def pay_debt(
         )
     elif outcome.state == "pending":
         typer.echo(f"payment {outcome.payment_no} is not paid yet at the channel")
+    elif outcome.state == "amount_mismatch":
+        typer.echo(
+            f"payment {outcome.payment_no}: the channel reports a different amount paid than"
+            f" {_yuan(outcome.amount_fen)} yuan; left open, debts stand (check the trade)"
+        )
     else:
         typer.echo(
             f"payment {outcome.payment_no} paid {_yuan(outcome.amount_fen)} yuan; "

@@ -30,6 +30,12 @@ from open12306.services.ports import Clock
 from open12306.services.transit_ports import DebtPayment, SettledDay, TransitStore
 
 
+class DebtPaymentStore(TransitStore, Protocol):
+    """The transit store, able to find a debt payment by its number (for notifications)."""
+
+    def payment(self, payment_no: str) -> DebtPayment | None: ...
+
+
 class Charger(Protocol):
     """The pay-later (credit) channel: collects an amount from an account's payment method.
 
@@ -324,8 +330,10 @@ class DebtPaymentOutcome:
     """Where paying an account's debts through a channel stands.
 
     ``state``: ``nothing_owed``, ``started`` (show ``redirect_url`` / ``qr_content`` to the
-    rider), ``pending`` (not paid at the channel yet) or ``paid``; ``owed_fen`` is what is
-    still owed afterwards.
+    rider), ``pending`` (not paid at the channel yet), ``paid``, ``amount_mismatch`` (the
+    channel reports a different amount paid: the trade stays open, the debts stand, an operator
+    must look), or (answering a notification only) ``closed``: the trade ended unpaid, the
+    debts stand; ``owed_fen`` is what is still owed afterwards.
     """
 
     state: str
@@ -350,11 +358,15 @@ class _Covered:
 class DebtPayments:
     """Paying debts through a payment channel (Alipay, WeChat Pay): one trade for all of an
     account's debts; once the channel reports it paid, the debts are cleared and the account
-    leaves the deny list. Safe to repeat: an open trade is queried, not started again."""
+    leaves the deny list. Safe to repeat: an open trade is queried, not started again.
+
+    The channel's word arrives either by asking again (``pay``) or through its asynchronous
+    notification (``notified``); either way the trade is queried before anything changes.
+    """
 
     def __init__(
         self,
-        store: TransitStore,
+        store: DebtPaymentStore,
         deny_list: DenyListStore,
         arrears: ArrearsStore,
         providers: Mapping[str, PaymentProvider],
@@ -364,7 +376,7 @@ class DebtPayments:
         self.store = store
         self.deny_list = deny_list
         self.arrears = arrears
-        self.providers = dict(providers)
+        self.providers = providers  # kept, not copied: channels added later are seen
         self.clock = clock
         self.numbers = numbers
 
@@ -399,6 +411,25 @@ class DebtPayments:
             "started", account_token, total, number, total, prompt.redirect_url, prompt.qr_content
         )
 
+    def notified(self, channel: str, payment_no: str) -> DebtPaymentOutcome | None:
+        """A verified notification about trade ``payment_no`` of ``channel`` arrived.
+
+        None when the trade is not a debt payment (an order's, say) or belongs to another
+        channel. Otherwise the trade is queried and applied as ``pay`` would; repeated or
+        late notifications of a settled payment change nothing and answer its state.
+        """
+        payment = self.store.payment(payment_no)
+        if payment is None or payment.channel != channel:
+            return None
+        token = payment.account_token
+        if payment.state == "pending":
+            outcome = self._check(payment)
+            if outcome is not None:
+                return outcome
+            payment = replace(payment, state="closed")
+        owed = sum(d.amount_fen for d in self.arrears.outstanding(token))
+        return DebtPaymentOutcome(payment.state, token, owed, payment_no, payment.amount_fen)
+
     def _provider(self, channel: str) -> PaymentProvider:
         provider = self.providers.get(channel)
         if provider is None:
@@ -413,10 +444,11 @@ class DebtPayments:
             owed = pay_debt(token, _Covered(payment.debts), self.deny_list, self.arrears)
             self.store.save_payment(replace(payment, state="paid"))
             return DebtPaymentOutcome("paid", token, owed, payment.payment_no, payment.amount_fen)
-        if status.state in (ChannelState.PENDING, ChannelState.NOT_FOUND):
+        if status.state in (ChannelState.PENDING, ChannelState.NOT_FOUND, ChannelState.PAID):
+            # Paid, but not the amount asked: the trade stays open (no second trade while the
+            # channel holds the rider's money) and the debts stand until an operator looks.
+            state = "pending" if status.state is not ChannelState.PAID else "amount_mismatch"
             owed = sum(d.amount_fen for d in self.arrears.outstanding(token))
-            return DebtPaymentOutcome(
-                "pending", token, owed, payment.payment_no, payment.amount_fen
-            )
+            return DebtPaymentOutcome(state, token, owed, payment.payment_no, payment.amount_fen)
         self.store.save_payment(replace(payment, state="closed"))
         return None

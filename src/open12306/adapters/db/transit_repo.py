@@ -146,7 +146,8 @@ class SqlArrears:
 
 
 class SqlTransitStore:
-    """Everything else transit settlement keeps (the ``TransitStore`` port)."""
+    """Everything else transit settlement keeps (the ``TransitStore`` and
+    ``DebtPaymentStore`` ports)."""
 
     def __init__(self, engine: Engine, clock: Clock = _now) -> None:
         self.engine = engine
@@ -305,6 +306,21 @@ class SqlTransitStore:
         with self.engine.connect() as conn:
             row = conn.execute(query).first()
         return None if row is None else _payment(row)
+
+    def payment(self, payment_no: str) -> DebtPayment | None:
+        c = transit_debt_payments.c
+        query = select(transit_debt_payments).where(c.payment_no == payment_no)
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        return None if row is None else _payment(row)
+
+    def payments(self, account_token: str) -> list[DebtPayment]:
+        """Every debt payment of the account, oldest first."""
+        c = transit_debt_payments.c
+        query = select(transit_debt_payments).where(c.account_token == account_token)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query.order_by(c.created_at, c.payment_no)).all()
+        return [_payment(r) for r in rows]
 
     def save_payment(self, payment: DebtPayment) -> None:
         values = {
