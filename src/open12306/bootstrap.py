@@ -37,13 +37,14 @@ from open12306.services.ports import Clock
 from open12306.services.read_model import ReadModel
 from open12306.services.runs import ensure_runs, window_bounds
 from open12306.services.search import PresaleWindow, SearchService
-from open12306.services.settlement import Settlement
+from open12306.services.settlement import Outcome, Settlement
 from open12306.services.ticket_codes import (
     RideCredentialService,
     TicketCodeService,
     account_token,
 )
 from open12306.services.transit_credit import TransitCredit
+from open12306.services.transit_settlement import DebtPayments
 
 
 @dataclass
@@ -64,6 +65,8 @@ class Container:
     allocator_loop: AllocatorLoop | None = None
     settlement: Settlement | None = None
     changes: ChangeService | None = None
+    debts: DebtPayments | None = None
+    account_token_of: Callable[[str], str] | None = None
     ticket_codes: TicketCodeService | None = None
     ride_credentials: RideCredentialService | None = None
 
@@ -169,6 +172,26 @@ def _wire_ride(container: Container) -> None:
     container.ride_credentials = RideCredentialService(
         issuer, secret, container.clock, decider=decider
     )
+    container.account_token_of = lambda account_id: account_token(secret, account_id).hex()
+    if container.settlement is not None:
+        _wire_debts(container, container.settlement)
+
+
+def _wire_debts(container: Container, settlement: Settlement) -> None:
+    """Riders repay transit debts through the settlement's channels (the same mapping, so the
+    embedded sandbox channels the app adds later are seen); a channel's notification of a debt
+    trade clears the debts at once."""
+    transit = SqlTransitStore(container.store.engine, container.clock.now)
+    debts = DebtPayments(
+        transit, transit.deny_list, transit.arrears, settlement.providers, container.clock
+    )
+
+    def debt_trade(channel: str, number: str, amount_fen: int, trade_no: str) -> Outcome | None:
+        done = debts.notified(channel, number)
+        return None if done is None else Outcome(done.state)
+
+    settlement.trade_handlers.append(debt_trade)
+    container.debts = debts
 
 
 def gate_bundle_service(settings: Settings) -> GateBundleService:

@@ -28,7 +28,7 @@ from open12306.entrypoints.api_face import include_face_routes
 from open12306.entrypoints.api_gate import include_gate_routes
 from open12306.entrypoints.api_onboard import onboard_router_for
 from open12306.entrypoints.api_orders import orders_router, payments_router
-from open12306.entrypoints.api_ride import ride_router
+from open12306.entrypoints.api_ride import debts_router, ride_router
 from open12306.entrypoints.errors import error_body, plain_error
 from open12306.entrypoints.web import mount_web
 from open12306.services.run_view import run_view
@@ -238,6 +238,9 @@ def _include_orders(app: FastAPI, container: Container) -> None:
         app.include_router(
             ride_router(lambda: codes, lambda: credentials, lambda: container.accounts)
         )
+    debts, token_of = container.debts, container.account_token_of
+    if debts is not None and token_of is not None:
+        app.include_router(debts_router(lambda: debts, token_of, lambda: container.accounts))
     settlement = container.settlement
     sandbox = None
     if settlement is not None:

@@ -27,6 +27,7 @@ from open12306.services.ticket_codes import (
     RideCredentialService,
     TicketCodeService,
 )
+from open12306.services.transit_settlement import DebtPayments
 
 _encoder = msgspec.json.Encoder()
 
@@ -120,6 +121,58 @@ def ride_router(
                 "flags": flags,
                 "offline_credit_limit_fen": credential.offline_credit_limit,
                 "credit_score": issued.score,
+            },
+        )
+
+    return router
+
+
+class DebtPaymentIn(BaseModel):
+    """How to repay transit debts: ``alipay`` or ``wechatpay``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    channel: str = Field(max_length=16, examples=["alipay"])
+
+
+def debts_router(
+    debts_getter: Callable[[], DebtPayments],
+    token_of: Callable[[str], str],
+    accounts_getter: Callable[[], AccountService],
+) -> APIRouter:
+    """A rider's transit debts (a daily charge the credit line could not collect) and paying
+    them, which lifts the block on the account's ride codes at the next gate bundle."""
+    router = APIRouter(prefix="/api/v1", tags=["ride"])
+    Debts = Annotated[DebtPayments, Depends(provider(debts_getter))]
+    Caller = Annotated[Account, Depends(current_account_dependency(accounts_getter))]
+
+    @router.get("/ride/debts")
+    def debts(account: Caller, service: Debts) -> Response:
+        """What the caller owes, day by day."""
+        owed = service.arrears.outstanding(token_of(account.id))
+        return _json(
+            200,
+            {
+                "owed_fen": sum(d.amount_fen for d in owed),
+                "debts": [{"reference": d.reference, "amount_fen": d.amount_fen} for d in owed],
+            },
+        )
+
+    @router.post("/ride/debts/payments")
+    def pay_debts(body: DebtPaymentIn, account: Caller, service: Debts) -> Response:
+        """Pay every debt in one trade: ``started`` with where to pay (redirect URL or QR
+        content), ``pending`` until the channel has the money, then ``paid`` (ask again, or the
+        channel's notification settles it); ``nothing_owed`` when there is no debt."""
+        outcome = service.pay(token_of(account.id), body.channel)
+        return _json(
+            201 if outcome.state == "started" else 200,
+            {
+                "state": outcome.state,
+                "owed_fen": outcome.owed_fen,
+                "payment_no": outcome.payment_no,
+                "amount_fen": outcome.amount_fen,
+                "redirect_url": outcome.redirect_url,
+                "qr_content": outcome.qr_content,
             },
         )
 
