@@ -127,7 +127,8 @@ class CancelLog(Protocol):
 @dataclass(frozen=True, slots=True)
 class OrderRefund:
     """A whole-order refund: one quote per refunded ticket, and the total paid back.
-    ``refund_nos`` are the channel refunds it was split into (``refund_no`` the first)."""
+    ``refund_nos`` are the channel refunds it was split into (``refund_no`` the one against
+    the order's own trade, when there is one)."""
 
     number: str
     quotes: tuple[tuple[str, RefundQuote], ...]
@@ -465,8 +466,10 @@ class Settlement:
         else:
             raise RuntimeError(f"order {number}: too many concurrent writers")
         total = sum(q.refund_fen for _, q in quotes)
-        sent = self.send_refund(number, f"{number}RA", total, [t for t, _ in quotes])
-        return OrderRefund(number, tuple(quotes), sent[0] if sent else None, sent)
+        base = f"{number}RA"
+        sent = self.send_refund(number, base, total, [t for t, _ in quotes])
+        first = base if base in sent else next(iter(sent), None)
+        return OrderRefund(number, tuple(quotes), first, sent)
 
     def _refund_all_once(self, store: MultiRunStore, number: str) -> list[tuple[str, RefundQuote]]:
         fresh = self.store.get(number)
