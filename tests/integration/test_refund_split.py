@@ -175,3 +175,20 @@ def test_a_transient_failure_is_retried_with_backoff_then_confirmed(
         assert refund.state is PendingState.DONE
         confirmed_by_sandbox(store, refund)
     assert balanced(store.world, record.number)
+
+
+def test_a_difference_paid_on_the_credit_line_is_returned_there(store: Shop) -> None:
+    account, record = paid_order(store, "alipay")
+    old = record.order.tickets[0]
+    store.changes.change(account, record.number, old.number, FIRST)  # paid by credit
+    new_ticket = store.world.orders.get(account, record.number).order.tickets[-1]
+    quote = store.settlement.refund(account, record.number, new_ticket.number)
+    by_channel = {r.channel: r for r in store.settlement.refunds_of(record.number)}
+    assert set(by_channel) == {"credit", "alipay"}
+    credit, alipay = by_channel["credit"], by_channel["alipay"]
+    assert (credit.trade_no, credit.amount_fen) == (old.number, new_ticket.fare_fen - old.fare_fen)
+    assert credit.state is alipay.state is PendingState.DONE
+    assert credit.amount_fen + alipay.amount_fen == quote.refund_fen
+    assert alipay.amount_fen <= old.fare_fen
+    confirmed_by_sandbox(store, alipay)
+    assert balanced(store.world, record.number)
