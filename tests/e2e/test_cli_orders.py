@@ -163,3 +163,35 @@ def test_bad_input_is_one_line_and_exit_2(
 @pytest.mark.usefixtures("built_once")
 def test_refunding_an_unpaid_order_is_refused(orders: dict[str, str]) -> None:
     one_line_error("orders", "refund", orders["held"], "T0000000")
+
+
+def test_failed_refunds_are_listed_and_requeued(
+    built_once: None, container: Container, orders: dict[str, str]
+) -> None:
+    from open12306.adapters.db.payments2_repo import SqlSettlementBooks
+    from open12306.services.refund_retry import PendingRefund, PendingState
+
+    now = container.clock.now()
+    failed = PendingRefund(
+        "E000000001R",
+        "E000000001",
+        "E000000001",
+        "alipay",
+        1_000,
+        5_000,
+        now,
+        now,
+        PendingState.FAILED,
+        attempts=3,
+        last_error="refused: ACQ.TRADE_NOT_EXIST",
+    )
+    SqlSettlementBooks(container.store.engine).save_refund(failed)
+    [listed] = [r for r in ok_json("orders", "refunds-failed") if r["refund_no"] == "E000000001R"]
+    assert (listed["channel"], listed["amount_fen"], listed["attempts"]) == ("alipay", 1_000, 3)
+    assert "ACQ.TRADE_NOT_EXIST" in listed["last_error"]
+    code, out, err = invoke("orders", "refunds-requeue", "E000000001R")
+    assert code == 0 and "requeued E000000001R" in out, out + err
+    assert all(r["refund_no"] != "E000000001R" for r in ok_json("orders", "refunds-failed"))
+    assert one_line_error("orders", "refunds-requeue", "E000000001R").startswith("error: ")
+    report = ok_json("orders", "refunds-retry")
+    assert set(report) == {"confirmed", "failing", "failed"}

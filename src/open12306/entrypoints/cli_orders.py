@@ -219,17 +219,70 @@ def refunds_retry(
     as_json: bool = _JSON,
 ) -> None:
     """Retry channel refunds that failed after they were committed (the server does this on
-    its own while it runs); prints how many the channels confirmed and how many still fail."""
+    its own while it runs); prints how many the channels confirmed, how many still fail and
+    how many failed for good (see refunds-failed)."""
 
     def work() -> dict[str, int]:
         retry = _container().settlement.refund_retry
         if retry is None:
-            return {"confirmed": 0, "failing": 0}
+            return {"confirmed": 0, "failing": 0, "failed": 0}
         report = retry.run_due(limit)
-        return {"confirmed": report.confirmed, "failing": report.failing}
+        return {"confirmed": report.confirmed, "failing": report.failing, "failed": report.failed}
 
     done: dict[str, int] = _guarded(work)
     if as_json:
         _print_json(done)
         return
-    typer.echo(f"refunds confirmed {done['confirmed']}, still failing {done['failing']}")
+    typer.echo(
+        f"refunds confirmed {done['confirmed']}, still failing {done['failing']}, "
+        f"failed for good {done['failed']}"
+    )
+
+
+@orders_app.command("refunds-failed")
+def refunds_failed(
+    limit: int = typer.Option(100, min=1, max=10000, help="refunds to list at most"),
+    as_json: bool = _JSON,
+) -> None:
+    """Channel refunds that failed for good (refused by the channel, or given up after many
+    tries), oldest first: fix the cause, then refunds-requeue."""
+
+    def work() -> list[dict[str, Any]]:
+        retry = _container().settlement.refund_retry
+        found = [] if retry is None else retry.failed(limit)
+        return [
+            {
+                "refund_no": r.refund_no,
+                "order": r.order_number,
+                "channel": r.channel,
+                "trade_no": r.trade_no,
+                "amount_fen": r.amount_fen,
+                "attempts": r.attempts,
+                "last_error": r.last_error,
+                "failed_at": r.next_at.isoformat(),
+            }
+            for r in found
+        ]
+
+    rows: list[dict[str, Any]] = _guarded(work)
+    if as_json:
+        _print_json(rows)
+        return
+    for row in rows:
+        typer.echo(
+            f"{row['refund_no']} {row['order']} {row['channel']} {row['amount_fen']} fen, "
+            f"{row['attempts']} attempts: {row['last_error']}"
+        )
+
+
+@orders_app.command("refunds-requeue")
+def refunds_requeue(refund_no: str = typer.Argument(..., help="the refund number")) -> None:
+    """Put a failed refund back in the queue, due now (its attempts start again)."""
+
+    def work() -> str:
+        retry = _container().settlement.refund_retry
+        if retry is None:
+            raise NotFound("refund", "not_found", "no refund queue in this configuration")
+        return retry.requeue(refund_no.strip()).refund_no
+
+    typer.echo(f"requeued {_guarded(work)}")

@@ -23,7 +23,9 @@ still arrives, or arrives for a ticket that can no longer change, is refunded wh
 
 The new trip goes through the sale rules again (sales closing, pre-sale window, overlapping
 trips, without the ticket being changed) and the change window of ``check_change_window``.
-The refund of a cheaper change then goes back through the channel that paid the order.
+The refund of a cheaper change then goes back through the trades that paid the order
+(``Settlement.send_refund``). A completed change trade is one of the order's trades
+(``change_trades``): refunding the changed ticket later draws on it first.
 
 Every refusal is a DomainError with a stable reason: ``already_changed``, ``sold_out``,
 ``change_too_late``, ``departed``, ``not_same_route``, ``same_trip``, ``same_destination``,
@@ -57,6 +59,7 @@ from open12306.domain.orders import (
     check_overlaps,
     check_presale,
 )
+from open12306.domain.refund_split import Trade
 from open12306.domain.refunds import DEFAULT_LADDER, ChangeQuote, RefundLadder
 from open12306.domain.seats import SeatClass
 from open12306.services.allocator import Allocator, ticket_hold
@@ -147,6 +150,8 @@ class ChangeBook(Protocol):
 
     def changes_for_ticket(self, ticket_number: str) -> list[ChangePayment]: ...
 
+    def changes_for_order(self, order_number: str) -> list[ChangePayment]: ...
+
     def overdue_changes(self, now: datetime, limit: int = 100) -> list[ChangePayment]: ...
 
     def write_change(
@@ -234,6 +239,7 @@ class ChangeService:
         self.book = book
         if settlement is not None and book is not None:
             settlement.trade_handlers.append(self.confirm_change)
+            settlement.trade_sources.append(self.change_trades)
 
     @classmethod
     def from_settlement(
@@ -482,18 +488,26 @@ class ChangeService:
             )
         ]
 
+    def change_trades(self, order_number: str) -> list[Trade]:
+        """The channel trades that paid completed changes of the order (refunded from, later,
+        like the order's own trade)."""
+        if self.book is None:
+            return []
+        return [
+            Trade(c.channel, c.id, c.amount_fen, 0, c.updated_at, c.ticket_number)
+            for c in self.book.changes_for_order(order_number)
+            if c.state is ChangePaymentState.COMPLETED
+        ]
+
     def _refund_difference(self, result: ChangeResult) -> None:
-        """Send a cheaper change's refund back through the channel that paid the order."""
+        """Send a cheaper change's refund back through the trades that paid the order."""
         refund = result.quote.refund_fen
         number = result.record.number
         if not refund:
             return
         refund_no = f"{result.old_ticket.number}C"
         if self.settlement is not None:
-            channel = self.settlement._paid_channel(number)
-            paid = None if channel is None else self.store.payment(f"{channel}:{number}")
-            if channel is not None and paid is not None:
-                self.settlement.refund_through(channel, number, refund_no, refund, paid.amount_fen)
+            self.settlement.send_refund(number, refund_no, refund, [result.old_ticket.number])
             return
         for channel, provider in self.providers.items():
             paid = self.store.payment(f"{channel}:{number}")

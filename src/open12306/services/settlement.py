@@ -13,9 +13,13 @@
   notification or a ``check`` says so. A refused code raises ``payment_code_invalid``.
 * ``refund`` refunds one ticket with the fee ladder, puts its seat back on sale and writes the
   refund and fee to the ledger, all in one transaction; the money then goes back through the
-  channel that took it. ``refund_order`` does so for every live ticket of an order at once,
-  with one channel refund. A channel refund that fails after the commit is kept and retried
-  (``services.refund_retry``).
+  trades that took it (``domain.refund_split``): the order's own trade and the trades that
+  paid dearer changes (``services.changes``), each refund request against one trade and never
+  above what is left of it, the ticket's own change trades first (newest first), then the
+  order's trade. ``refund_order`` does so for every live ticket of an order at once. Each
+  request has its own refund number (the base number for the order's trade, ``{base}-{trade}``
+  for another), so a retry moves money once. A channel refund that fails after the commit is
+  kept and retried, or marked failed for an operator (``services.refund_retry``).
 * ``cancel`` gives up an unpaid held order: its seats go back on sale at once. After 3 cancels
   in a day the account may order no more that day (the intake checks it: ``too_many_cancels``).
 """
@@ -42,6 +46,7 @@ from open12306.domain.orders import (
     pay,
     refund_ticket,
 )
+from open12306.domain.refund_split import Trade, lineage, split_refund
 from open12306.domain.refunds import DEFAULT_LADDER, RefundLadder, RefundQuote
 from open12306.services.allocator import Allocator, run_key, ticket_hold
 from open12306.services.orders import OrderService
@@ -56,7 +61,13 @@ from open12306.services.payments_port import PaymentState as ChannelState
 from open12306.services.ports import Clock, RunKey, StoredState
 from open12306.services.ports_accounts import Account
 from open12306.services.ports_orders import OrderRecord, OrdersStore, PaymentRecord, PaymentState
-from open12306.services.refund_retry import RefundQueue, RefundRetry
+from open12306.services.refund_retry import (
+    PendingRefund,
+    PendingState,
+    RefundBook,
+    RefundQueue,
+    RefundRetry,
+)
 from open12306.services.ticket_usage import refuse_if_used
 
 log = logging.getLogger("open12306.settlement")
@@ -110,11 +121,14 @@ class CancelLog(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class OrderRefund:
-    """A whole-order refund: one quote per refunded ticket, and the total paid back."""
+    """A whole-order refund: one quote per refunded ticket, and the total paid back.
+    ``refund_nos`` are the channel refunds it was split into (``refund_no`` the one against
+    the order's own trade, when there is one)."""
 
     number: str
     quotes: tuple[tuple[str, RefundQuote], ...]
     refund_no: str | None
+    refund_nos: tuple[str, ...] = ()
 
     @property
     def refund_fen(self) -> int:
@@ -180,6 +194,8 @@ class Settlement:
             None if refunds is None else RefundRetry(refunds, self.provider_for, clock)
         )
         self.trade_handlers: list[Callable[[str, str, int, str], Outcome | None]] = []
+        # more trades that took an order's money (the change service adds its change trades)
+        self.trade_sources: list[Callable[[str], Sequence[Trade]]] = []
 
     def channels(self) -> list[str]:
         counter = [COUNTER] if self._code_payer() is not None else []
@@ -393,7 +409,8 @@ class Settlement:
         back = ledger.refund_of_payment(number, amount_fen, now, trade_no)
         self.store.write([], now, entries=[paid_in, back], payments=[returned])
         log.warning("order %s not payable (%s, %s fen): refunding", number, order.state, amount_fen)
-        self._refund_through(channel, number, f"{number}R0", amount_fen, amount_fen)
+        # one refund number per channel: two late trades of one order are two refunds
+        self._refund_through(channel, number, f"{number}R0-{channel}", amount_fen, amount_fen)
         return Outcome("refunded", record)
 
     # --- refunds ---------------------------------------------------------------------------
@@ -419,11 +436,7 @@ class Settlement:
 
         self.allocator.with_inventory(key, work, lambda: pending)
         quote = made[0]
-        channel = self._paid_channel(number)
-        if quote.refund_fen and channel is not None:
-            self._refund_through(
-                channel, number, f"{ticket_number}R", quote.refund_fen, record.order.total_fen
-            )
+        self.send_refund(number, f"{ticket_number}R", quote.refund_fen, [ticket_number])
         return quote
 
     def refund_order(self, account: Account, number: str) -> OrderRefund:
@@ -445,13 +458,11 @@ class Settlement:
             break
         else:
             raise RuntimeError(f"order {number}: too many concurrent writers")
-        refund_no = None
         total = sum(q.refund_fen for _, q in quotes)
-        channel = self._paid_channel(number)
-        if total and channel is not None:
-            refund_no = f"{number}RA"
-            self._refund_through(channel, number, refund_no, total, record.order.total_fen)
-        return OrderRefund(number, tuple(quotes), refund_no)
+        base = f"{number}RA"
+        sent = self.send_refund(number, base, total, [t for t, _ in quotes])
+        first = base if base in sent else next(iter(sent), None)
+        return OrderRefund(number, tuple(quotes), first, sent)
 
     def _refund_all_once(self, store: MultiRunStore, number: str) -> list[tuple[str, RefundQuote]]:
         fresh = self.store.get(number)
@@ -555,6 +566,110 @@ class Settlement:
                 return channel
         return None
 
+    def trades_of(self, number: str) -> list[Trade]:
+        """Every trade that took money for order ``number`` (its own payment, credit-line and
+        channel payments of changes), each with what was already refunded from it."""
+        record = self.store.get(number)
+        if record is None:
+            return []
+        found: list[Trade] = []
+        for channel in self.channels():
+            paid = self.store.payment(f"{channel}:{number}")
+            if paid is not None and paid.state is PaymentState.SUCCEEDED:
+                found.append(Trade(channel, number, paid.amount_fen, 0, paid.created_at))
+        for ticket in record.order.tickets:
+            paid = self.store.payment(f"{CREDIT}:{ticket.number}")
+            if paid is not None and paid.state is PaymentState.SUCCEEDED:
+                found.append(
+                    Trade(CREDIT, ticket.number, paid.amount_fen, 0, paid.created_at, ticket.number)
+                )
+        for source in self.trade_sources:
+            found.extend(source(number))
+        drawn = self._drawn(number)
+        return [
+            dataclasses.replace(t, refunded_fen=drawn.get((t.channel, t.trade_no), 0))
+            for t in found
+        ]
+
+    def refunds_of(self, number: str) -> list[PendingRefund]:
+        """The channel refunds recorded for order ``number`` (none without a refund book)."""
+        book = self._refund_book()
+        return [] if book is None else book.refunds_for_order(number)
+
+    def _refund_book(self) -> RefundBook | None:
+        queue = None if self.refund_retry is None else self.refund_retry.queue
+        if queue is None or not hasattr(queue, "refunds_for_order"):
+            return None
+        return cast(RefundBook, queue)
+
+    def _drawn(self, number: str) -> dict[tuple[str, str], int]:
+        """Fen refunded (or on its way back) per (channel, trade); refused ones moved nothing."""
+        drawn: dict[tuple[str, str], int] = {}
+        for refund in self.refunds_of(number):
+            if refund.state is not PendingState.FAILED:
+                key = (refund.channel, refund.trade_no)
+                drawn[key] = drawn.get(key, 0) + refund.amount_fen
+        return drawn
+
+    def send_refund(
+        self, number: str, base_no: str, amount_fen: int, tickets: Sequence[str]
+    ) -> tuple[str, ...]:
+        """Send ``amount_fen`` back for ``tickets`` of order ``number``, split across the
+        trades that took the money; the refund numbers used (``base_no`` against the order's
+        own trade, ``{base_no}-{trade}`` against another). Sent once: a second call with the
+        same ``base_no`` sends nothing new. What no trade can cover is recorded ``failed``
+        (``exceeds_payments``) for an operator."""
+        if amount_fen <= 0:
+            return ()
+        earlier = [
+            r.refund_no
+            for r in self.refunds_of(number)
+            if r.refund_no == base_no or r.refund_no.startswith(f"{base_no}-")
+        ]
+        if earlier:
+            return tuple(earlier)
+        record = self.store.get(number)
+        if record is None:
+            raise NotFound("order", "not_found", f"no order {number}")
+        plan = split_refund(
+            amount_fen, self.trades_of(number), lineage(record.order.tickets, tickets)
+        )
+        sent: list[str] = []
+        for draw in plan.draws:
+            refund_no = base_no if draw.trade_no == number else f"{base_no}-{draw.trade_no}"
+            self._refund_through(
+                draw.channel, number, refund_no, draw.amount_fen, draw.total_fen, draw.trade_no
+            )
+            sent.append(refund_no)
+        if plan.shortfall_fen:
+            self._shortfall(number, f"{base_no}-short", plan.shortfall_fen)
+        return tuple(sent)
+
+    def _shortfall(self, number: str, refund_no: str, amount_fen: int) -> None:
+        log.error(
+            "order %s: refund of %s fen more than its trades can return; an operator must look",
+            number,
+            amount_fen,
+        )
+        if self.refund_retry is None:
+            return
+        now = self.clock.now()
+        channel = self._paid_channel(number) or "none"
+        self.refund_retry.queue.save_refund(
+            PendingRefund(
+                refund_no,
+                number,
+                number,
+                channel,
+                amount_fen,
+                amount_fen,
+                now,
+                now,
+                PendingState.FAILED,
+                last_error="exceeds_payments: no trade of the order has this much left to refund",
+            )
+        )
+
     def refund_through(
         self,
         channel: str,
@@ -578,9 +693,16 @@ class Settlement:
         trade_no: str | None = None,
     ) -> bool:
         provider = self.provider_for(channel)
-        if provider is None:
-            return True  # the credit line: nothing leaves, the ledger entry is the refund
         trade = trade_no or number
+        if provider is None:
+            # the credit line (or a channel this process cannot reach: returned by hand):
+            # nothing leaves here, the ledger entry is the refund; recorded for the split
+            if self.refund_retry is not None:
+                note = "" if channel == CREDIT else f"no {channel} provider here: return by hand"
+                self.refund_retry.record_done(
+                    channel, number, trade, refund_no, amount_fen, total_fen, note
+                )
+            return True
         if self.refund_retry is not None:
             return self.refund_retry.submit(
                 channel, number, trade, refund_no, amount_fen, total_fen

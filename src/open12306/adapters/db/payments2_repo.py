@@ -171,6 +171,27 @@ class SqlSettlementBooks:
         with self.engine.connect() as conn:
             return [_refund(row) for row in conn.execute(query).mappings()]
 
+    def refunds_for_order(self, order_number: str) -> list[PendingRefund]:
+        """Every channel refund recorded for the order, oldest first."""
+        query = (
+            select(pending_refunds)
+            .where(pending_refunds.c.order_number == order_number)
+            .order_by(pending_refunds.c.created_at, pending_refunds.c.refund_no)
+        )
+        with self.engine.connect() as conn:
+            return [_refund(row) for row in conn.execute(query).mappings()]
+
+    def failed_refunds(self, limit: int = 100) -> list[PendingRefund]:
+        """Refunds the channels refused for good, oldest failure first (an operator's list)."""
+        query = (
+            select(pending_refunds)
+            .where(pending_refunds.c.state == PendingState.FAILED.value)
+            .order_by(pending_refunds.c.next_at, pending_refunds.c.refund_no)
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [_refund(row) for row in conn.execute(query).mappings()]
+
     # --- cancellations ---------------------------------------------------------------------
 
     def cancels_since(self, account_id: str, since: datetime) -> int:
@@ -206,6 +227,15 @@ class SqlSettlementBooks:
             select(change_payments)
             .where(change_payments.c.ticket_number == ticket_number)
             .order_by(change_payments.c.created_at)
+        )
+        with self.engine.connect() as conn:
+            return [_change(row) for row in conn.execute(query).mappings()]
+
+    def changes_for_order(self, order_number: str) -> list[ChangePayment]:
+        query = (
+            select(change_payments)
+            .where(change_payments.c.order_number == order_number)
+            .order_by(change_payments.c.created_at, change_payments.c.id)
         )
         with self.engine.connect() as conn:
             return [_change(row) for row in conn.execute(query).mappings()]

@@ -20,7 +20,7 @@ pending_refunds = Table(
     Column("channel", String(16), nullable=False),
     Column("amount_fen", BigInteger, nullable=False),
     Column("total_fen", BigInteger, nullable=False),
-    # pending (not yet confirmed by the channel), done
+    # pending (not yet confirmed by the channel), done, failed (refused for good: an operator's)
     Column("state", String(16), nullable=False),
     Column("attempts", Integer, nullable=False),
     Column("last_error", Text, nullable=False, server_default=""),
@@ -28,6 +28,7 @@ pending_refunds = Table(
     Column("next_at", DateTime(timezone=True), nullable=False),
 )
 Index("ix_pending_refunds_due", pending_refunds.c.state, pending_refunds.c.next_at)
+Index("ix_pending_refunds_order", pending_refunds.c.order_number)
 
 change_payments = Table(
     "change_payments",
@@ -50,3 +51,4 @@ change_payments = Table(
 )
 Index("ix_change_payments_state_deadline", change_payments.c.state, change_payments.c.deadline)
 Index("ix_change_payments_ticket", change_payments.c.ticket_number)
+Index("ix_change_payments_order", change_payments.c.order_number)
