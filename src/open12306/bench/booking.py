@@ -6,8 +6,7 @@ creates and drops) with the demo network and no simulated sales, creates riders 
 is timed), starts ``open12306 serve``'s app under uvicorn on a free loopback port, and drives
 it with concurrent asyncio clients over raw keep-alive sockets. Each client takes the next
 rider, ``POST /api/v1/orders`` (a random run, stop pair and class), then long-polls
-``GET /api/v1/orders/{n}`` (first plainly, then ``?wait=1``) until the order is ``held``
-or ``failed``; a ticket counts once its order is ``held``, i.e. committed by the allocator's
+``GET /api/v1/orders/{n}?wait=1&state=queued`` until the order is ``held`` or ``failed``; a ticket counts once its order is ``held``, i.e. committed by the allocator's
 group commit.
 
 - ``spread``: orders of 1-3 passengers across many runs, for ``seconds`` per round, median of
@@ -19,13 +18,13 @@ group commit.
   by the store in batches of the allocator's size, one transaction per batch: the raw
   durable write rate the end-to-end figure is compared with.
 
-What bounds the rate (cProfile of submit and drain in process, November 2026): across many
-runs each allocator pass decides about one order per run, and every pass rebuilds the run's
-``RunInventory`` twice from scratch (``Allocator.inventory`` then ``ReadModel.apply`` decode,
-about 9 ms each for a 16-coach run: ``_fill_pools``/``add_seat``/``free_gaps``), so one
-allocator thread tops out near 40 orders/s; ``submit`` costs about 6 ms (ten statements, two
-commits). Both share one process's GIL with the long-polls, which re-read the order from the
-database every 50 ms while they wait. The database is not the bound: the floor is 10^4 rows/s.
+What bounds the rate (November 2026, after batching submissions, draining many runs per
+transaction on inventories kept decoded, and waking waiters with the decided order): Python time
+in the one server process, about 9 ms of it per order on the 2-core machine. Each order costs two
+framework requests (a bare FastAPI endpoint answers ~2,400/s here), SQLAlchemy reads of ~0.4 ms
+each (the session, the saved passengers, the order) and its share of the intake and allocation
+batches, whose thread competes for the GIL with the requests. The database is not the bound: the
+floor is 10^4 rows/s. See docs/architecture.md, "The order path".
 
 Oversold is checked after the server stopped, from the database: every hot run's inventory
 passes ``check()``, its sold seat-segments equal those of its held orders, are at most its
