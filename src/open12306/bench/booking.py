@@ -6,8 +6,8 @@ creates and drops) with the demo network and no simulated sales, creates riders 
 is timed), starts ``open12306 serve``'s app under uvicorn on a free loopback port, and drives
 it with concurrent asyncio clients over raw keep-alive sockets. Each client takes the next
 rider, ``POST /api/v1/orders`` (a random run, stop pair and class), then long-polls
-``GET /api/v1/orders/{n}?wait=1&state=queued`` until the order is ``held`` or ``failed``; a ticket counts once its order is ``held``, i.e. committed by the allocator's
-group commit.
+``GET /api/v1/orders/{n}?wait=1&state=queued`` until the order is ``held`` or ``failed``; a
+ticket counts once its order is ``held``, i.e. committed by the allocator's group commit.
 
 - ``spread``: orders of 1-3 passengers across many runs, for ``seconds`` per round, median of
   ``rounds`` rounds (each with fresh riders).
