@@ -29,8 +29,8 @@ from open12306.adapters.clock import FixedClock, SystemClock
 from open12306.adapters.corridor_data import CorridorDataError, load_corridors
 from open12306.adapters.gate import TapCollector
 from open12306.config import Settings
-from open12306.domain.errors import DomainError
 from open12306.domain.transit.catalog import OperatorCatalog, catalog_from_config
+from open12306.entrypoints.cli_errors import InputError, fail, guarded
 from open12306.services.payments_port import PaymentError, PaymentProvider
 from open12306.services.ports import Clock
 from open12306.services.transit_credit import CreditLineCharger, TransitCredit
@@ -47,27 +47,12 @@ T = TypeVar("T")
 NOW_HELP = "the clock in unix seconds (default: the system clock); for tests and replays"
 
 
-class InputError(Exception):
-    """Bad input to a command: one line on stderr, exit status 2."""
-
-
 def _fail(message: str) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(2)
+    fail(message)
 
 
 def _run(work: Callable[[], T]) -> T:
-    try:
-        return work()
-    except DomainError as error:
-        message = error.message
-        if not message.startswith(f"{error.field}:"):
-            message = f"{error.field}: {message}"
-        _fail(message)
-    except (InputError, CorridorDataError, PaymentError) as error:
-        _fail(str(error))
-    except OSError as error:
-        _fail(f"{error.filename or 'file'}: {error.strerror or error}")
+    return guarded(work, (CorridorDataError, PaymentError))
 
 
 def _clock(now: int | None) -> Clock:

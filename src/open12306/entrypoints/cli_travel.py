@@ -64,6 +64,7 @@ from open12306.domain.codes import (
 from open12306.domain.errors import DomainError
 from open12306.domain.gate import DenyLists, Direction, GateConfig
 from open12306.domain.seats import SeatClass
+from open12306.entrypoints.cli_errors import InputError, fail, guarded
 from open12306.entrypoints.travel_http import ServerError, call
 
 if TYPE_CHECKING:
@@ -93,28 +94,13 @@ FLAG_NAMES = {
 T = TypeVar("T")
 
 
-class InputError(Exception):
-    """Bad input to a command: reported as one line, exit status 2."""
-
-
 def _fail(message: str) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(2)
+    fail(message)
 
 
 def _run(work: Callable[[], T]) -> T:
     """Run a command body; every expected failure becomes one line on stderr and exit 2."""
-    try:
-        return work()
-    except DomainError as error:
-        message = error.message
-        if not message.startswith(f"{error.field}:"):
-            message = f"{error.field}: {message}"
-        _fail(message)
-    except (InputError, KeyStoreError, BundleError, QrReadError, ServerError) as error:
-        _fail(str(error))
-    except OSError as error:
-        _fail(f"{error.filename or 'file'}: {error.strerror or error}")
+    return guarded(work, (KeyStoreError, BundleError, QrReadError, ServerError))
 
 
 def _clock(now: int | None) -> int:

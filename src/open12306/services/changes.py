@@ -73,8 +73,8 @@ from open12306.services.payments_port import PaymentState as ChannelState
 from open12306.services.ports import Clock, RunKey, StoredState
 from open12306.services.ports_accounts import Account
 from open12306.services.ports_orders import (
+    MultiRunStore,
     OrderRecord,
-    OrdersStore,
     PaymentRecord,
     PaymentState,
 )
@@ -98,18 +98,7 @@ class ChangeRefused(DomainError):
     status = 409
 
 
-class ChangeStore(OrdersStore, Protocol):
-    """The orders store, able to write several runs' inventories in one transaction."""
-
-    def write_runs(
-        self,
-        records: Sequence[OrderRecord],
-        now: datetime,
-        *,
-        inventories: Sequence[tuple[RunKey, bytes, int]],
-        entries: Sequence[ledger.Entry] = (),
-        payments: Sequence[PaymentRecord] = (),
-    ) -> tuple[list[OrderRecord], Sequence[StoredState]]: ...
+ChangeStore = MultiRunStore
 
 
 class ChangePaymentState(StrEnum):

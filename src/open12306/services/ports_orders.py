@@ -129,3 +129,18 @@ class OrdersStore(Protocol):
         entries: Sequence[Entry] = (),
         payments: Sequence[PaymentRecord] = (),
     ) -> tuple[list[OrderRecord], StoredState | None]: ...
+
+
+class MultiRunStore(OrdersStore, Protocol):
+    """The orders store, able to write several runs' inventories in one transaction (a change
+    takes a seat on one run and gives one back on another)."""
+
+    def write_runs(
+        self,
+        records: Sequence[OrderRecord],
+        now: datetime,
+        *,
+        inventories: Sequence[tuple[RunKey, bytes, int]],
+        entries: Sequence[Entry] = (),
+        payments: Sequence[PaymentRecord] = (),
+    ) -> tuple[list[OrderRecord], Sequence[StoredState]]: ...

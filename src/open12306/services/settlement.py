@@ -58,9 +58,15 @@ from open12306.services.payments_port import (
     PaymentProvider,
 )
 from open12306.services.payments_port import PaymentState as ChannelState
-from open12306.services.ports import Clock, RunKey, StoredState
+from open12306.services.ports import Clock, RunKey
 from open12306.services.ports_accounts import Account
-from open12306.services.ports_orders import OrderRecord, OrdersStore, PaymentRecord, PaymentState
+from open12306.services.ports_orders import (
+    MultiRunStore,
+    OrderRecord,
+    OrdersStore,
+    PaymentRecord,
+    PaymentState,
+)
 from open12306.services.refund_retry import (
     PendingRefund,
     PendingState,
@@ -97,20 +103,6 @@ class ChannelUnavailable(DomainError):
     """The channel could not be reached or failed; nothing was charged that we know of."""
 
     status = 503
-
-
-class MultiRunStore(OrdersStore, Protocol):
-    """The orders store, able to write several runs' inventories in one transaction."""
-
-    def write_runs(
-        self,
-        records: Sequence[OrderRecord],
-        now: datetime,
-        *,
-        inventories: Sequence[tuple[RunKey, bytes, int]],
-        entries: Sequence[ledger.Entry] = (),
-        payments: Sequence[PaymentRecord] = (),
-    ) -> tuple[list[OrderRecord], Sequence[StoredState]]: ...
 
 
 class CancelLog(Protocol):
