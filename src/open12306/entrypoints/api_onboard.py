@@ -29,6 +29,7 @@ from open12306.domain.passengers import parse_document_kind
 from open12306.domain.seats import SeatClass
 from open12306.entrypoints.api_accounts import bearer_token, provider
 from open12306.services.conductor import ConductorService, StaffTokens
+from open12306.services.onboard_counter import CounterOnboardPayment
 from open12306.services.onboard_sales import (
     CREDIT,
     CreditOnboardPayment,
@@ -39,6 +40,7 @@ from open12306.services.onboard_sales import (
     Traveller,
 )
 from open12306.services.search_query import parse_date
+from open12306.services.settlement import COUNTER
 
 if TYPE_CHECKING:
     from open12306.bootstrap import Container
@@ -270,6 +272,9 @@ def onboard_services(
     credit = CreditOnboardPayment(
         store, container.accounts.authenticate, settlement.credit_limit_fen
     )
+    counter = CounterOnboardPayment(
+        lambda: settlement.provider_for(COUNTER), settlement.refund_retry
+    )
     sales = OnboardSales(
         store,
         conductor,
@@ -277,7 +282,7 @@ def onboard_services(
         container.accounts.keyer,
         container.clock,
         ZoneInfo(container.settings.timezone),
-        {CREDIT: credit, **(payments or {})},
+        {CREDIT: credit, COUNTER: counter, **(payments or {})},
         conflict=VersionConflict,
         duplicate=DuplicateOrder,
     )

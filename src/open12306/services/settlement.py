@@ -150,6 +150,17 @@ class Outcome:
     order: OrderRecord | None = None
 
 
+def code_refusal(error: PaymentError) -> DomainError:
+    """What a failed payment-code charge tells the cashier: the channel was unreachable
+    (``channel_unavailable``, 503) or the code was refused (402, with the channel's reason)."""
+    if error.code == "network" or error.code.startswith("aop.") or error.code == "20000":
+        return ChannelUnavailable(
+            "channel", "channel_unavailable", f"the payment channel failed: {error.message}"
+        )
+    reason = _CODE_REASONS.get(error.code, "payment_refused")
+    return CodeRefused("auth_code", reason, f"{error.code}: {error.message}")
+
+
 class Settlement:
     """Payments and refunds of orders."""
 
@@ -267,12 +278,7 @@ class Settlement:
             self.store.save_payment(
                 dataclasses.replace(attempt, state=PaymentState.CLOSED, updated_at=now)
             )
-            if exc.code == "network" or exc.code.startswith("aop.") or exc.code == "20000":
-                raise ChannelUnavailable(
-                    "channel", "channel_unavailable", f"the payment channel failed: {exc.message}"
-                ) from None
-            reason = _CODE_REASONS.get(exc.code, "payment_refused")
-            raise CodeRefused("auth_code", reason, f"{exc.code}: {exc.message}") from None
+            raise code_refusal(exc) from None
         trade_no = status.trade_no or ""
         if status.state is not ChannelState.PAID:
             self.store.save_payment(dataclasses.replace(attempt, provider_trade_no=trade_no))
