@@ -86,3 +86,27 @@ def test_charges_above_the_credit_limit_fail_into_arrears_until_paid(db_url: str
 class _Paid:
     def charge(self, account_token: str, amount_fen: int, reference: str) -> bool:
         return True
+
+
+def test_the_weekly_cap_stops_charges_once_the_week_reached_it(db_url: str) -> None:
+    weekly = metro_operator(
+        "metro", [("A", "B", 5_000), ("B", "C", 5_000)], caps=Caps(daily_fen=700, weekly_fen=2_000)
+    )
+    clock = FixedClock(datetime(2027, 1, 25, 2, tzinfo=UTC))
+    store = SqlTransitStore.from_url(db_url, clock.now)
+    charger = CreditLineCharger(store, store.deny_list, TransitCredit(store, clock), clock)
+    service = TransitSettlement(store, {"metro": weekly}, charger, store.deny_list, store.arrears)
+    monday = date(2027, 1, 18)  # a Monday: the capping week runs Monday to Sunday
+    charged = []
+    for offset in range(7):
+        day = monday + timedelta(days=offset)
+        start = service_day_bounds(day)[0] + 3 * 3600
+        taps = [
+            t for n in range(3) for t in ride(10 * offset + n, "aa", "A", "C", start + n * 3600)
+        ]
+        store.receive_taps(taps)  # three 4-yuan rides a day: 12 yuan, capped at 7 a day
+        charged.append(service.settle(day).charged_fen)
+    assert charged == [700, 700, 600, 0, 0, 0, 0]  # the week stops at 20 yuan
+    next_monday = monday + timedelta(days=7)
+    store.receive_taps(ride(99, "aa", "A", "C", service_day_bounds(next_monday)[0] + 3 * 3600))
+    assert service.settle(next_monday).charged_fen == 400  # a new week starts from nothing
