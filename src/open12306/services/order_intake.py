@@ -1,8 +1,9 @@
 """Group commit of submissions: many riders' orders checked and queued in one transaction.
 
 A submission is prepared in the rider's request (the trip, the passengers, their keys); the
-rules that read the database (idempotency keys, unpaid orders, overlapping trips) and the
-insert are done for a whole batch: a few queries and one commit for hundreds of orders.
+rules that read the database (idempotency keys, unpaid orders, cancels today, overlapping
+trips) and the insert are done for a whole batch: a few queries and one insert transaction
+for hundreds of orders.
 Orders of one batch are checked against each other too (one person in two orders of the same
 batch is seen). While a background thread ``flush``es (the allocator loop), ``submit`` hands
 the submission over and waits for its batch; otherwise it admits it at once, alone.
@@ -137,7 +138,8 @@ class OrderIntake:
             done += len(batch)
 
     def admit(self, batch: Sequence[Submission]) -> list[Outcome]:
-        """Check the rules for the batch and queue the orders they allow, in one commit."""
+        """Check the rules for the batch and queue the orders they allow (their numbers drawn
+        at once, then one insert transaction for all of them)."""
         now = self.clock.now()
         accounts = sorted({s.account_id for s in batch})
         for overdue in self.store.overdue_of(accounts, now):
