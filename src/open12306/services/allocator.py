@@ -10,7 +10,8 @@ with queued orders (on PostgreSQL each allocator process claims runs no other ho
 their orders on inventories kept decoded between passes (``InventoryCache``) and writes every
 order and inventory of the batch together.
 
-``AllocatorLoop`` runs it in a background thread of the server process (embedded mode).
+``AllocatorLoop`` runs it in a background thread of the server process (embedded mode), after
+admitting the submissions that wait (``OrderIntake``), with periodic chores beside it.
 """
 
 from __future__ import annotations
