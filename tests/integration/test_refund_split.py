@@ -182,7 +182,10 @@ def test_a_difference_paid_on_the_credit_line_is_returned_there(store: Shop) -> 
     old = record.order.tickets[0]
     store.changes.change(account, record.number, old.number, FIRST)  # paid by credit
     new_ticket = store.world.orders.get(account, record.number).order.tickets[-1]
+    used = store.world.orders_store.credit_used(account.id)
+    assert used == new_ticket.fare_fen - old.fare_fen
     quote = store.settlement.refund(account, record.number, new_ticket.number)
+    assert store.world.orders_store.credit_used(account.id) == 0  # the credit line is whole again
     by_channel = {r.channel: r for r in store.settlement.refunds_of(record.number)}
     assert set(by_channel) == {"credit", "alipay"}
     credit, alipay = by_channel["credit"], by_channel["alipay"]

@@ -32,6 +32,7 @@ from open12306.adapters.db.engine import make_engine
 from open12306.adapters.db.inventory_repo import StoredInventory, VersionConflict
 from open12306.adapters.db.orders_codec import decode, encode
 from open12306.adapters.db.orders_schema import ledger_entries, order_tickets, orders, payments
+from open12306.adapters.db.payments2_schema import pending_refunds
 from open12306.adapters.db.schema import counters
 from open12306.domain.ledger import Entry, EntryKind
 from open12306.domain.orders import OrderState, absolute_minutes, order_number
@@ -510,13 +511,21 @@ def payment(conn: Connection, payment_id: str) -> PaymentRecord | None:
 
 
 def credit_used(conn: Connection, account_id: str) -> int:
-    """Fen of the account's credit-line payments that stand (not returned)."""
-    query = select(func.coalesce(func.sum(payments.c.amount_fen), 0)).where(
+    """Fen of the account's credit-line payments that stand: paid on credit, less what was
+    refunded to the credit line."""
+    paid = select(func.coalesce(func.sum(payments.c.amount_fen), 0)).where(
         payments.c.account_id == account_id,
         payments.c.channel == "credit",
         payments.c.state == PaymentState.SUCCEEDED.value,
     )
-    return int(conn.execute(query).scalar_one())
+    refunded = select(func.coalesce(func.sum(pending_refunds.c.amount_fen), 0)).where(
+        pending_refunds.c.channel == "credit",
+        pending_refunds.c.state == "done",
+        pending_refunds.c.order_number.in_(
+            select(orders.c.number).where(orders.c.account_id == account_id)
+        ),
+    )
+    return int(conn.execute(paid).scalar_one()) - int(conn.execute(refunded).scalar_one())
 
 
 class SqlOrdersStore:
