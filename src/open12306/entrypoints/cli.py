@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -14,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from open12306.config import Settings
-from open12306.domain.errors import DomainError
+from open12306.entrypoints.cli_errors import guarded
 from open12306.entrypoints.cli_orders import orders_app
 from open12306.entrypoints.cli_transit import transit_app
 from open12306.entrypoints.cli_travel import gate_app, keys_app, ticket_code, wallet_app
@@ -40,23 +39,6 @@ app.command("ticket-code")(ticket_code)
 
 console = Console()
 T = TypeVar("T")
-
-
-def fail(message: str, code: int = 2) -> None:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
-
-
-def guarded(work: Callable[[], T]) -> T:
-    """Run a command body; domain errors become one line on stderr and exit status 2."""
-    try:
-        return work()
-    except DomainError as error:
-        message = error.message
-        if not message.startswith(f"{error.field}:"):
-            message = f"{error.field}: {message}"
-        fail(message)
-        raise  # fail() always exits
 
 
 def print_json(value: Any) -> None:

@@ -16,15 +16,11 @@ from sqlalchemy import select
 
 from open12306.domain.errors import DomainError, NotFound
 from open12306.domain.orders import OrderState
+from open12306.entrypoints.cli_errors import guarded
 
 orders_app = typer.Typer(no_args_is_help=True, help="Orders: list, show, refund (operators).")
 
 _JSON = typer.Option(False, "--json", help="print JSON")
-
-
-def _fail(message: str) -> None:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(2)
 
 
 def _print_json(value: Any) -> None:
@@ -38,13 +34,7 @@ def _container() -> Any:
 
 
 def _guarded(work: Any) -> Any:
-    try:
-        return work()
-    except DomainError as error:
-        message = error.message
-        if not message.startswith(f"{error.field}:"):
-            message = f"{error.field}: {message}"
-        _fail(message)
+    return guarded(work)
 
 
 def _state(text: str | None) -> OrderState | None:
