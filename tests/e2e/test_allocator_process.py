@@ -12,38 +12,20 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
-import httpx
 import pytest
 
-from open12306.bootstrap import build
 from open12306.config import Settings
-from open12306.entrypoints.api import create_app
-from tests.e2e.test_orders_payment_sandbox import Live, _Late, held_order, signed_up
-from tests.integration.payments_support import LiveServer
-
-
-def _live(settings: Settings) -> Iterator[Live]:
-    late = _Late()
-    server = LiveServer(late)
-    settings = replace(settings, host="127.0.0.1", port=server.port)
-    container = build(settings)
-    late.app = create_app(container)
-    server.start()
-    try:
-        with httpx.Client(base_url=server.url, timeout=30.0) as http:
-            yield Live(container, http, server.url)
-    finally:
-        server.stop()
+from tests.e2e.test_orders_payment_sandbox import Live, held_order, serve_live, signed_up
 
 
 @pytest.fixture
 def child_allocates(demo_settings: Settings) -> Iterator[Live]:
-    yield from _live(replace(demo_settings, allocator="process"))
+    yield from serve_live(replace(demo_settings, allocator="process"))
 
 
 @pytest.fixture
 def nobody_allocates(demo_settings: Settings) -> Iterator[Live]:
-    yield from _live(replace(demo_settings, allocator="none"))
+    yield from serve_live(replace(demo_settings, allocator="none"))
 
 
 def test_a_child_process_allocates_for_the_server(child_allocates: Live) -> None:

@@ -51,9 +51,14 @@ class _Late:
 
 @pytest.fixture(scope="module")
 def live(demo_settings: Settings) -> Iterator[Live]:
+    yield from serve_live(demo_settings)
+
+
+def serve_live(settings: Settings) -> Iterator[Live]:
+    """The app built from ``settings`` under uvicorn on a free loopback port, and a client."""
     late = _Late()
     server = LiveServer(late)
-    settings = replace(demo_settings, host="127.0.0.1", port=server.port)
+    settings = replace(settings, host="127.0.0.1", port=server.port)
     container = build(settings)
     late.app = create_app(container)
     server.start()

@@ -61,3 +61,16 @@ def test_waiters_are_forgotten_when_they_leave() -> None:
     assert watch.waiting == 0
     watch.notify([record("E1")])  # nobody waits: nothing happens
     watch.notify_runs([RUN])
+
+
+def test_a_run_named_after_registering_wakes_the_waiter_and_is_forgotten_with_it() -> None:
+    watch = OrderWatch()
+
+    async def scenario() -> Any:
+        with watch.watching("E1") as waiter:
+            watch.follow(waiter, RUN)
+            threading.Thread(target=watch.notify_runs, args=([RUN],)).start()
+            return await asyncio.wait_for(waiter, 2)
+
+    assert asyncio.run(scenario()) is None
+    assert watch.waiting == 0 and not watch._by_run and not watch._runs_of

@@ -186,9 +186,10 @@ def orders_router(
     ) -> Response:
         """One of the account's orders. With ``wait``, answers as soon as the order leaves
         ``state`` (default: the state it is in now), or when ``wait`` seconds have passed."""
-        record = await run_in_threadpool(service.get, account, number)
         if wait > 0:
-            record = await _wait_for_change(service, account, record, wait, state)
+            record = await _wait_for_change(service, account, number, wait, state)
+        else:
+            record = await run_in_threadpool(service.get, account, number)
         return _json(200, order_view(record))
 
     return router
@@ -476,32 +477,29 @@ async def _submit(
 async def _wait_for_change(
     service: OrderService,
     account: Account,
-    record: OrderRecord,
+    number: str,
     wait: float,
     seen: OrderState | None = None,
 ) -> OrderRecord:
-    """Wait until the order leaves ``seen``: woken with the order itself when this process
-    changes it, or to read it again when its run changed elsewhere (``OrderWatch``), and
-    read again at least every ``_POLL`` s whatever happens."""
-    first = record.order.state if seen is None else seen
+    """Read the order and wait until it leaves ``seen`` (default: the state it is in): woken
+    with the order itself when this process changes it, or to read it again when its run
+    changed elsewhere (``OrderWatch``), and read again at least every ``_POLL`` s. The waiter
+    is registered before each read, so a change between the read and the wait is not missed."""
     until = time.monotonic() + wait
-    trip = record.order.trip
-    run = (trip.train_code, trip.service_date)
-    fresh = False
-    while record.order.state is first:
-        left = until - time.monotonic()
-        if left <= 0:
-            break
-        with service.watch.watching(record.number, run) as changed:
-            if not fresh:
-                record = await run_in_threadpool(service.get, account, record.number)
-                if record.order.state is not first:
-                    break
+    record: OrderRecord | None = None
+    while True:
+        with service.watch.watching(number) as changed:
+            if record is None:
+                record = await run_in_threadpool(service.get, account, number)
+            first = record.order.state if seen is None else seen
+            left = until - time.monotonic()
+            if record.order.state is not first or left <= 0:
+                return record
+            seen = first
+            trip = record.order.trip
+            service.watch.follow(changed, (trip.train_code, trip.service_date))
             try:
                 given = await asyncio.wait_for(changed, min(left, _POLL))
             except TimeoutError:
                 given = None
-        fresh = given is not None
-        if given is not None:
-            record = given
-    return record
+        record = given

@@ -30,24 +30,34 @@ class OrderWatch:
     def __init__(self) -> None:
         self._by_number: dict[str, list[Waiter]] = {}
         self._by_run: dict[RunKey, list[Waiter]] = {}
+        self._runs_of: dict[int, list[RunKey]] = {}
         self._lock = threading.Lock()
 
     @contextmanager
     def watching(self, number: str, run: RunKey | None = None) -> Iterator[Waiter]:
         """A future completed when ``number`` (or its ``run``) next changes: with the
-        changed order when this process changed it, else with None (read it again)."""
+        changed order when this process changed it, else with None (read it again). The run
+        may be named later, once the order was read (``follow``)."""
         future: Waiter = asyncio.get_running_loop().create_future()
+        runs: list[RunKey] = []
         with self._lock:
             self._by_number.setdefault(number, []).append(future)
-            if run is not None:
-                self._by_run.setdefault(run, []).append(future)
+            self._runs_of[id(future)] = runs
+        if run is not None:
+            self.follow(future, run)
         try:
             yield future
         finally:
             with self._lock:
                 _forget(self._by_number, number, future)
-                if run is not None:
-                    _forget(self._by_run, run, future)
+                for key in self._runs_of.pop(id(future), ()):
+                    _forget(self._by_run, key, future)
+
+    def follow(self, future: Waiter, run: RunKey) -> None:
+        """Wake ``future`` (registered by ``watching``) also when ``run`` changes elsewhere."""
+        with self._lock:
+            self._by_run.setdefault(run, []).append(future)
+            self._runs_of[id(future)].append(run)
 
     def notify(self, records: Iterable[OrderRecord]) -> None:
         """These orders changed (and are as given): wake whoever waits on them."""
