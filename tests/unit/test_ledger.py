@@ -167,3 +167,24 @@ def test_ledger_balances_through_random_refunds_and_changes(
     paid_in = sum(e.amount_fen for e in entries if e.kind is EntryKind.PAYMENT)
     paid_out = sum(e.amount_fen for e in entries if e.kind is EntryKind.REFUND)
     assert 0 <= paid_out <= paid_in
+
+
+def test_a_paid_order_whose_trade_was_also_returned_whole_is_caught() -> None:
+    """The counter race's footprint: the trade booked as the payment, then booked again and
+    returned whole while the order stayed paid. The sums balance; the check must not."""
+    order, entries = paid_order(1, 55300)
+    again = ledger.payment(order.number, 55300, AT, reference="trade-1")
+    back = ledger.refund_of_payment(order.number, 55300, AT, reference="trade-1")
+    violations = balance_check([*entries, again, back], order.tickets)
+    assert [(v.order_number, v.reason, v.reference) for v in violations] == [
+        (order.number, "trade_booked_twice", "trade-1")
+    ]
+
+
+def test_a_late_trade_returned_whole_on_an_unpaid_order_balances() -> None:
+    order, _ = paid_order(1, 55300)
+    late = [
+        ledger.payment(order.number, 55300, AT, reference="late"),
+        ledger.refund_of_payment(order.number, 55300, AT, reference="late"),
+    ]
+    assert balance_check(late, []) == []

@@ -9,7 +9,9 @@ Three kinds of entry, all positive amounts:
 
 For every order, and so in total: payments = fares of live tickets + fees + refunds, where
 a live ticket is issued or used; refunded and changed tickets count nothing (a refund splits
-the fare into refund + fee, a change moves it to the new ticket).
+the fare into refund + fee, a change moves it to the new ticket). And every channel trade is
+booked in once: a trade that paid an order and was also returned whole shows as its payment
+booked twice (the sums alone balance then, with the money gone back and the order paid).
 """
 
 from __future__ import annotations
@@ -50,13 +52,16 @@ class Entry:
 
 @dataclass(frozen=True, slots=True)
 class Violation:
-    """An order (or ``*`` for the total) whose money does not balance."""
+    """An order (or ``*`` for the total) whose money does not balance (``unbalanced``), or
+    whose trade ``reference`` was booked in more than once (``trade_booked_twice``)."""
 
     order_number: str
     payments_fen: int
     tickets_fen: int
     fees_fen: int
     refunds_fen: int
+    reason: str = "unbalanced"
+    reference: str = ""
 
     @property
     def difference_fen(self) -> int:
@@ -111,14 +116,18 @@ def _split(
 
 
 def balance_check(entries: Iterable[Entry], tickets: Iterable[Ticket]) -> list[Violation]:
-    """Orders whose payments ≠ live ticket fares + fees + refunds, then the total if it is off.
+    """Orders whose payments ≠ live ticket fares + fees + refunds, then the total if it is off;
+    then every trade booked in twice for one order.
 
     Pass every ticket of the orders concerned, including refunded and changed ones.
     """
     sums: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     column = {EntryKind.PAYMENT: 0, EntryKind.FEE: 2, EntryKind.REFUND: 3}
+    booked: dict[tuple[str, str], int] = defaultdict(int)
     for entry in entries:
         sums[entry.order_number][column[entry.kind]] += entry.amount_fen
+        if entry.kind is EntryKind.PAYMENT and entry.reference:
+            booked[(entry.order_number, entry.reference)] += 1
     for ticket in tickets:
         if ticket.live:
             sums[ticket.order_number][1] += ticket.fare_fen
@@ -130,4 +139,9 @@ def balance_check(entries: Iterable[Entry], tickets: Iterable[Ticket]) -> list[V
     total = [sum(values[i] for values in sums.values()) for i in range(4)]
     if total[0] != total[1] + total[2] + total[3]:
         violations.append(Violation(TOTAL, *total))
+    violations.extend(
+        Violation(order, *sums[order], reason="trade_booked_twice", reference=reference)
+        for (order, reference), times in sorted(booked.items())
+        if times > 1
+    )
     return violations

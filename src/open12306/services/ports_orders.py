@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
@@ -44,6 +44,10 @@ class DuplicateKey(Exception):
 
 
 class PaymentState(StrEnum):
+    """A payment attempt's life: ``created`` (asked for, no money yet) → ``succeeded`` (its
+    money paid the order) or ``returned`` (its money arrived for an order that could not take
+    it and went back whole) or ``closed`` (given up; money that still arrives is returned)."""
+
     CREATED = "created"
     SUCCEEDED = "succeeded"
     RETURNED = "returned"
@@ -52,7 +56,12 @@ class PaymentState(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class PaymentRecord:
-    """One payment attempt of an order through a channel."""
+    """One payment attempt of an order through a channel.
+
+    ``stored_as`` is the state the store held when the record was read (None: not stored
+    yet). Writing a payment is a guarded transition: it succeeds only while the stored state
+    is still ``stored_as`` (a new record only if none is stored), so two confirmations of
+    one trade cannot both apply it."""
 
     id: str
     order_number: str
@@ -63,6 +72,7 @@ class PaymentRecord:
     created_at: datetime
     updated_at: datetime
     provider_trade_no: str | None = None
+    stored_as: PaymentState | None = field(default=None, compare=False)
 
 
 DrainWork = Callable[
@@ -116,7 +126,10 @@ class OrdersStore(Protocol):
 
     def credit_used(self, account_id: str) -> int: ...
 
-    def save_payment(self, record: PaymentRecord) -> None: ...
+    def save_payment(self, record: PaymentRecord) -> PaymentRecord:
+        """Write one payment, guarded by ``record.stored_as`` (a conflict if the stored state
+        moved on); the record as now stored."""
+        ...
 
     def claim(self, key: RunKey, limit: int) -> tuple[StoredState | None, list[OrderRecord]]: ...
 

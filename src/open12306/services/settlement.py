@@ -260,31 +260,81 @@ class Settlement:
         number = record.number
         payment_id = f"{COUNTER}:{number}"
         now = self.clock.now()
-        attempt = PaymentRecord(
-            payment_id,
-            number,
-            order.account,
-            COUNTER,
-            order.total_fen,
-            PaymentState.CREATED,
-            now,
-            now,
-        )
-        self.store.save_payment(attempt)
+        attempt = self._open_counter_attempt(record, now)
         subject = f"{order.trip.train_code} {order.trip.from_station}-{order.trip.to_station}"
         try:
             status = payer.pay_with_code(number, order.total_fen, subject, code)
         except PaymentError as exc:
-            self.store.save_payment(
-                dataclasses.replace(attempt, state=PaymentState.CLOSED, updated_at=now)
-            )
+            self._settle_attempt(attempt, state=PaymentState.CLOSED)
             raise code_refusal(exc) from None
         trade_no = status.trade_no or ""
         if status.state is not ChannelState.PAID:
-            self.store.save_payment(dataclasses.replace(attempt, provider_trade_no=trade_no))
+            # the buyer confirms on the phone; the notification (or a check) may be first
+            self._settle_attempt(attempt, trade_no=trade_no)
             return Prompt(COUNTER, payment_id, "pending")
         outcome = self.confirm(COUNTER, number, status.amount_fen or order.total_fen, trade_no)
         return Prompt(COUNTER, payment_id, outcome.result)
+
+    def _open_counter_attempt(self, record: OrderRecord, now: datetime) -> PaymentRecord:
+        """Record the counter payment before the channel is called (so its notification is
+        the counter's). One scan at a time: while an earlier scan awaits the buyer a new one
+        is refused; a refused or vanished earlier scan is replaced (a paid one pays)."""
+        number = record.number
+        known = self.store.payment(f"{COUNTER}:{number}")
+        if known is not None and known.state is PaymentState.CREATED:
+            self._earlier_scan_gone(number)
+        elif known is not None and known.state is not PaymentState.CLOSED:
+            raise PaymentRefused("order", "not_payable", f"order {number} is already paid")
+        fresh = PaymentRecord(
+            f"{COUNTER}:{number}",
+            number,
+            record.order.account,
+            COUNTER,
+            record.order.total_fen,
+            PaymentState.CREATED,
+            now,
+            now,
+            stored_as=None if known is None else known.stored_as,
+        )
+        try:
+            return self.store.save_payment(fresh)
+        except self.conflict:
+            raise PaymentRefused(
+                "order", "payment_in_progress", f"order {number} is being paid at a counter"
+            ) from None
+
+    def _earlier_scan_gone(self, number: str) -> None:
+        """Refuse a new scan while the channel still holds the earlier one open or paid."""
+        provider = self.provider_for(COUNTER)
+        status = None if provider is None else provider.query(number)
+        if status is not None and status.state is ChannelState.PAID:
+            self.confirm(COUNTER, number, status.amount_fen or 0, status.trade_no or "")
+            raise PaymentRefused("order", "not_payable", f"order {number} is already paid")
+        if status is not None and status.state is ChannelState.PENDING:
+            raise PaymentRefused(
+                "order",
+                "payment_in_progress",
+                f"order {number}: the buyer has not confirmed the earlier scan yet",
+            )
+
+    def _settle_attempt(
+        self,
+        attempt: PaymentRecord,
+        state: PaymentState = PaymentState.CREATED,
+        trade_no: str | None = None,
+    ) -> None:
+        """Move a counter attempt on from ``created``, unless a confirmation got there first
+        (then the stored state stands)."""
+        moved = dataclasses.replace(
+            attempt,
+            state=state,
+            provider_trade_no=trade_no or attempt.provider_trade_no,
+            updated_at=self.clock.now(),
+        )
+        try:
+            self.store.save_payment(moved)
+        except self.conflict:
+            log.info("payment %s moved on concurrently; its stored state stands", attempt.id)
 
     def check(self, account: Account, number: str, channel: str) -> Outcome:
         """Ask the channel about the order's trade and apply what it says (paid or not)."""
@@ -303,19 +353,21 @@ class Settlement:
         if self.store.payment(payment_id) is not None:
             return
         now = self.clock.now()
-        self.store.save_payment(
-            PaymentRecord(
-                payment_id,
-                record.number,
-                record.order.account,
-                channel,
-                record.order.total_fen,
-                PaymentState.CREATED,
-                now,
-                now,
-                trade_no,
-            )
+        created = PaymentRecord(
+            payment_id,
+            record.number,
+            record.order.account,
+            channel,
+            record.order.total_fen,
+            PaymentState.CREATED,
+            now,
+            now,
+            trade_no,
         )
+        try:
+            self.store.save_payment(created)
+        except self.conflict:
+            log.info("payment %s recorded concurrently", payment_id)
 
     def notify(self, channel: str, headers: Mapping[str, str], body: bytes) -> Outcome:
         """Verify and apply a channel notification (raises NotificationRejected if forged)."""
@@ -350,15 +402,13 @@ class Settlement:
         return channel
 
     def _applied(self, number: str, trade_no: str) -> bool:
-        """Whether the channel trade ``trade_no`` already paid order ``number``."""
+        """Whether the channel trade ``trade_no`` was already booked for order ``number``
+        (it paid the order, or it was returned)."""
+        if not trade_no:
+            return False
         for channel in self.channels():
             found = self.store.payment(f"{channel}:{number}")
-            if (
-                found is not None
-                and found.state is PaymentState.SUCCEEDED
-                and trade_no
-                and found.provider_trade_no == trade_no
-            ):
+            if found is not None and found.state in _BOOKED and found.provider_trade_no == trade_no:
                 return True
         return False
 
@@ -366,7 +416,15 @@ class Settlement:
         channel = self._owner(channel, number)
         payment_id = f"{channel}:{number}"
         known = self.store.payment(payment_id)
-        if known is not None and known.state is not PaymentState.CREATED:
+        if known is not None and known.state in _BOOKED:
+            if known.provider_trade_no != trade_no and trade_no:
+                log.error(
+                    "order %s: trade %s arrived while %s already holds trade %s",
+                    number,
+                    trade_no,
+                    payment_id,
+                    known.provider_trade_no,
+                )
             return Outcome("duplicate", self.store.get(number))
         if self._applied(number, trade_no):
             return Outcome("duplicate", self.store.get(number))
@@ -381,12 +439,15 @@ class Settlement:
             order.state is OrderState.HELD
             and not is_overdue(order, now)
             and amount_fen == order.total_fen
+            and (known is None or known.state is PaymentState.CREATED)
         )
         base = known or PaymentRecord(
             payment_id, number, order.account, channel, amount_fen, PaymentState.CREATED, now, now
         )
         paid_in = ledger.payment(number, amount_fen, now, trade_no)
         if payable:
+            # both writes are guarded: the order by its version, the payment by the state it
+            # was read in; a concurrent confirmation of the same trade makes this one retry
             paid = dataclasses.replace(record, order=pay(order, amount_fen, now))
             payment = dataclasses.replace(
                 base,
@@ -397,6 +458,20 @@ class Settlement:
             )
             saved, _ = self.store.write([paid], now, entries=[paid_in], payments=[payment])
             return Outcome("paid", saved[0])
+        return self._return_whole(base, channel, record, amount_fen, trade_no, now)
+
+    def _return_whole(
+        self,
+        base: PaymentRecord,
+        channel: str,
+        record: OrderRecord,
+        amount_fen: int,
+        trade_no: str,
+        now: datetime,
+    ) -> Outcome:
+        """Money for an order that cannot take it: booked in and out, then sent back whole.
+        The payment's guarded transition makes a trade returned at most once."""
+        number = record.number
         returned = dataclasses.replace(
             base,
             state=PaymentState.RETURNED,
@@ -404,9 +479,12 @@ class Settlement:
             provider_trade_no=trade_no,
             updated_at=now,
         )
+        paid_in = ledger.payment(number, amount_fen, now, trade_no)
         back = ledger.refund_of_payment(number, amount_fen, now, trade_no)
         self.store.write([], now, entries=[paid_in, back], payments=[returned])
-        log.warning("order %s not payable (%s, %s fen): refunding", number, order.state, amount_fen)
+        log.warning(
+            "order %s not payable (%s, %s fen): refunding", number, record.order.state, amount_fen
+        )
         # one refund number per channel: two late trades of one order are two refunds
         self._refund_through(channel, number, f"{number}R0-{channel}", amount_fen, amount_fen)
         return Outcome("refunded", record)
@@ -551,9 +629,12 @@ class Settlement:
                     "closing %s trade of %s failed; a late payment is refunded", channel, number
                 )
             now = self.clock.now()
-            self.store.save_payment(
-                dataclasses.replace(payment, state=PaymentState.CLOSED, updated_at=now)
-            )
+            try:
+                self.store.save_payment(
+                    dataclasses.replace(payment, state=PaymentState.CLOSED, updated_at=now)
+                )
+            except self.conflict:
+                log.info("payment %s moved on while closing; its stored state stands", payment.id)
 
     # --- channel money ---------------------------------------------------------------------
 
@@ -713,6 +794,9 @@ class Settlement:
             )
             return False
         return True
+
+
+_BOOKED = (PaymentState.SUCCEEDED, PaymentState.RETURNED)
 
 
 def _issued(record: OrderRecord) -> list[Ticket]:

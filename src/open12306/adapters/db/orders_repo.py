@@ -487,10 +487,27 @@ def _payment_values(p: PaymentRecord) -> dict[str, object]:
     }
 
 
-def save_payment(conn: Connection, p: PaymentRecord) -> None:
-    done = conn.execute(update(payments).where(payments.c.id == p.id).values(_payment_values(p)))
-    if done.rowcount == 0:
-        conn.execute(insert(payments).values(_payment_values(p) | {"id": p.id}))
+class PaymentConflict(OrderConflict):
+    """A payment's stored state moved on since it was read; the caller rereads and retries."""
+
+
+def save_payment(conn: Connection, p: PaymentRecord) -> PaymentRecord:
+    """Write ``p`` only from the state it was read in (``stored_as``; None: insert a new one).
+    PaymentConflict, and nothing of the transaction written, when another writer was first."""
+    if p.stored_as is None:
+        try:
+            conn.execute(insert(payments).values(_payment_values(p) | {"id": p.id}))
+        except IntegrityError:
+            raise PaymentConflict(f"payment {p.id} was stored concurrently") from None
+    else:
+        done = conn.execute(
+            update(payments)
+            .where(payments.c.id == p.id, payments.c.state == p.stored_as.value)
+            .values(_payment_values(p))
+        )
+        if done.rowcount != 1:
+            raise PaymentConflict(f"payment {p.id} changed concurrently")
+    return replace(p, stored_as=p.state)
 
 
 def payment(conn: Connection, payment_id: str) -> PaymentRecord | None:
@@ -507,6 +524,7 @@ def payment(conn: Connection, payment_id: str) -> PaymentRecord | None:
         created_at=row["created_at"],
         updated_at=row["updated_at"],
         provider_trade_no=row["provider_trade_no"],
+        stored_as=PaymentState(row["state"]),
     )
 
 
@@ -638,9 +656,9 @@ class SqlOrdersStore:
         with self.engine.connect() as conn:
             return credit_used(conn, account_id)
 
-    def save_payment(self, record: PaymentRecord) -> None:
+    def save_payment(self, record: PaymentRecord) -> PaymentRecord:
         with self.engine.begin() as conn:
-            save_payment(conn, record)
+            return save_payment(conn, record)
 
     def claim(self, key: RunKey, limit: int) -> tuple[StoredInventory | None, list[OrderRecord]]:
         """Read the run's inventory and queued orders (outside a transaction; ``write``
