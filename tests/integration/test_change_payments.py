@@ -179,3 +179,59 @@ def test_a_refused_payment_code_gives_the_held_seat_back(paid: Paid) -> None:
     assert paid.world.orders.get(account, record.number).order.tickets[0].state is (
         TicketState.ISSUED
     )
+
+
+def paid_by_alipay(paid: Paid) -> tuple[Account, OrderRecord]:
+    account, record = held(paid.world)
+    prompt = paid.settlement.start(
+        account, record.number, "alipay", PaymentOptions(mode=PayMode.QR)
+    )
+    paid.channel.pay_at_cashier(prompt.qr_content or "")
+    headers, body = notification_for(paid, record.number)
+    assert paid.settlement.notify("alipay", headers, body).result == "paid"
+    return account, paid.world.orders.get(account, record.number)
+
+
+def test_a_dearer_change_asked_with_no_channel_goes_to_the_channel_that_paid(
+    paid: Paid,
+) -> None:
+    """The credit line is never charged without being chosen: an order paid through Alipay
+    pays its dearer change through Alipay unless the rider picks another channel."""
+    account, record = paid_by_alipay(paid)
+    ticket = record.order.tickets[0].number
+    result = paid.changes.change(account, record.number, ticket, FIRST)
+    assert isinstance(result, PendingChange)
+    assert result.change.channel == "alipay"
+    assert paid.world.orders_store.credit_used(account.id) == 0
+
+
+def test_a_dearer_change_is_priced_before_it_is_confirmed(paid: Paid) -> None:
+    account, record = paid_by_alipay(paid)
+    ticket = record.order.tickets[0].number
+    first = free(paid, SeatClass.FIRST)
+    offer = paid.changes.quote(account, record.number, ticket, FIRST)
+    assert offer.quote.pay_fen > 0 and offer.channel == "alipay"
+    assert "credit" in offer.channels
+    # pricing takes nothing and holds nothing
+    assert free(paid, SeatClass.FIRST) == offer.remaining == first
+    assert paid.world.orders_store.credit_used(account.id) == 0
+    result = paid.changes.change(account, record.number, ticket, FIRST, "credit")
+    assert not isinstance(result, PendingChange)
+    assert result.quote.pay_fen == offer.quote.pay_fen
+    assert paid.world.orders_store.credit_used(account.id) == offer.quote.pay_fen
+
+
+def test_a_change_priced_for_a_cheaper_trip_shows_the_refund_and_fee(paid: Paid) -> None:
+    account, record = ticketed(paid)
+    ticket = record.order.tickets[0].number
+    offer = paid.changes.quote_destination(account, record.number, ticket, "TIP")
+    assert offer.quote.pay_fen == 0 and offer.channel == "credit"
+    assert offer.quote.refund_fen + offer.quote.fee_fen == (
+        offer.quote.old_fare_fen - offer.quote.new_fare_fen
+    )
+    result = paid.changes.change_destination(account, record.number, ticket, "TIP")
+    assert not isinstance(result, PendingChange)
+    assert (result.quote.refund_fen, result.quote.fee_fen) == (
+        offer.quote.refund_fen,
+        offer.quote.fee_fen,
+    )

@@ -369,3 +369,50 @@ def test_refunding_a_changed_ticket_frees_its_new_seat(
     world.settlement.refund(account, record.number, result.new_ticket.number)
     assert free(world, G3, SeatClass.SECOND) == g3_after_change + 1
     assert balanced(world, record.number)
+
+
+def test_after_a_change_the_order_shows_the_live_ticket_and_the_money(world: World) -> None:
+    """The order, "My orders" and the operator's view show the new train and seat after a
+    change, and the money taken and given back, not the booking as first made."""
+    from open12306.entrypoints import cli_orders
+
+    app = FastAPI()
+    _install_error_handlers(app)
+    app.include_router(accounts_router(lambda: world.accounts))
+    app.include_router(orders_router(lambda: world.orders, lambda: world.accounts))
+    app.include_router(payments_router(lambda: world.settlement, lambda: world.accounts))
+    client = TestClient(app)
+    _, record = paid_ticket(world)
+    headers = {
+        "Authorization": f"Bearer {world.accounts.login('zhang_san', 'rail-pass-2026').token}"
+    }
+    ticket = record.order.tickets[0].number
+    url = f"/api/v1/orders/{record.number}/tickets/{ticket}"
+    priced = client.post(f"{url}/destination/quote", json={"to": "TIP"}, headers=headers)
+    assert priced.status_code == 200, priced.text
+    offer = priced.json()
+    assert offer["pay_fen"] == 0 and offer["refund_fen"] > 0 and offer["channel"] is None
+    moved = client.post(f"{url}/destination", json={"to": "TIP"}, headers=headers).json()
+    assert moved["refund_fen"] == offer["refund_fen"]
+    new = moved["ticket"]
+    order = client.get(f"/api/v1/orders/{record.number}", headers=headers).json()
+    [listed] = client.get("/api/v1/orders", headers=headers).json()["orders"]
+    operator = cli_orders._view(_WorldContainer(world), world.orders_store.get(record.number))
+    for view in (order, listed, operator):
+        assert (view["train"], view["to"]) == ("G1", "TIP")
+        assert view["booked"]["to"] == "AOH"
+        [passenger] = view["passengers"]
+        assert passenger["ticket"] == new["number"]
+        assert (passenger["coach"], passenger["seat"]) == (new["coach"], new["seat"])
+        assert passenger["fare_fen"] == new["fare_fen"]
+        assert view["paid_fen"] == record.order.total_fen
+        assert view["refunded_fen"] == moved["refund_fen"]
+        assert view["fee_fen"] == moved["fee_fen"]
+
+
+class _WorldContainer:
+    """What the operator command reads, from the test world."""
+
+    def __init__(self, world: World) -> None:
+        self.orders = world.orders
+        self.accounts = world.accounts

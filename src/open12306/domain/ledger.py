@@ -72,6 +72,29 @@ class Violation:
 TOTAL = "*"
 
 
+@dataclass(frozen=True, slots=True)
+class Totals:
+    """What an order's ledger says moved: taken from the rider (the order, dearer changes,
+    money that came back out), given back (refunds, returned payments) and fees kept."""
+
+    paid_fen: int = 0
+    refunded_fen: int = 0
+    fee_fen: int = 0
+
+    @property
+    def kept_fen(self) -> int:
+        """What the railway holds of the rider's money now."""
+        return self.paid_fen - self.refunded_fen
+
+
+def totals(entries: Iterable[Entry]) -> Totals:
+    """The sums of ``entries`` by kind."""
+    sums = {kind: 0 for kind in EntryKind}
+    for entry in entries:
+        sums[entry.kind] += entry.amount_fen
+    return Totals(sums[EntryKind.PAYMENT], sums[EntryKind.REFUND], sums[EntryKind.FEE])
+
+
 def payment(
     order_number: str, amount_fen: int, at: datetime, reference: str = "", ticket: str | None = None
 ) -> Entry:
@@ -132,16 +155,20 @@ def balance_check(entries: Iterable[Entry], tickets: Iterable[Ticket]) -> list[V
         if ticket.live:
             sums[ticket.order_number][1] += ticket.fare_fen
     violations = [
-        Violation(order, *values)
+        Violation(order, *_four(values))
         for order, values in sorted(sums.items())
         if values[0] != values[1] + values[2] + values[3]
     ]
     total = [sum(values[i] for values in sums.values()) for i in range(4)]
     if total[0] != total[1] + total[2] + total[3]:
-        violations.append(Violation(TOTAL, *total))
-    violations.extend(
-        Violation(order, *sums[order], reason="trade_booked_twice", reference=reference)
-        for (order, reference), times in sorted(booked.items())
-        if times > 1
-    )
+        violations.append(Violation(TOTAL, *_four(total)))
+    for (order, reference), times in sorted(booked.items()):
+        if times > 1:
+            violations.append(
+                Violation(order, *_four(sums[order]), "trade_booked_twice", reference)
+            )
     return violations
+
+
+def _four(values: list[int]) -> tuple[int, int, int, int]:
+    return values[0], values[1], values[2], values[3]

@@ -21,13 +21,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from open12306.domain.checkin import checkin_gate
 from open12306.domain.errors import DomainError
 from open12306.domain.identity import mask_name
-from open12306.domain.orders import Order, OrderState
+from open12306.domain.ledger import Totals
+from open12306.domain.orders import Order, OrderState, Ticket, Trip
 from open12306.domain.seats import SeatClass
 from open12306.entrypoints.api_accounts import current_account_dependency, provider
 from open12306.entrypoints.errors import plain_error
 from open12306.services.accounts import AccountService
 from open12306.services.changes import (
     ChangeBook,
+    ChangeOffer,
     ChangeRequest,
     ChangeResult,
     ChangeService,
@@ -75,26 +77,8 @@ def _yuan(fen: int) -> str:
     return f"{fen // 100}.{fen % 100:02d}"
 
 
-def order_view(record: OrderRecord) -> dict[str, Any]:
-    """An order as the API shows it (names masked, documents never shown)."""
-    order: Order = record.order
-    trip = order.trip
-    seats = order.seats
-    passengers = [
-        {
-            "passenger_id": record.passenger_ids[i],
-            "name": mask_name(p.name),
-            "ticket_type": p.ticket_type.value,
-            "coach": seats[i].coach if seats else None,
-            "seat": seats[i].seat_label if seats else None,
-            "fare_fen": seats[i].fare_fen if seats else None,
-        }
-        for i, p in enumerate(order.passengers)
-    ]
+def _trip_view(trip: Trip) -> dict[str, Any]:
     return {
-        "number": order.number,
-        "state": order.state.value,
-        "reason": order.failure,
         "train": trip.train_code,
         "date": trip.service_date.isoformat(),
         "from": trip.from_station,
@@ -102,27 +86,82 @@ def order_view(record: OrderRecord) -> dict[str, Any]:
         "seat_class": trip.seat_class.value,
         "departs_at": trip.departs_at.isoformat(),
         "arrives_at": trip.arrives_at.isoformat(),
+    }
+
+
+def _ticket_view(t: Ticket) -> dict[str, Any]:
+    return {
+        "number": t.number,
+        "passenger": t.passenger,
+        "train": t.trip.train_code,
+        "date": t.trip.service_date.isoformat(),
+        "from": t.trip.from_station,
+        "to": t.trip.to_station,
+        "seat_class": t.trip.seat_class.value,
+        "departs_at": t.trip.departs_at.isoformat(),
+        "coach": t.coach,
+        "seat": t.seat_label,
+        "gate": checkin_gate(t.trip.from_station, t.trip.train_code),
+        "fare_fen": t.fare_fen,
+        "state": t.state.value,
+        "changed_from": t.changed_from,
+    }
+
+
+def _passenger_view(
+    record: OrderRecord, i: int, current: Ticket | None, names: bool
+) -> dict[str, Any]:
+    p = record.order.passengers[i]
+    seats = record.order.seats
+    seat = seats[i] if seats else None
+    return {
+        "passenger_id": record.passenger_ids[i],
+        "name": p.name if names else mask_name(p.name),
+        "ticket_type": p.ticket_type.value,
+        "ticket": None if current is None else current.number,
+        "ticket_state": None if current is None else current.state.value,
+        "train": record.order.trip.train_code if current is None else current.trip.train_code,
+        "date": (current.trip if current else record.order.trip).service_date.isoformat(),
+        "coach": current.coach if current else (seat.coach if seat else None),
+        "seat": current.seat_label if current else (seat.seat_label if seat else None),
+        "fare_fen": current.fare_fen if current else (seat.fare_fen if seat else None),
+    }
+
+
+def order_view(
+    record: OrderRecord, money: Totals | None = None, *, names: bool = False
+) -> dict[str, Any]:
+    """An order as the API shows it (names masked unless ``names``, documents never shown).
+
+    The trip and every passenger's row are what the passenger holds now: after a change,
+    the new train and seat (``booked`` keeps the trip first booked). ``amount_fen`` is the
+    price booked (what a held order costs); ``paid_fen`` / ``refunded_fen`` / ``fee_fen`` are
+    the money the ledger says was taken, given back and kept (``money``)."""
+    order: Order = record.order
+    current = order.current_tickets()
+    live = [t for t in current if t is not None]
+    trips = {
+        (t.trip.train_code, t.trip.service_date, t.trip.from_stop, t.trip.to_stop) for t in live
+    }
+    shown = live[0].trip if len(trips) == 1 and len(live) == len(current) else order.trip
+    totals = money or Totals()
+    return {
+        "number": order.number,
+        "state": order.state.value,
+        "reason": order.failure,
+        **_trip_view(shown),
+        "booked": _trip_view(order.trip),
         "queued_at": order.queued_at.isoformat(),
         "pay_deadline": None if order.pay_deadline is None else order.pay_deadline.isoformat(),
         "amount_fen": order.total_fen,
         "amount": _yuan(order.total_fen),
-        "passengers": passengers,
-        "tickets": [
-            {
-                "number": t.number,
-                "passenger": t.passenger,
-                "train": t.trip.train_code,
-                "date": t.trip.service_date.isoformat(),
-                "from": t.trip.from_station,
-                "to": t.trip.to_station,
-                "coach": t.coach,
-                "seat": t.seat_label,
-                "gate": checkin_gate(t.trip.from_station, t.trip.train_code),
-                "fare_fen": t.fare_fen,
-                "state": t.state.value,
-            }
-            for t in order.tickets
+        "paid_fen": totals.paid_fen,
+        "refunded_fen": totals.refunded_fen,
+        "fee_fen": totals.fee_fen,
+        "passengers": [
+            _passenger_view(record, i, ticket, names) for i, ticket in enumerate(current)
         ],
+        "tickets": [_ticket_view(t) for t in order.tickets],
     }
 
 
@@ -170,7 +209,9 @@ def orders_router(
         account: Caller, service: Service, limit: int = Query(50, ge=1, le=200)
     ) -> Response:
         """The account's orders, newest first."""
-        return _json(200, {"orders": [order_view(r) for r in service.list(account, limit)]})
+        records = service.list(account, limit)
+        money = service.money(records)
+        return _json(200, {"orders": [order_view(r, money[r.number]) for r in records]})
 
     @router.get("/orders/{number}")
     async def get_order(
@@ -190,7 +231,8 @@ def orders_router(
             record = await _wait_for_change(service, account, number, wait, state)
         else:
             record = await run_in_threadpool(service.get, account, number)
-        return _json(200, order_view(record))
+        money = await run_in_threadpool(service.money, [record])
+        return _json(200, order_view(record, money[record.number]))
 
     return router
 
@@ -222,7 +264,7 @@ def _payment_options(body: "PaymentIn | ChangeIn | DestinationIn") -> PaymentOpt
     )
 
 
-class ChangeIn(BaseModel):
+class ChangeTargetIn(BaseModel):
     """Where to change a ticket to (改签): a run and a class between the ticket's own places
     (``from`` / ``to`` default to them; a station of the same city is accepted)."""
 
@@ -233,23 +275,57 @@ class ChangeIn(BaseModel):
     from_station: str | None = Field(None, alias="from", max_length=64)
     to_station: str | None = Field(None, alias="to", max_length=64)
     seat_class: str = Field(max_length=16, examples=["second"])
-    channel: str = Field("credit", max_length=16)
+
+
+class ChangeIn(ChangeTargetIn):
+    """A change to make: the target, and how a dearer fare's difference is paid (``channel``:
+    default the channel that paid the order; see the quote endpoint for the choices)."""
+
+    channel: str | None = Field(None, max_length=16)
     mode: str = Field("page", max_length=8)
     return_url: str | None = Field(None, max_length=512)
     auth_code: str | None = Field(None, max_length=32)
 
 
-class DestinationIn(BaseModel):
+class DestinationTargetIn(BaseModel):
     """A new alighting station on the same train (变更到站); the class kept unless given."""
 
     model_config = ConfigDict(extra="forbid")
 
     to_station: str = Field(alias="to", max_length=64, examples=["TIP"])
     seat_class: str | None = Field(None, max_length=16)
-    channel: str = Field("credit", max_length=16)
+
+
+class DestinationIn(DestinationTargetIn):
+    """A change of destination to make, and how a dearer fare's difference is paid."""
+
+    channel: str | None = Field(None, max_length=16)
     mode: str = Field("page", max_length=8)
     return_url: str | None = Field(None, max_length=512)
     auth_code: str | None = Field(None, max_length=32)
+
+
+def offer_view(offer: ChangeOffer) -> dict[str, Any]:
+    """A change priced before it is confirmed."""
+    trip, quote = offer.trip, offer.quote
+    return {
+        "old_ticket": offer.ticket.number,
+        "train": trip.train_code,
+        "date": trip.service_date.isoformat(),
+        "from": trip.from_station,
+        "to": trip.to_station,
+        "seat_class": trip.seat_class.value,
+        "departs_at": trip.departs_at.isoformat(),
+        "arrives_at": trip.arrives_at.isoformat(),
+        "old_fare_fen": quote.old_fare_fen,
+        "new_fare_fen": quote.new_fare_fen,
+        "pay_fen": quote.pay_fen,
+        "refund_fen": quote.refund_fen,
+        "fee_fen": quote.fee_fen,
+        "channel": offer.channel if quote.pay_fen else None,
+        "channels": list(offer.channels) if quote.pay_fen else [],
+        "remaining": offer.remaining,
+    }
 
 
 def pending_change_view(pending: PendingChange) -> dict[str, Any]:
@@ -413,32 +489,56 @@ def payments_router(
             changes[:] = [ChangeService.from_settlement(settlement, change_book)]
         return changes[0]
 
-    @router.post("/orders/{number}/tickets/{ticket}/change")
-    def change(
-        number: str, ticket: str, body: ChangeIn, account: Caller, service: Service
-    ) -> Response:
-        """Change a ticket once (改签) to another run, date or class between the same places:
-        the new seat is taken before the old one is given back; a dearer fare is charged to
-        ``channel`` (default the credit line; any other channel holds the new seat and answers
-        202 with what to pay), a cheaper one refunded less the ladder fee on the difference."""
-        request = ChangeRequest(
+    def _target(body: ChangeTargetIn) -> ChangeRequest:
+        return ChangeRequest(
             body.train,
             body.date,
             _seat_class(body.seat_class),
             body.from_station,
             body.to_station,
         )
+
+    @router.post("/orders/{number}/tickets/{ticket}/change/quote")
+    def change_quote(
+        number: str, ticket: str, body: ChangeTargetIn, account: Caller, service: Service
+    ) -> Response:
+        """Price a change (改签) before confirming it: the new fare, the difference to pay
+        (and the channel it goes through by default) or to get back less the fee. Nothing is
+        taken or held; the seat count is the search's, not a promise."""
+        offer = change_service(service).quote(account, number, ticket, _target(body))
+        return _json(200, offer_view(offer))
+
+    @router.post("/orders/{number}/tickets/{ticket}/change")
+    def change(
+        number: str, ticket: str, body: ChangeIn, account: Caller, service: Service
+    ) -> Response:
+        """Change a ticket once (改签) to another run, date or class between the same places:
+        the new seat is taken before the old one is given back; a dearer fare's difference
+        is paid through ``channel`` (default: the channel that paid the order; anything but
+        the credit line holds the new seat and answers 202 with what to pay), a cheaper one
+        refunded less the ladder fee on the difference."""
         result = change_service(service).change(
-            account, number, ticket, request, body.channel, _payment_options(body)
+            account, number, ticket, _target(body), body.channel, _payment_options(body)
         )
         return _change_answer(result)
+
+    @router.post("/orders/{number}/tickets/{ticket}/destination/quote")
+    def destination_quote(
+        number: str, ticket: str, body: DestinationTargetIn, account: Caller, service: Service
+    ) -> Response:
+        """Price a change of destination (变更到站) before confirming it."""
+        seat_class = None if body.seat_class is None else _seat_class(body.seat_class)
+        offer = change_service(service).quote_destination(
+            account, number, ticket, body.to_station, seat_class
+        )
+        return _json(200, offer_view(offer))
 
     @router.post("/orders/{number}/tickets/{ticket}/destination")
     def change_destination(
         number: str, ticket: str, body: DestinationIn, account: Caller, service: Service
     ) -> Response:
         """Change where a ticket ends (变更到站): same train, date and boarding station; it
-        counts as the ticket's one change."""
+        counts as the ticket's one change. A dearer fare is paid as for a change."""
         seat_class = None if body.seat_class is None else _seat_class(body.seat_class)
         result = change_service(service).change_destination(
             account,

@@ -55,7 +55,8 @@ def _username(c: Any, account_id: str) -> str | None:
 def _view(c: Any, record: Any) -> dict[str, Any]:
     from open12306.entrypoints.api_orders import order_view
 
-    return {"account": _username(c, record.order.account), **order_view(record)}
+    money = c.orders.money([record])[record.number]
+    return {"account": _username(c, record.order.account), **order_view(record, money)}
 
 
 def _select(c: Any, account_id: str | None, state: OrderState | None, limit: int) -> list[Any]:
@@ -79,11 +80,20 @@ def _select(c: Any, account_id: str | None, state: OrderState | None, limit: int
 
 
 def _line(view: dict[str, Any]) -> str:
+    money = ""
+    if view["paid_fen"]:
+        money = f"  paid {_yuan(view['paid_fen'])}"
+        if view["refunded_fen"]:
+            money += f", back {_yuan(view['refunded_fen'])}"
     return (
         f"{view['number']}  {view['state']:<9} {view['account'] or '?':<16} "
         f"{view['train']} {view['date']} {view['from']}-{view['to']} {view['seat_class']} "
-        f"¥{view['amount']}  {len(view['passengers'])} pax"
+        f"¥{view['amount']}  {len(view['passengers'])} pax{money}"
     )
+
+
+def _yuan(fen: int) -> str:
+    return f"¥{fen // 100}.{fen % 100:02d}"
 
 
 @orders_app.command("list")
@@ -153,10 +163,23 @@ def show(number: str = typer.Argument(..., help="order number"), as_json: bool =
         typer.echo(f"  pay by {view['pay_deadline']}")
     if view["reason"]:
         typer.echo(f"  reason: {view['reason']}")
+    booked = view["booked"]
+    if (booked["train"], booked["date"]) != (view["train"], view["date"]):
+        typer.echo(f"  booked as {booked['train']} {booked['date']}, changed since")
     for p in view["passengers"]:
-        typer.echo(f"  passenger {p['name']} ({p['ticket_type']}) coach {p['coach']} {p['seat']}")
+        typer.echo(
+            f"  passenger {p['name']} ({p['ticket_type']}) {p['train']} {p['date']} "
+            f"coach {p['coach']} {p['seat']}"
+        )
     for t in view["tickets"]:
-        typer.echo(f"  ticket {t['number']} {t['state']} coach {t['coach']} {t['seat']}")
+        typer.echo(
+            f"  ticket {t['number']} {t['state']} {t['train']} {t['date']} "
+            f"coach {t['coach']} {t['seat']}"
+        )
+    typer.echo(
+        f"  money taken {_yuan(view['paid_fen'])}, given back {_yuan(view['refunded_fen'])}, "
+        f"fees kept {_yuan(view['fee_fen'])}"
+    )
     for e in view["ledger"]:
         typer.echo(f"  ledger {e['kind']:<10} {e['amount_fen']:>8} fen  {e['reference']}")
 

@@ -60,7 +60,7 @@ from open12306.domain.orders import (
     check_presale,
 )
 from open12306.domain.refund_split import Trade
-from open12306.domain.refunds import DEFAULT_LADDER, ChangeQuote, RefundLadder
+from open12306.domain.refunds import DEFAULT_LADDER, ChangeQuote, RefundLadder, change_quote
 from open12306.domain.seats import SeatClass
 from open12306.services.allocator import Allocator, ticket_hold
 from open12306.services.orders import OrderRequest, OrderService
@@ -178,6 +178,20 @@ class ChangeRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class ChangeOffer:
+    """A change priced before the rider confirms it: the ticket, the trip it would move to,
+    the money (``quote``), the channel a difference goes through unless another is chosen,
+    the channels to choose from, and the seats the search shows left (not a promise)."""
+
+    ticket: Ticket
+    trip: Trip
+    quote: ChangeQuote
+    channel: str
+    channels: tuple[str, ...]
+    remaining: int
+
+
+@dataclass(frozen=True, slots=True)
 class ChangeResult:
     """What a change did: the order as written, the old and new tickets, the money."""
 
@@ -262,11 +276,76 @@ class ChangeService:
         number: str,
         ticket_number: str,
         request: ChangeRequest,
-        channel: str = CREDIT,
+        channel: str | None = None,
         options: PaymentOptions | None = None,
     ) -> ChangeResult | PendingChange:
         """Change one issued ticket of the account's paid order to ``request`` (改签); a
-        dearer one is paid through ``channel`` (pending until paid unless ``credit``)."""
+        dearer one is paid through ``channel`` (default: the channel that paid the order;
+        pending until paid unless ``credit``)."""
+        record, ticket, trip = self._change_target(account, number, ticket_number, request)
+        return self._apply(
+            account, record, ticket, trip, self.channel_for(number, channel), options
+        )
+
+    def change_destination(
+        self,
+        account: Account,
+        number: str,
+        ticket_number: str,
+        to_station: str,
+        seat_class: SeatClass | None = None,
+        channel: str | None = None,
+        options: PaymentOptions | None = None,
+    ) -> ChangeResult | PendingChange:
+        """Change where one issued ticket ends (变更到站): same train, date and boarding
+        station; another alighting station, and the class kept unless one is given."""
+        record, ticket, trip = self._destination_target(
+            account, number, ticket_number, to_station, seat_class
+        )
+        return self._apply(
+            account, record, ticket, trip, self.channel_for(number, channel), options
+        )
+
+    def quote(
+        self, account: Account, number: str, ticket_number: str, request: ChangeRequest
+    ) -> ChangeOffer:
+        """What changing the ticket to ``request`` would cost, before the rider confirms:
+        the new fare, the difference to pay or to get back (less the fee), and the channel a
+        difference is paid through by default. Nothing is taken or held."""
+        record, ticket, trip = self._change_target(account, number, ticket_number, request)
+        return self._offer(record, ticket, trip)
+
+    def quote_destination(
+        self,
+        account: Account,
+        number: str,
+        ticket_number: str,
+        to_station: str,
+        seat_class: SeatClass | None = None,
+    ) -> ChangeOffer:
+        """``quote`` for a change of destination (变更到站)."""
+        record, ticket, trip = self._destination_target(
+            account, number, ticket_number, to_station, seat_class
+        )
+        return self._offer(record, ticket, trip)
+
+    def channel_for(self, number: str, channel: str | None) -> str:
+        """The channel a dearer change of order ``number`` is paid through: the one asked
+        for, else the one that paid the order (the credit line when nothing else did)."""
+        if channel:
+            return channel
+        paid = None if self.settlement is None else self.settlement.paying_channel(number)
+        return paid or CREDIT
+
+    def channels(self) -> list[str]:
+        """Channels a difference can be paid through here."""
+        if self.settlement is None or self.book is None:
+            return [CREDIT]
+        return self.settlement.channels()
+
+    def _change_target(
+        self, account: Account, number: str, ticket_number: str, request: ChangeRequest
+    ) -> tuple[OrderRecord, Ticket, Trip]:
         record = self.orders.get(account, number)
         ticket = _changeable(record, ticket_number)
         train = self.orders.catalog.train(request.train_code)
@@ -285,20 +364,16 @@ class ChangeService:
             old.seat_class,
         ):
             raise DomainError("trip", "same_trip", "the new trip is the ticket's own trip")
-        return self._apply(account, record, ticket, trip, channel, options)
+        return record, ticket, trip
 
-    def change_destination(
+    def _destination_target(
         self,
         account: Account,
         number: str,
         ticket_number: str,
         to_station: str,
-        seat_class: SeatClass | None = None,
-        channel: str = CREDIT,
-        options: PaymentOptions | None = None,
-    ) -> ChangeResult | PendingChange:
-        """Change where one issued ticket ends (变更到站): same train, date and boarding
-        station; another alighting station, and the class kept unless one is given."""
+        seat_class: SeatClass | None,
+    ) -> tuple[OrderRecord, Ticket, Trip]:
         record = self.orders.get(account, number)
         ticket = _changeable(record, ticket_number)
         old = ticket.trip
@@ -313,7 +388,26 @@ class ChangeService:
             raise DomainError(
                 "to", "same_destination", f"the ticket already ends at {old.to_station}"
             )
-        return self._apply(account, record, ticket, trip, channel, options)
+        return record, ticket, trip
+
+    def _offer(self, record: OrderRecord, ticket: Ticket, trip: Trip) -> ChangeOffer:
+        now = self.clock.now()
+        self._check_trip(record, ticket, trip, now)
+        fare = self._fare(record, ticket, trip)
+        quote = change_quote(
+            self.ladder,
+            ticket.fare_fen,
+            fare,
+            ticket.trip.departs_at,
+            trip.departs_at,
+            now,
+            ticket.refund_floor,
+        )
+        remaining = self.orders.read_model.remaining(
+            (trip.train_code, trip.service_date), trip.seat_class, trip.from_stop, trip.to_stop
+        )
+        channel = self.channel_for(record.number, None)
+        return ChangeOffer(ticket, trip, quote, channel, tuple(self.channels()), remaining)
 
     # --- building and checking the new trip ------------------------------------------------
 
@@ -439,12 +533,15 @@ class ChangeService:
             )
         place = allocation.seats[0]
         seat = self.allocator.seats_of(trip.train_code)[place]
+        return SeatAssignment(seat.coach, seat.label, self._fare(record, old, trip), place)
+
+    def _fare(self, record: OrderRecord, old: Ticket, trip: Trip) -> int:
+        """The passenger's fare on ``trip`` (their ticket type's)."""
         train = self.orders.catalog.train(trip.train_code)
         passenger = record.order.passengers[old.passenger]
-        price = self.orders.catalog.price(
+        return self.orders.catalog.price(
             train, trip.seat_class, trip.from_stop, trip.to_stop, passenger.ticket_type
         )
-        return SeatAssignment(seat.coach, seat.label, price, place)
 
     def allocation_of(self, record: OrderRecord, ticket: Ticket) -> Allocation:
         """What ``ticket`` holds in its run's inventory (see ``ticket_hold``)."""

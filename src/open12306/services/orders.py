@@ -16,8 +16,10 @@ from zoneinfo import ZoneInfo
 from open12306.domain.errors import DomainError, NotFound
 from open12306.domain.fares import PassengerType
 from open12306.domain.identity import age_on
+from open12306.domain.ledger import Totals
 from open12306.domain.orders import (
     DEFAULT_SALE_RULES,
+    OrderState,
     Passenger,
     SaleRules,
     Trip,
@@ -34,6 +36,7 @@ from open12306.services.ports_orders import OrderRecord, OrdersStore
 from open12306.services.read_model import ReadModel
 
 INFANT_AGE = 6
+_NO_MONEY_YET = (OrderState.QUEUED, OrderState.HELD, OrderState.FAILED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +184,13 @@ class OrderService:
 
     def list(self, account: Account, limit: int = 50) -> list[OrderRecord]:
         return [self.expire_if_overdue(r) for r in self.store.for_account(account.id, limit)]
+
+    def money(self, records: Sequence[OrderRecord]) -> dict[str, Totals]:
+        """What the ledger says each order took and gave back (orders still queued or held
+        have moved no money: they are not asked for)."""
+        settled = [r.number for r in records if r.order.state not in _NO_MONEY_YET]
+        found = self.store.ledger_totals(settled)
+        return {r.number: found.get(r.number, Totals()) for r in records}
 
     def _person_key(self, saved: SavedPassenger, passenger: Passenger) -> str:
         key = self.accounts.keyer.key(saved.document)

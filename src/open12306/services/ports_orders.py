@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
-from open12306.domain.ledger import Entry
+from open12306.domain.ledger import Entry, Totals
 from open12306.domain.orders import Order
 from open12306.domain.seats import SeatClass
 from open12306.services.ports import RunKey, StoredState
@@ -121,6 +121,10 @@ class OrdersStore(Protocol):
     def overdue(self, now: datetime, limit: int = 500) -> list[OrderRecord]: ...
 
     def entries(self, number: str) -> list[Entry]: ...
+
+    def ledger_totals(self, numbers: Sequence[str]) -> dict[str, Totals]:
+        """Each order's ledger sums (orders with no entry left out)."""
+        ...
 
     def payment(self, payment_id: str) -> PaymentRecord | None: ...
 

@@ -638,6 +638,10 @@ class Settlement:
 
     # --- channel money ---------------------------------------------------------------------
 
+    def paying_channel(self, number: str) -> str | None:
+        """The channel whose payment paid order ``number`` (None before it is paid)."""
+        return self._paid_channel(number)
+
     def _paid_channel(self, number: str) -> str | None:
         for channel in self.channels():
             found = self.store.payment(f"{channel}:{number}")

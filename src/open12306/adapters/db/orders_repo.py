@@ -34,7 +34,7 @@ from open12306.adapters.db.orders_codec import decode, encode
 from open12306.adapters.db.orders_schema import ledger_entries, order_tickets, orders, payments
 from open12306.adapters.db.payments2_schema import pending_refunds
 from open12306.adapters.db.schema import counters
-from open12306.domain.ledger import Entry, EntryKind
+from open12306.domain.ledger import Entry, EntryKind, Totals
 from open12306.domain.orders import OrderState, absolute_minutes, order_number
 from open12306.services.ports import RunKey, StoredState
 from open12306.services.ports_orders import (
@@ -458,6 +458,32 @@ def add_entries(conn: Connection, entries: Sequence[Entry]) -> None:
         )
 
 
+def ledger_totals(conn: Connection, numbers: Sequence[str]) -> dict[str, Totals]:
+    """Each order's ledger sums by kind, in one query (orders with no entry are left out)."""
+    if not numbers:
+        return {}
+    query = (
+        select(
+            ledger_entries.c.order_number,
+            ledger_entries.c.kind,
+            func.sum(ledger_entries.c.amount_fen),
+        )
+        .where(ledger_entries.c.order_number.in_(list(numbers)))
+        .group_by(ledger_entries.c.order_number, ledger_entries.c.kind)
+    )
+    sums: dict[str, dict[str, int]] = defaultdict(dict)
+    for number, kind, amount in conn.execute(query):
+        sums[str(number)][str(kind)] = int(amount)
+    return {
+        number: Totals(
+            by_kind.get(EntryKind.PAYMENT.value, 0),
+            by_kind.get(EntryKind.REFUND.value, 0),
+            by_kind.get(EntryKind.FEE.value, 0),
+        )
+        for number, by_kind in sums.items()
+    }
+
+
 def entries(conn: Connection, number: str) -> list[Entry]:
     query = (
         select(
@@ -647,6 +673,10 @@ class SqlOrdersStore:
     def entries(self, number: str) -> list[Entry]:
         with self.engine.connect() as conn:
             return entries(conn, number)
+
+    def ledger_totals(self, numbers: Sequence[str]) -> dict[str, Totals]:
+        with self.engine.connect() as conn:
+            return ledger_totals(conn, numbers)
 
     def payment(self, payment_id: str) -> PaymentRecord | None:
         with self.engine.connect() as conn:

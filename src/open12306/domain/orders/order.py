@@ -89,6 +89,16 @@ class Order:
         """Whether the order's seats are taken in the inventory (held, not yet paid)."""
         return self.state is OrderState.HELD
 
+    def current_tickets(self) -> tuple[Ticket | None, ...]:
+        """Each passenger's latest ticket (the one a change led to, else the first; None
+        before payment), in passenger order."""
+        latest: dict[int, Ticket] = {}
+        for ticket in self.tickets:
+            known = latest.get(ticket.passenger)
+            if known is None or ticket.changes > known.changes:
+                latest[ticket.passenger] = ticket
+        return tuple(latest.get(i) for i in range(len(self.passengers)))
+
     def ticket(self, number: str) -> Ticket:
         for ticket in self.tickets:
             if ticket.number == number:
