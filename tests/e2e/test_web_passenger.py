@@ -160,6 +160,9 @@ def test_search_register_book_pay_with_alipay_then_qr_change_and_refund(
     page.get_by_label("新日期 New date").fill(day(site, 4))
     page.get_by_role("button", name="查找车次 Find trains").click()
     page.get_by_role("button", name=re.compile("^改签到 Change to")).first.click()
+    offer = page.locator(".change-offer")
+    expect(offer).to_contain_text(re.compile(r"新票价 New fare ¥\d+\.\d\d"))
+    offer.get_by_role("button", name="确认改签 Confirm the change").click()
     notice = page.locator("#order-notice")
     expect(notice).to_contain_text("改签成功")
     expect(notice).to_contain_text(re.compile(r"新票价 new fare ¥\d+\.\d\d"))
@@ -218,3 +221,56 @@ def test_wechat_pay_by_qr_and_errors_shown_where_they_belong(page: Any, site: Si
     expect(page.locator("#order-detail .badge").first).to_have_text(re.compile("Paid"))
     expect(page.locator("#tickets tr[data-ticket]")).to_contain_text(re.compile(rf"{order}\d+"))
     expect(page.get_by_role("status").first).to_contain_text("tickets issued")
+
+
+def test_a_dearer_change_shows_the_difference_and_pays_it_where_the_order_was_paid(
+    page: Any, site: Site, tmp_path: Any
+) -> None:
+    """Second class paid with Alipay, changed to first class on the same train: the page
+    prices it first, offers the channels with Alipay (the order's) chosen, and the
+    difference is paid at the Alipay cashier, not charged to the credit line."""
+    from playwright.sync_api import expect
+
+    search(page, day(site, 5))
+    book_first_second_class(page)
+    register(page)
+    page.get_by_role("link", name="添加乘车人 Add a passenger").click()
+    add_passenger(page, "李小红", resident_id(f"11010119900202{next(_serial):03d}"))
+    page.go_back()
+    order = order_held(page)
+    page.get_by_role("button", name="支付宝 Pay with Alipay").click()
+    page.wait_for_url(re.compile("/paysandbox/"))
+    page.get_by_role("button", name="Pay").click()
+    page.wait_for_url(re.compile(f"#/order/{order}$"))
+    ticket_row = page.locator("#tickets tr[data-ticket]")
+    expect(ticket_row).to_have_count(1)
+    train = page.locator("#tickets tr[data-ticket] td").nth(2).inner_text().split()[0]
+
+    ticket_row.get_by_role("button", name="改签 Change").click()
+    page.get_by_label("席别 Class").select_option("first")
+    page.get_by_role("button", name="查找车次 Find trains").click()
+    same = page.get_by_role("button", name=re.compile(f"^改签到 Change to {train} "))
+    same.click()
+    offer = page.locator(".change-offer")
+    expect(offer).to_contain_text(re.compile(r"需补差价 To pay: ¥\d+\.\d\d"))
+    alipay = offer.get_by_role("radio", name=re.compile("支付宝 Alipay"))
+    expect(alipay).to_be_checked()
+    expect(offer.get_by_role("radio", name=re.compile("信用额度 Credit line"))).not_to_be_checked()
+    page.screenshot(path=str(tmp_path / "change-offer-desktop.png"), full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.screenshot(path=str(tmp_path / "change-offer-390.png"), full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+    offer.get_by_role("button", name="确认改签 Confirm the change").click()
+    page.wait_for_url(re.compile("/paysandbox/"))
+    page.get_by_role("button", name="Pay").click()
+    page.wait_for_url(re.compile(f"#/order/{order}$"))
+    expect(page.locator("#tickets .badge", has_text="Changed")).to_have_count(1)
+    number = order
+    view = site.container.orders.store.get(number)
+    assert view is not None
+    moved = [t for t in view.order.tickets if t.changes == 1]
+    assert [t.trip.seat_class.value for t in moved] == ["first"]
+    account = view.order.account
+    assert site.container.orders.store.credit_used(account) == 0

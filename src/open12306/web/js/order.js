@@ -145,30 +145,28 @@ async function refund(order, ticket, slot) {
 
 function changeForm(order, ticket, slot) {
   const form = el("form", { class: "card", novalidate: true },
-    el("h4", {}, `改签 Change ${ticket.train} ${ticket.date} (${CLASS_LABELS[order.seat_class] || order.seat_class})`),
+    el("h4", {}, `改签 Change ${ticket.train} ${ticket.date} (${CLASS_LABELS[ticket.seat_class || order.seat_class] || order.seat_class})`),
     el("div", { class: "field" },
       el("label", { for: `change-date-${ticket.number}` }, "新日期 New date"),
       el("input", { type: "date", name: "date", id: `change-date-${ticket.number}`, value: ticket.date })),
     el("p", { class: "error", dataset: { errorFor: "date" } }),
+    el("div", { class: "field" },
+      el("label", { for: `change-class-${ticket.number}` }, "席别 Class"),
+      el("select", { name: "seat_class", id: `change-class-${ticket.number}` },
+        Object.entries(CLASS_LABELS).filter(([code]) => code !== "standing").map(([code, label]) =>
+          el("option", { value: code, selected: code === (ticket.seat_class || order.seat_class) }, label)))),
     el("p", { class: "error form-error", role: "alert", dataset: { errorFor: "" } }),
     el("button", { type: "submit" }, "查找车次 Find trains"),
     el("div", { class: "change-trains" }));
   const list = form.querySelector(".change-trains");
   const changeTo = async (row) => {
     clearErrors(form);
+    const target = { train: row.train, date: row.service_date, seat_class: form.elements.seat_class.value,
+      from: row.from.code, to: row.to.code };
     try {
-      const result = await api("POST", `${ticketPath(order, ticket)}/change`, {
-        body: { train: row.train, date: row.service_date, seat_class: order.seat_class,
-          from: row.from.code, to: row.to.code },
-      });
-      const moved = result.pay_fen > 0 ? `补款 paid extra ${yuan(result.pay_fen)}`
-        : result.refund_fen > 0 ? `退回差价 returned ${yuan(result.refund_fen)}` : "无差价 no difference";
-      const t = result.ticket;
-      setNotice(order, el("p", {}, `改签成功 Changed to ${t.train} ${t.date} ${hhmm(t.departs_at)}, `
-        + `${t.coach} 车 ${t.seat} (coach ${t.coach}, seat ${t.seat}), 新票 new ticket ${t.number}. `
-        + `新票价 new fare ${yuan(t.fare_fen)}; ${moved}; 手续费 fee ${yuan(result.fee_fen)}`));
-      announce(`改签成功 Changed to ${t.train} ${t.date}`);
-      showOrder(order.number);
+      const offer = await api("POST", `${ticketPath(order, ticket)}/change/quote`, { body: target });
+      list.replaceChildren(changeOffer(order, ticket, target, offer, form));
+      list.querySelector("button.confirm-change").focus();
     } catch (error) {
       showError(form, error);
       announce(error.message);
@@ -181,11 +179,13 @@ function changeForm(order, ticket, slot) {
       const answer = await api("GET", query("/api/v1/search", {
         from: ticket.from, to: ticket.to, date: form.elements.date.value,
       }));
+      const wanted = form.elements.seat_class.value;
+      const own = ticket.seat_class || order.seat_class;
       const rows = answer.trains.filter((row) => row.from.code === ticket.from && row.to.code === ticket.to
-        && !(row.train === ticket.train && row.service_date === ticket.date)
-        && row.classes.some((c) => c.class === order.seat_class && c.remaining > 0));
+        && !(row.train === ticket.train && row.service_date === ticket.date && wanted === own)
+        && row.classes.some((c) => c.class === wanted && c.remaining > 0));
       list.replaceChildren(rows.length ? el("ul", { class: "plain" }, rows.slice(0, 12).map((row) => {
-        const seat = row.classes.find((c) => c.class === order.seat_class);
+        const seat = row.classes.find((c) => c.class === wanted);
         return el("li", {}, `${row.train} ${hhmm(row.departs)}–${hhmm(row.arrives)} `,
           el("span", { class: "price", text: `¥${seat.price}` }), ` 余 ${seat.remaining} `,
           el("button", { type: "button", class: "small", onclick: () => changeTo(row),
@@ -197,6 +197,95 @@ function changeForm(order, ticket, slot) {
   });
   slot.replaceChildren(form);
   form.elements.date.focus();
+}
+
+const CHANNEL_LABELS = {
+  alipay: "支付宝 Alipay", wechatpay: "微信支付 WeChat Pay", credit: "信用额度 Credit line",
+};
+
+/** The priced change: what it costs or returns, how to pay a difference, and Confirm. */
+function changeOffer(order, ticket, target, offer, form) {
+  const money = offer.pay_fen > 0 ? `需补差价 To pay: ${yuan(offer.pay_fen)}`
+    : offer.refund_fen > 0 ? `退回差价 Returned: ${yuan(offer.refund_fen)} (手续费 fee ${yuan(offer.fee_fen)})`
+      : "无差价 No difference";
+  const channels = offer.channels.filter((c) => CHANNEL_LABELS[c]);
+  const choice = offer.pay_fen > 0 ? el("fieldset", { class: "field channel-choice" },
+    el("legend", {}, "差价支付方式 Pay the difference with"),
+    ...channels.map((c) => el("label", { class: "inline" },
+      el("input", { type: "radio", name: `change-channel-${ticket.number}`, value: c,
+        checked: c === offer.channel || (!channels.includes(offer.channel) && c === channels[0]) }),
+      ` ${CHANNEL_LABELS[c]}${c === offer.channel ? " (原支付方式 as the order was paid)" : ""}`))) : null;
+  const slot = el("div", { class: "change-pay", "aria-live": "polite" });
+  const confirmChange = async () => {
+    clearErrors(form);
+    const picked = choice ? choice.querySelector("input:checked") : null;
+    const channel = picked ? picked.value : undefined;
+    const body = { ...target };
+    if (channel) {
+      body.channel = channel;
+      if (channel === "alipay") {
+        body.mode = "page";
+        body.return_url = `${window.location.origin}/?order=${encodeURIComponent(order.number)}`;
+      } else if (channel === "wechatpay") {
+        body.mode = "qr";
+      }
+    }
+    try {
+      const result = await api("POST", `${ticketPath(order, ticket)}/change`, { body });
+      if (result.state === "pending_payment") {
+        showChangePayment(order, result, slot);
+        return;
+      }
+      changed(order, result);
+    } catch (error) {
+      showError(form, error);
+      announce(error.message);
+    }
+  };
+  return el("div", { class: "card change-offer", role: "group", "aria-label": "改签确认 Confirm the change" },
+    el("p", {}, `改签到 Change to ${offer.train} ${offer.date} ${hhmm(offer.departs_at)}–${hhmm(offer.arrives_at)}, `
+      + `${nameOf(offer.from)} → ${nameOf(offer.to)}`),
+    el("p", {}, `原票价 Old fare ${yuan(offer.old_fare_fen)} · 新票价 New fare ${yuan(offer.new_fare_fen)} · `,
+      el("strong", { class: "change-money" }, money)),
+    choice,
+    el("div", { class: "actions" },
+      el("button", { type: "button", class: "confirm-change", onclick: confirmChange }, "确认改签 Confirm the change"),
+      el("button", { type: "button", class: "secondary", onclick: () => form.querySelector(".change-trains").replaceChildren() },
+        "返回 Back")),
+    slot);
+}
+
+function changed(order, result) {
+  const moved = result.pay_fen > 0 ? `补款 paid extra ${yuan(result.pay_fen)}`
+    : result.refund_fen > 0 ? `退回差价 returned ${yuan(result.refund_fen)}` : "无差价 no difference";
+  const t = result.ticket;
+  setNotice(order, el("p", {}, `改签成功 Changed to ${t.train} ${t.date} ${hhmm(t.departs_at)}, `
+    + `${t.coach} 车 ${t.seat} (coach ${t.coach}, seat ${t.seat}), 新票 new ticket ${t.number}. `
+    + `新票价 new fare ${yuan(t.fare_fen)}; ${moved}; 手续费 fee ${yuan(result.fee_fen)}`));
+  announce(`改签成功 Changed to ${t.train} ${t.date}`);
+  showOrder(order.number);
+}
+
+/** A dearer change held until its difference is paid: go to the cashier or show the QR. */
+function showChangePayment(order, pending, slot) {
+  if (pending.redirect_url) {
+    announce("正在前往支付宝收银台 Going to the Alipay cashier…");
+    window.location.assign(pending.redirect_url);
+    return;
+  }
+  const parts = [el("p", {}, `新座位已保留, 请在 ${hhmm(pending.pay_deadline)} 前支付差价 ${yuan(pending.pay_fen)} `
+    + `The new seat is held: pay ${yuan(pending.pay_fen)} by ${dateTime(pending.pay_deadline)}.`)];
+  if (pending.qr_content) {
+    parts.push(
+      el("div", { class: "qr" }, el("img", { src: `/web/qr.png?text=${encodeURIComponent(pending.qr_content)}`,
+        alt: "差价支付二维码 QR code to pay the difference" })),
+      el("p", {}, el("a", { href: pending.qr_content, target: "_blank", rel: "noopener", id: "change-cashier" },
+        "在沙箱收银台打开 Open the sandbox cashier")));
+  }
+  parts.push(el("button", { type: "button", class: "secondary", onclick: () => showOrder(order.number) },
+    "已支付, 刷新 I have paid — refresh"));
+  slot.replaceChildren(...parts);
+  announce("请支付差价 Please pay the difference");
 }
 
 function ticketsTable(order) {
