@@ -180,7 +180,7 @@ def test_a_transient_failure_is_retried_with_backoff_then_confirmed(
 def test_a_difference_paid_on_the_credit_line_is_returned_there(store: Shop) -> None:
     account, record = paid_order(store, "alipay")
     old = record.order.tickets[0]
-    store.changes.change(account, record.number, old.number, FIRST)  # paid by credit
+    store.changes.change(account, record.number, old.number, FIRST, "credit")  # chosen
     new_ticket = store.world.orders.get(account, record.number).order.tickets[-1]
     used = store.world.orders_store.credit_used(account.id)
     assert used == new_ticket.fare_fen - old.fare_fen

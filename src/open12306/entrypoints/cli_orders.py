@@ -199,31 +199,54 @@ def refund(
         if owner is None:
             raise NotFound("order", "not_found", f"order {number} has no owner")
         settlement = c.settlement
-        quote = settlement.refund(owner, record.number, ticket.strip())
-        channel = settlement._paid_channel(record.number)
+        wanted = ticket.strip()
+        quote = settlement.refund(owner, record.number, wanted)
+        sent = [
+            r
+            for r in settlement.refunds_of(record.number)
+            if r.refund_no == f"{wanted}R" or r.refund_no.startswith(f"{wanted}R-")
+        ]
         return {
             "order": record.number,
-            "ticket": ticket.strip(),
+            "ticket": wanted,
             "fare_fen": quote.amount_fen,
             "fee_fen": quote.fee_fen,
             "refund_fen": quote.refund_fen,
-            "channel": channel,
-            "returned_through_channel": channel in settlement.providers,
+            "channel": settlement.paying_channel(record.number),
+            "refunds": [
+                {
+                    "refund_no": r.refund_no,
+                    "channel": r.channel,
+                    "amount_fen": r.amount_fen,
+                    "state": r.state.value,
+                    "error": r.last_error,
+                }
+                for r in sent
+            ],
         }
 
     done: dict[str, Any] = _guarded(work)
+    failed = [r for r in done["refunds"] if r["state"] == "failed"]
     if as_json:
         _print_json(done)
-        return
-    typer.echo(
-        f"refunded ticket {done['ticket']} of {done['order']}: fare {done['fare_fen']} fen, "
-        f"fee {done['fee_fen']} fen, back {done['refund_fen']} fen via {done['channel']}"
-    )
-    if done["channel"] is not None and not done["returned_through_channel"]:
+    else:
         typer.echo(
-            f"note: {done['channel']} is not configured in this process; the ledger records "
-            "the refund, return the money through the channel's console"
+            f"refunded ticket {done['ticket']} of {done['order']}: fare {done['fare_fen']} fen, "
+            f"fee {done['fee_fen']} fen, back {done['refund_fen']} fen"
         )
+        for r in done["refunds"]:
+            said = {
+                "done": "returned",
+                "pending": "sent, not confirmed yet (retried until it is)",
+                "failed": f"FAILED: {r['error']}",
+            }[r["state"]]
+            typer.echo(f"  {r['refund_no']}: {r['amount_fen']} fen via {r['channel']}: {said}")
+    if failed:
+        typer.echo(
+            f"error: refund: {len(failed)} channel refund(s) failed; see orders refunds-failed",
+            err=True,
+        )
+        raise typer.Exit(1)
 
 
 @orders_app.command("refunds-retry")

@@ -460,6 +460,8 @@ class ChangeService:
         options: PaymentOptions | None = None,
     ) -> ChangeResult | PendingChange:
         self._check_trip(record, ticket, trip, self.clock.now())
+        if self.settlement is not None:
+            self.settlement.check_returnable(record.number)  # a cheaper change refunds
         if channel != CREDIT:
             self._channel_ready(channel)
         self._check_no_pending(ticket.number)

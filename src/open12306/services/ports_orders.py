@@ -128,6 +128,10 @@ class OrdersStore(Protocol):
 
     def payment(self, payment_id: str) -> PaymentRecord | None: ...
 
+    def payments_for_order(self, number: str) -> list[PaymentRecord]:
+        """Every payment recorded for the order (its own and its changes'), oldest first."""
+        ...
+
     def credit_used(self, account_id: str) -> int: ...
 
     def save_payment(self, record: PaymentRecord) -> PaymentRecord:

@@ -406,11 +406,15 @@ class Settlement:
         (it paid the order, or it was returned)."""
         if not trade_no:
             return False
-        for channel in self.channels():
-            found = self.store.payment(f"{channel}:{number}")
-            if found is not None and found.state in _BOOKED and found.provider_trade_no == trade_no:
-                return True
-        return False
+        return any(
+            p.state in _BOOKED and p.provider_trade_no == trade_no
+            for p in self._own_payments(number)
+        )
+
+    def _own_payments(self, number: str) -> list[PaymentRecord]:
+        """The payments of order ``number`` itself (``{channel}:{number}``), through any
+        channel, configured in this process or not."""
+        return [p for p in self.store.payments_for_order(number) if p.id == f"{p.channel}:{number}"]
 
     def _confirm_once(self, channel: str, number: str, amount_fen: int, trade_no: str) -> Outcome:
         channel = self._owner(channel, number)
@@ -496,6 +500,7 @@ class Settlement:
         record = self.orders.get(account, number)
         ticket = record.order.ticket(ticket_number)
         refuse_if_used(ticket)
+        self.check_returnable(number)
         key, held = ticket_hold(self.allocator, record, ticket)
         made: list[RefundQuote] = []
         pending: list[ledger.Entry] = []
@@ -525,6 +530,7 @@ class Settlement:
             )
         if not _issued(record):
             raise PaymentRefused("order", "nothing_to_refund", "no ticket left to refund")
+        self.check_returnable(number)
         store = self._multi_run_store()
         for _ in range(self.retries):
             try:
@@ -574,6 +580,18 @@ class Settlement:
             self.allocator.read_model.apply(state)
         self.allocator.on_change()
         return quotes
+
+    def check_returnable(self, number: str) -> None:
+        """Refuse, before anything is written, a refund whose money could not go back: a
+        trade of the order went through a channel this process has no provider for."""
+        for trade in self.trades_of(number):
+            if trade.channel != CREDIT and self.provider_for(trade.channel) is None:
+                raise ChannelUnavailable(
+                    "channel",
+                    "channel_unavailable",
+                    f"order {number} was paid through {trade.channel}, which is not configured "
+                    f"here: refund it where {trade.channel} is configured (the server)",
+                )
 
     def _multi_run_store(self) -> MultiRunStore:
         if not hasattr(self.store, "write_runs"):
@@ -643,10 +661,9 @@ class Settlement:
         return self._paid_channel(number)
 
     def _paid_channel(self, number: str) -> str | None:
-        for channel in self.channels():
-            found = self.store.payment(f"{channel}:{number}")
-            if found is not None and found.state is PaymentState.SUCCEEDED:
-                return channel
+        for found in self._own_payments(number):
+            if found.state is PaymentState.SUCCEEDED:
+                return found.channel
         return None
 
     def trades_of(self, number: str) -> list[Trade]:
@@ -655,11 +672,11 @@ class Settlement:
         record = self.store.get(number)
         if record is None:
             return []
-        found: list[Trade] = []
-        for channel in self.channels():
-            paid = self.store.payment(f"{channel}:{number}")
-            if paid is not None and paid.state is PaymentState.SUCCEEDED:
-                found.append(Trade(channel, number, paid.amount_fen, 0, paid.created_at))
+        found: list[Trade] = [
+            Trade(paid.channel, number, paid.amount_fen, 0, paid.created_at)
+            for paid in self._own_payments(number)
+            if paid.state is PaymentState.SUCCEEDED
+        ]
         for ticket in record.order.tickets:
             paid = self.store.payment(f"{CREDIT}:{ticket.number}")
             if paid is not None and paid.state is PaymentState.SUCCEEDED:
@@ -728,6 +745,34 @@ class Settlement:
             self._shortfall(number, f"{base_no}-short", plan.shortfall_fen)
         return tuple(sent)
 
+    def _unreturnable(
+        self,
+        channel: str,
+        number: str,
+        trade: str,
+        refund_no: str,
+        amount_fen: int,
+        total_fen: int,
+    ) -> None:
+        log.error("refund %s of %s: no %s provider here to return it", refund_no, number, channel)
+        if self.refund_retry is None:
+            return
+        now = self.clock.now()
+        self.refund_retry.queue.save_refund(
+            PendingRefund(
+                refund_no,
+                number,
+                trade,
+                channel,
+                amount_fen,
+                total_fen,
+                now,
+                now,
+                PendingState.FAILED,
+                last_error=f"no_provider: {channel} is not configured where this ran",
+            )
+        )
+
     def _shortfall(self, number: str, refund_no: str, amount_fen: int) -> None:
         log.error(
             "order %s: refund of %s fen more than its trades can return; an operator must look",
@@ -777,15 +822,19 @@ class Settlement:
     ) -> bool:
         provider = self.provider_for(channel)
         trade = trade_no or number
-        if provider is None:
-            # the credit line (or a channel this process cannot reach: returned by hand):
-            # nothing leaves here, the ledger entry is the refund; recorded for the split
+        if provider is None and channel == CREDIT:
+            # the credit line: nothing leaves here, the ledger entry is the refund; recorded
+            # for the split
             if self.refund_retry is not None:
-                note = "" if channel == CREDIT else f"no {channel} provider here: return by hand"
                 self.refund_retry.record_done(
-                    channel, number, trade, refund_no, amount_fen, total_fen, note
+                    channel, number, trade, refund_no, amount_fen, total_fen
                 )
             return True
+        if provider is None:
+            # refunds check for this first (check_returnable); a channel gone since is an
+            # operator's to return, never a refund done
+            self._unreturnable(channel, number, trade, refund_no, amount_fen, total_fen)
+            return False
         if self.refund_retry is not None:
             return self.refund_retry.submit(
                 channel, number, trade, refund_no, amount_fen, total_fen

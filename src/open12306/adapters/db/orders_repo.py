@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     Connection,
@@ -536,10 +537,7 @@ def save_payment(conn: Connection, p: PaymentRecord) -> PaymentRecord:
     return replace(p, stored_as=p.state)
 
 
-def payment(conn: Connection, payment_id: str) -> PaymentRecord | None:
-    row = conn.execute(select(payments).where(payments.c.id == payment_id)).mappings().first()
-    if row is None:
-        return None
+def _payment_record(row: Any) -> PaymentRecord:
     return PaymentRecord(
         id=row["id"],
         order_number=row["order_number"],
@@ -552,6 +550,21 @@ def payment(conn: Connection, payment_id: str) -> PaymentRecord | None:
         provider_trade_no=row["provider_trade_no"],
         stored_as=PaymentState(row["state"]),
     )
+
+
+def payment(conn: Connection, payment_id: str) -> PaymentRecord | None:
+    row = conn.execute(select(payments).where(payments.c.id == payment_id)).mappings().first()
+    return None if row is None else _payment_record(row)
+
+
+def order_payments(conn: Connection, number: str) -> list[PaymentRecord]:
+    """Every payment recorded for order ``number`` (its own and its changes'), oldest first."""
+    query = (
+        select(payments)
+        .where(payments.c.order_number == number)
+        .order_by(payments.c.created_at, payments.c.id)
+    )
+    return [_payment_record(row) for row in conn.execute(query).mappings()]
 
 
 def credit_used(conn: Connection, account_id: str) -> int:
@@ -681,6 +694,10 @@ class SqlOrdersStore:
     def payment(self, payment_id: str) -> PaymentRecord | None:
         with self.engine.connect() as conn:
             return payment(conn, payment_id)
+
+    def payments_for_order(self, number: str) -> list[PaymentRecord]:
+        with self.engine.connect() as conn:
+            return order_payments(conn, number)
 
     def credit_used(self, account_id: str) -> int:
         with self.engine.connect() as conn:
