@@ -256,7 +256,7 @@ def _include_orders(app: FastAPI, container: Container) -> None:
             from open12306.adapters.payments.embedded import SANDBOX_PATH, embedded_channels
 
             public = f"http://{container.settings.host}:{container.settings.port}"
-            sandbox, providers = embedded_channels(public)
+            sandbox, providers = embedded_channels(public, container.settings)
             settlement.providers.update(providers)
             app.mount(SANDBOX_PATH, sandbox.app)
     inner = app.router.lifespan_context
