@@ -41,11 +41,31 @@ def json_value(text: str | bytes, field: str = "body") -> Any:
     """Parse JSON; BadBody when it is not JSON or nests deeper than the parser goes."""
     raw = _text_of(text, field) if isinstance(text, bytes) else text
     try:
-        return json.loads(raw)
+        data = json.loads(raw)
     except RecursionError:
         raise BadBody(field, "too_deep", f"{field} nests too deeply") from None
     except ValueError:
         raise BadBody(field, "invalid_json", f"{field} is not valid JSON") from None
+    _check_unicode(data, field)
+    return data
+
+
+def _check_unicode(data: Any, field: str) -> None:
+    """Refuse strings holding a lone surrogate (``"\\ud800"`` parses, but is not text: it
+    cannot be encoded, signed or echoed). Walks with a stack: the value may nest deep."""
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise BadBody(field, "not_unicode", f"{field} holds a lone surrogate") from None
+        elif isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
 
 
 def json_object(body: bytes, field: str = "body", *, empty: bool = False) -> dict[str, Any]:
