@@ -219,7 +219,9 @@ def create_app(container: Container, *, fast_path: bool = True) -> ASGIApp:
         except DomainError as error:
             return _json(error.status, error_body(error))
 
-    app.include_router(accounts_router(lambda: container.accounts))
+    app.include_router(
+        accounts_router(lambda: container.accounts, container.settings.trusted_proxies)
+    )
     _include_orders(app, container)
 
     if fast_path:
