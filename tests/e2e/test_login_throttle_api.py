@@ -4,7 +4,10 @@ when the proxy is trusted, and its left end (which the client writes) never does
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
@@ -172,3 +175,41 @@ def test_over_real_sockets_the_owner_at_another_address_logs_in(loopback: Loopba
             assert answer.status_code == 401
         assert_throttled(attacker.post("/api/v1/sessions", json=RIGHT))
         assert owner.post("/api/v1/sessions", json=RIGHT).status_code == 201
+
+
+def test_open12306_serve_does_not_believe_x_forwarded_for(tmp_path: Path) -> None:
+    """``open12306 serve`` as a process: a client on 127.0.0.1 writing a new X-Forwarded-For
+    on every attempt is still one client (uvicorn's default would believe 127.0.0.1)."""
+    url = f"sqlite:///{tmp_path}/serve.db"
+    upgrade(url)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "OPEN12306_DATABASE_URL": url, "OPEN12306_TRUSTED_PROXIES": ""}
+    command = [sys.executable, "-c", "from open12306.entrypoints.cli import main; main()"]
+    server = subprocess.Popen(
+        [*command, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", trust_env=False) as http:
+            wait_for(lambda: _answers(http), what="open12306 serve", timeout=60)
+            assert http.post("/api/v1/accounts", json=RIGHT).status_code == 201
+            for attempt in range(5):
+                forged = {"X-Forwarded-For": f"192.0.2.{attempt}"}
+                answer = http.post("/api/v1/sessions", json=wrong(attempt), headers=forged)
+                assert answer.status_code == 401, answer.text
+            forged = {"X-Forwarded-For": "192.0.2.99"}
+            assert_throttled(http.post("/api/v1/sessions", json=RIGHT, headers=forged))
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+def _answers(http: httpx.Client) -> bool:
+    try:
+        return http.get("/api/v1/health").status_code == 200
+    except httpx.TransportError:
+        return False
