@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,20 @@ def _choice(name: str, choices: tuple[str, ...]) -> str:
     return raw
 
 
+def _networks(name: str) -> tuple[str, ...]:
+    """Comma-separated addresses or CIDR blocks, each checked (normalised: ``10.0.0.0/8``)."""
+    raw = os.environ.get(name) or ""
+    found = []
+    for part in raw.replace(" ", ",").split(","):
+        if not part:
+            continue
+        try:
+            found.append(str(ipaddress.ip_network(part, strict=False)))
+        except ValueError as exc:
+            raise SystemExit(f"{name}: {part!r} is not an address or CIDR block") from exc
+    return tuple(found)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Runtime configuration. Every field has an OPEN12306_<NAME> environment variable."""
@@ -48,6 +63,13 @@ class Settings:
     # process of the server: its own interpreter, so its own core), "none" (other processes
     # run `open12306 allocator`).
     allocator: str = "thread"
+    # The embedded payment sandbox's setup API (registrations, faults, notification listing)
+    # answers only this bearer token; empty: a token generated into a file on first use
+    # (``sandbox_admin_token_path``).
+    sandbox_admin_token: str = field(default="", repr=False)
+    # Proxies whose X-Forwarded-For is believed when telling a client's address (login
+    # throttling): addresses or CIDR blocks. Empty: the socket peer is the client.
+    trusted_proxies: tuple[str, ...] = ()
     data_dir: Path = field(default_factory=lambda: Path(__file__).parent / "data")
 
     @classmethod
@@ -66,6 +88,8 @@ class Settings:
             quota_release_hours=_int("OPEN12306_QUOTA_RELEASE_HOURS", 48),
             document_key_file=env.get("OPEN12306_DOCUMENT_KEY_FILE") or "",
             allocator=_choice("OPEN12306_ALLOCATOR", ALLOCATOR_MODES),
+            sandbox_admin_token=env.get("OPEN12306_SANDBOX_ADMIN_TOKEN") or "",
+            trusted_proxies=_networks("OPEN12306_TRUSTED_PROXIES"),
         )
 
     def document_key_path(self) -> Path:
@@ -76,3 +100,11 @@ class Settings:
             database = Path(self.database_url[len("sqlite:///") :])
             return database.with_name(database.name + ".document-key")
         return Path("var/document-key")
+
+    def sandbox_admin_token_path(self) -> Path:
+        """Where the generated sandbox admin token is kept (when the setting is empty): next
+        to the SQLite file, else under var/."""
+        if self.database_url.startswith("sqlite:///"):
+            database = Path(self.database_url[len("sqlite:///") :])
+            return database.with_name(database.name + ".sandbox-admin-token")
+        return Path("var/sandbox-admin-token")

@@ -162,6 +162,7 @@ def test_pay_with_credit_then_refund_a_ticket(client: TestClient, world: World) 
 def test_embedded_app_mounts_the_sandbox_and_rejects_forged_notifications(
     demo_settings: Any,
 ) -> None:
+    from open12306.adapters.payments.embedded import sandbox_admin_token
     from open12306.bootstrap import build
     from open12306.entrypoints.api import create_app
 
@@ -175,4 +176,7 @@ def test_embedded_app_mounts_the_sandbox_and_rejects_forged_notifications(
             headers={"content-type": "application/x-www-form-urlencoded"},
         )
         assert forged.content != b"success"
-        assert app_client.get("/paysandbox/sandbox/keys").status_code == 200
+        assert app_client.get("/paysandbox/sandbox/keys").status_code == 401
+        token = sandbox_admin_token(demo_settings)
+        admin = {"Authorization": f"Bearer {token}"}
+        assert app_client.get("/paysandbox/sandbox/keys", headers=admin).status_code == 200

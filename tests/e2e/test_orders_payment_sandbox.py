@@ -19,6 +19,8 @@ from urllib.parse import urljoin
 import httpx
 import pytest
 
+from open12306.adapters.payments.embedded import sandbox_admin_token
+from open12306.adapters.payments.sandbox.demo import MerchantCredentials
 from open12306.bootstrap import Container, build
 from open12306.config import Settings
 from open12306.entrypoints.api import create_app
@@ -146,8 +148,13 @@ def start_payment(live: Live, headers: dict[str, str], number: str, **body: Any)
 
 def deliveries(live: Live, trade: str) -> list[dict[str, Any]]:
     """The sandbox's notifications about ``trade`` (our order number), with their attempts."""
-    answer = live.http.get("/paysandbox/sandbox/notifications", params={"trade": trade})
-    assert answer.status_code == 200
+    token = sandbox_admin_token(live.container.settings)
+    answer = live.http.get(
+        "/paysandbox/sandbox/notifications",
+        params={"trade": trade},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert answer.status_code == 200, answer.text
     found: list[dict[str, Any]] = answer.json()
     return found
 
@@ -276,3 +283,31 @@ def test_cancel_a_held_order_over_http(live: Live) -> None:
     assert cancelled.json()["state"] == "cancelled"
     again = live.http.post(f"/api/v1/orders/{order['number']}/cancel", headers=headers)
     assert again.status_code == 409 and again.json()["error"]["reason"] == "not_cancellable"
+
+
+def test_the_mounted_sandbox_setup_api_needs_the_admin_token(live: Live) -> None:
+    """The served product's sandbox: nobody without the token registers over the merchant's
+    app_id, arms faults or reads notifications; with it, the merchant's key still stays."""
+    settlement = live.container.settlement
+    assert settlement is not None
+    merchant = settlement.providers["alipay"]._settings.app_id  # type: ignore[attr-defined]
+    attacker = MerchantCredentials.generate(app_id=merchant)
+    hijack = {"app_id": merchant, "app_public_key": attacker.alipay_public_key_pem}
+    calls: list[tuple[str, str, dict[str, Any] | None]] = [
+        ("POST", "/paysandbox/sandbox/alipay/apps", hijack),
+        ("POST", "/paysandbox/sandbox/faults", {"api": "alipay.trade.refund", "times": 9}),
+        ("GET", "/paysandbox/sandbox/notifications", None),
+        ("GET", "/paysandbox/sandbox/keys", None),
+    ]
+    for method, path, body in calls:
+        answer = live.http.request(method, path, json=body)
+        assert answer.status_code == 401, (path, answer.text)
+        assert answer.json()["error"]["reason"] == "unauthenticated"
+    settings = live.container.settings
+    if not settings.sandbox_admin_token:  # generated on first use, readable by the owner only
+        assert settings.sandbox_admin_token_path().stat().st_mode & 0o777 == 0o600
+    admin = {"Authorization": f"Bearer {sandbox_admin_token(settings)}"}
+    taken = live.http.post("/paysandbox/sandbox/alipay/apps", json=hijack, headers=admin)
+    assert taken.status_code == 409, taken.text
+    minted = live.http.post("/paysandbox/sandbox/alipay/paycodes", json={})
+    assert minted.status_code == 201  # the buyer's payment code stays open for the demo

@@ -24,6 +24,9 @@ from open12306.services.payments_port import (
 )
 
 FAST_SCHEDULE = (0.0, 0.05, 0.1, 0.1, 0.2)
+# The sandbox setup API's bearer token in the tests (SandboxConfig.admin_token).
+ADMIN_TOKEN = "sandbox-admin-token-for-tests"
+ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
 class LiveServer:

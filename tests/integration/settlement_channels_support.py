@@ -21,7 +21,14 @@ from open12306.services.ports_accounts import Account
 from open12306.services.ports_orders import OrderRecord
 from open12306.services.settlement import Settlement
 from tests.integration.orders_support import ADULT_ID, CHILD_ID, World, build_world, request
-from tests.integration.payments_support import FAST_SCHEDULE, Receiver, cashier_actions, servers
+from tests.integration.payments_support import (
+    ADMIN,
+    ADMIN_TOKEN,
+    FAST_SCHEDULE,
+    Receiver,
+    cashier_actions,
+    servers,
+)
 
 _apps = itertools.count(1)
 
@@ -39,7 +46,7 @@ class Channel:
 
     def fresh_merchant(self) -> AlipayProvider:
         """A new merchant app (its own trade numbers at the sandbox) and its provider."""
-        creds = MerchantCredentials.generate(app_id=f"20210000{next(_apps):08d}")
+        creds = MerchantCredentials.generate(app_id=f"20218000{next(_apps):08d}")
         self.sandbox.registry.add_alipay(creds.alipay_app())
         settings = creds.alipay_settings(self.sandbox, self.url, notify_url=self.notify_url)
         self.provider = AlipayProvider(settings)
@@ -55,7 +62,9 @@ class Channel:
         return code
 
     def fail_next(self, api: str, times: int) -> None:
-        armed = self.http.post(f"{self.url}/sandbox/faults", json={"api": api, "times": times})
+        armed = self.http.post(
+            f"{self.url}/sandbox/faults", json={"api": api, "times": times}, headers=ADMIN
+        )
         assert armed.status_code == 201, armed.text
 
     def pay_at_cashier(self, url: str) -> None:
@@ -69,7 +78,9 @@ class Channel:
 def channel() -> Iterator[Channel]:
     creds = MerchantCredentials.generate()
     sandbox = create_sandbox(
-        SandboxConfig(alipay_apps=[creds.alipay_app()], retry_schedule=FAST_SCHEDULE)
+        SandboxConfig(
+            alipay_apps=[creds.alipay_app()], retry_schedule=FAST_SCHEDULE, admin_token=ADMIN_TOKEN
+        )
     )
     receiver = Receiver()
     for sandbox_server, receiver_server in servers(sandbox.app, receiver.app()):

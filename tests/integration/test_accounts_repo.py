@@ -80,6 +80,18 @@ def test_failure_counters_add_up_forget_old_windows_and_clear(db_url: str) -> No
     assert store.failures("ip:10.0.0.1", [900]) == {}
 
 
+def test_failure_times_since_a_moment_and_the_longest_key(db_url: str) -> None:
+    store = SqlAccountsStore.from_url(db_url)
+    key = "pair:" + "z" * 30 + "@" + "h:" + "f" * 32  # as long as a pair key gets
+    for moment in (1_000, 1_000, 1_060, 1_180):
+        store.add_failure(key, moment, moment - 86_399)
+    store.add_failure("addr:203.0.113.66", 1_100, 0)
+    assert store.failures_since(key, 1_000) == {1_000: 2, 1_060: 1, 1_180: 1}
+    assert store.failures_since(key, 1_061) == {1_180: 1}
+    store.add_failure(key, 90_000, 90_000 - 86_399)  # forgets what is a day older
+    assert store.failures_since(key, 0) == {90_000: 1}
+
+
 def test_passengers_are_scoped_to_their_account(db_url: str) -> None:
     store = SqlAccountsStore.from_url(db_url)
     store.add_account(account())

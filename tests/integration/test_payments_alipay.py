@@ -23,6 +23,8 @@ from open12306.services.payments_port import (
     RefundState,
 )
 from tests.integration.payments_support import (
+    ADMIN,
+    ADMIN_TOKEN,
     FAST_SCHEDULE,
     Receiver,
     cashier_actions,
@@ -52,7 +54,9 @@ class World:
 def world() -> Iterator[World]:
     creds = MerchantCredentials.generate()
     sandbox = create_sandbox(
-        SandboxConfig(alipay_apps=[creds.alipay_app()], retry_schedule=FAST_SCHEDULE)
+        SandboxConfig(
+            alipay_apps=[creds.alipay_app()], retry_schedule=FAST_SCHEDULE, admin_token=ADMIN_TOKEN
+        )
     )
     receiver = Receiver()
     for sandbox_server, receiver_server in servers(sandbox.app, receiver.app()):
@@ -220,7 +224,7 @@ def test_notifications_retry_until_success_and_duplicates_verify(world: World) -
     assert len(seen) == 3 and len({r.notification.notification_id for r in seen}) == 1
 
     answer = world.http.post(
-        f"{world.sandbox_url}/sandbox/notifications/{deliveries[0].id}/redeliver"
+        f"{world.sandbox_url}/sandbox/notifications/{deliveries[0].id}/redeliver", headers=ADMIN
     )
     assert answer.status_code == 202
     wait_for(lambda: len(world.receiver.for_order("alipay", order)) == 4, what="duplicate")
@@ -286,6 +290,7 @@ def test_apps_registered_over_http_can_trade(world: World) -> None:
     answer = world.http.post(
         f"{world.sandbox_url}/sandbox/alipay/apps",
         json={"app_id": newcomer.alipay_app_id, "app_public_key": newcomer.alipay_public_key_pem},
+        headers=ADMIN,
     )
     assert answer.status_code == 201
     settings = newcomer.alipay_settings(world.sandbox, world.sandbox_url, "http://127.0.0.1:9/n")

@@ -23,6 +23,8 @@ from open12306.services.payments_port import (
     RefundState,
 )
 from tests.integration.payments_support import (
+    ADMIN,
+    ADMIN_TOKEN,
     FAST_SCHEDULE,
     Receiver,
     cashier_actions,
@@ -58,7 +60,9 @@ class World:
 def world() -> Iterator[World]:
     creds = MerchantCredentials.generate()
     sandbox = create_sandbox(
-        SandboxConfig(alipay_apps=[creds.alipay_app()], retry_schedule=FAST_SCHEDULE)
+        SandboxConfig(
+            alipay_apps=[creds.alipay_app()], retry_schedule=FAST_SCHEDULE, admin_token=ADMIN_TOKEN
+        )
     )
     receiver = Receiver()
     for sandbox_server, receiver_server in servers(sandbox.app, receiver.app()):
@@ -141,7 +145,9 @@ def test_injected_refund_failures_then_the_refund_goes_through_once(world: World
     order = order_no()
     world.provider.pay_with_code(order, 1000, "G1", world.code())
     armed = world.http.post(
-        f"{world.url}/sandbox/faults", json={"api": "alipay.trade.refund", "times": 2}
+        f"{world.url}/sandbox/faults",
+        json={"api": "alipay.trade.refund", "times": 2},
+        headers=ADMIN,
     )
     assert armed.status_code == 201
     for _ in range(2):

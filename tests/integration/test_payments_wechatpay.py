@@ -25,6 +25,8 @@ from open12306.services.payments_port import (
     RefundState,
 )
 from tests.integration.payments_support import (
+    ADMIN,
+    ADMIN_TOKEN,
     FAST_SCHEDULE,
     Received,
     Receiver,
@@ -54,7 +56,11 @@ class World:
 def world() -> Iterator[World]:
     creds = MerchantCredentials.generate()
     sandbox = create_sandbox(
-        SandboxConfig(wechat_merchants=[creds.wechat_merchant()], retry_schedule=FAST_SCHEDULE)
+        SandboxConfig(
+            wechat_merchants=[creds.wechat_merchant()],
+            retry_schedule=FAST_SCHEDULE,
+            admin_token=ADMIN_TOKEN,
+        )
     )
     receiver = Receiver()
     for sandbox_server, receiver_server in servers(sandbox.app, receiver.app()):
@@ -161,7 +167,9 @@ def test_callbacks_retry_until_2xx_and_duplicates_verify(world: World) -> None:
     assert len({r.notification.notification_id for r in seen}) == 1
     assert len({r.headers["wechatpay-nonce"] for r in seen}) == 3  # each attempt signed afresh
 
-    answer = world.http.post(f"{world.sandbox_url}/sandbox/notifications/{delivery.id}/redeliver")
+    answer = world.http.post(
+        f"{world.sandbox_url}/sandbox/notifications/{delivery.id}/redeliver", headers=ADMIN
+    )
     assert answer.status_code == 202
     wait_for(lambda: len(world.receiver.for_order("wechatpay", order)) == 4, what="duplicate")
     assert world.receiver.for_order("wechatpay", order)[-1].notification == seen[-1].notification
@@ -230,7 +238,9 @@ def test_sandbox_mounted_under_a_prefix_in_another_app() -> None:
     from starlette.routing import Mount
 
     creds = MerchantCredentials.generate()
-    sandbox = create_sandbox(SandboxConfig(wechat_merchants=[creds.wechat_merchant()]))
+    sandbox = create_sandbox(
+        SandboxConfig(wechat_merchants=[creds.wechat_merchant()], admin_token=ADMIN_TOKEN)
+    )
     host = Starlette(routes=[Mount("/paysandbox", app=sandbox.app)])
     for [server] in servers(host):
         base = f"{server.url}/paysandbox"
@@ -242,7 +252,7 @@ def test_sandbox_mounted_under_a_prefix_in_another_app() -> None:
         assert (prompt.qr_content or "").startswith(f"{base}/cashier/wechatpay/")
         assert provider.query(order).state is PaymentState.PENDING
         with httpx.Client(trust_env=False) as http:
-            keys_doc = http.get(f"{base}/sandbox/keys").json()
+            keys_doc = http.get(f"{base}/sandbox/keys", headers=ADMIN).json()
             page = http.get(prompt.qr_content or "")
         assert keys_doc["wechatpay"]["public_key_id"] == sandbox.wechat_public_key_id
         assert keys_doc["wechatpay"]["base_url"] == base
@@ -251,7 +261,7 @@ def test_sandbox_mounted_under_a_prefix_in_another_app() -> None:
 
 def test_merchants_registered_over_http_can_trade(world: World) -> None:
     newcomer = MerchantCredentials.generate(app_id="2021000000000777", mchid="1900000777")
-    with httpx.Client(base_url=world.sandbox_url, trust_env=False) as http:
+    with httpx.Client(base_url=world.sandbox_url, headers=ADMIN, trust_env=False) as http:
         bad = http.post("/sandbox/wechatpay/merchants", json={"mchid": "1"})
         assert bad.status_code == 400
         registered = http.post(

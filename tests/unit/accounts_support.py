@@ -104,6 +104,9 @@ class FakeStore:
     def failures(self, key: str, window_starts: Sequence[int]) -> dict[int, int]:
         return {w: self.attempts[key, w] for w in window_starts if (key, w) in self.attempts}
 
+    def failures_since(self, key: str, since: int) -> dict[int, int]:
+        return {w: n for (k, w), n in self.attempts.items() if k == key and w >= since}
+
     def add_failure(self, key: str, window_start: int, keep_from: int) -> None:
         self.attempts[key, window_start] = self.attempts.get((key, window_start), 0) + 1
         for k, w in list(self.attempts):

@@ -8,7 +8,7 @@ import pytest
 from open12306.domain.errors import DomainError, NotFound
 from open12306.domain.identity import Document, DocumentKind, Sex
 from open12306.domain.passengers import PassengerDetails
-from open12306.domain.rate_limit import RateLimit
+from open12306.domain.rate_limit import Backoff, RateLimit
 from open12306.services.accounts import (
     AccountPolicy,
     AccountService,
@@ -166,56 +166,120 @@ def test_login_rehashes_a_password_hashed_with_old_parameters() -> None:
     assert store.accounts[account.id].password_hash == f"v2${PASSWORD}"
 
 
-# --- rate limiting --------------------------------------------------------------------
+# --- login throttling -----------------------------------------------------------------
+
+ATTACKER, OWNER = "203.0.113.66", "198.51.100.7"
 
 
-def test_five_failures_block_the_username_even_with_the_right_password() -> None:
+def fail(service: AccountService, times: int, address: str | None, name: str = "zhang_san") -> None:
+    for attempt in range(times):
+        assert failure(service.login, name, f"guess-{attempt}", address).reason == (
+            "bad_credentials"
+        )
+
+
+def test_failures_from_one_address_do_not_lock_the_owner_out_elsewhere() -> None:
+    """The lockout of issue 9: five wrong passwords from one address used to make the right
+    password from any other address answer 429 for 15 minutes, again and again."""
     service, _, clock = make()
     service.register("zhang_san", PASSWORD)
-    for attempt in range(5):
-        error = failure(service.login, "zhang_san", f"guess-{attempt}", f"10.0.0.{attempt}")
-        assert error.reason == "bad_credentials"
-    blocked = failure(lambda: service.login("zhang_san", PASSWORD, "10.9.9.9"))
-    assert isinstance(blocked, RateLimited)
-    assert (blocked.status, blocked.reason, blocked.field) == (429, "rate_limited", "username")
-    assert 0 < blocked.retry_after <= 2 * 15 * 60
-    assert blocked.to_dict()["retry_after"] == blocked.retry_after
-    assert blocked.headers == {"Retry-After": str(blocked.retry_after)}
-    clock.advance(seconds=blocked.retry_after - 1)
-    assert failure(lambda: service.login("zhang_san", PASSWORD)).reason == "rate_limited"
-    clock.advance(seconds=1)
-    assert service.login("zhang_san", PASSWORD).account.username == "zhang_san"
+    fail(service, 5, ATTACKER)
+    for _ in range(6):  # the attacker keeps at it, trying again whenever allowed
+        blocked = failure(service.login, "zhang_san", PASSWORD, ATTACKER)
+        assert isinstance(blocked, RateLimited)
+        assert service.login("zhang_san", PASSWORD, OWNER).account.username == "zhang_san"
+        clock.advance(seconds=blocked.retry_after)
+        fail(service, 1, ATTACKER)
+    assert service.login("zhang_san", PASSWORD).account.username == "zhang_san"  # no address
 
 
-def test_a_blocked_username_does_not_block_others() -> None:
+def test_the_attacker_backs_off_exponentially_and_is_told_for_how_long() -> None:
+    service, _, clock = make()
+    service.register("zhang_san", PASSWORD)
+    fail(service, 5, ATTACKER)
+    waits = []
+    for _ in range(8):
+        blocked = failure(lambda: service.login("zhang_san", PASSWORD, ATTACKER))
+        assert isinstance(blocked, RateLimited)
+        assert (blocked.status, blocked.reason, blocked.field) == (429, "rate_limited", "username")
+        assert blocked.headers == {"Retry-After": str(blocked.retry_after)}
+        assert blocked.to_dict()["retry_after"] == blocked.retry_after
+        waits.append(blocked.retry_after)
+        clock.advance(seconds=blocked.retry_after - 1)
+        assert isinstance(failure(service.login, "zhang_san", PASSWORD, ATTACKER), RateLimited)
+        clock.advance(seconds=1)
+        fail(service, 1, ATTACKER)  # allowed again, and wrong again
+    assert waits == [60, 120, 240, 480, 960, 1920, 3600, 3600]
+
+
+def test_a_successful_login_clears_only_its_own_address() -> None:
     service, _, _ = make()
     service.register("zhang_san", PASSWORD)
-    service.register("li_si_wu", PASSWORD)
-    for attempt in range(5):
-        failure(service.login, "zhang_san", f"guess-{attempt}")
-    assert failure(lambda: service.login("zhang_san", PASSWORD)).reason == "rate_limited"
-    assert service.login("li_si_wu", PASSWORD).account.username == "li_si_wu"
+    fail(service, 4, OWNER)
+    fail(service, 5, ATTACKER)
+    service.login("zhang_san", PASSWORD, OWNER)
+    fail(service, 5, OWNER)  # the owner's typos start from zero again
+    assert isinstance(failure(service.login, "zhang_san", PASSWORD, ATTACKER), RateLimited)
 
 
-def test_the_client_address_is_limited_across_usernames() -> None:
-    policy = AccountPolicy(per_address=RateLimit(limit=3, window=600))
-    service, _, _ = make(policy)
+def test_a_quiet_day_forgets_the_streak() -> None:
+    service, _, clock = make()
+    service.register("zhang_san", PASSWORD)
+    fail(service, 5, ATTACKER)
+    clock.advance(seconds=60)
+    fail(service, 1, ATTACKER)
+    clock.advance(hours=24)
+    fail(service, 5, ATTACKER)  # five free failures again
+
+
+def test_one_address_is_limited_across_usernames() -> None:
+    policy = AccountPolicy(per_address=Backoff(free=3, base=30, cap=300, memory=600))
+    service, _, clock = make(policy)
     service.register("zhang_san", PASSWORD)
     for name in ("user_one", "user_two", "user_three"):
-        failure(service.login, name, PASSWORD, "203.0.113.7")
-    blocked = failure(lambda: service.login("zhang_san", PASSWORD, "203.0.113.7"))
+        failure(service.login, name, PASSWORD, ATTACKER)
+    blocked = failure(lambda: service.login("zhang_san", PASSWORD, ATTACKER))
     assert (blocked.reason, blocked.field) == ("rate_limited", "client")
-    assert service.login("zhang_san", PASSWORD, "203.0.113.8").account.username == "zhang_san"
+    assert isinstance(blocked, RateLimited) and blocked.retry_after == 30
+    assert service.login("zhang_san", PASSWORD, OWNER).account.username == "zhang_san"
+    clock.advance(seconds=30)
+    assert service.login("zhang_san", PASSWORD, ATTACKER).account.username == "zhang_san"
 
 
-def test_a_successful_login_forgets_the_usernames_failures() -> None:
+def test_malformed_usernames_count_against_the_address() -> None:
+    policy = AccountPolicy(per_address=Backoff(free=2, base=30, cap=300, memory=600))
+    service, _, _ = make(policy)
+    for _ in range(2):
+        failure(service.login, "!!", PASSWORD, ATTACKER)
+    assert failure(service.login, "zhang_san", PASSWORD, ATTACKER).field == "client"
+
+
+def test_ipv6_clients_are_one_client_per_64() -> None:
     service, _, _ = make()
     service.register("zhang_san", PASSWORD)
-    for attempt in range(4):
-        failure(service.login, "zhang_san", f"guess-{attempt}")
-    service.login("zhang_san", PASSWORD)
-    for attempt in range(4):
-        assert failure(service.login, "zhang_san", f"again-{attempt}").reason == ("bad_credentials")
+    for host in range(5):
+        failure(service.login, "zhang_san", "guess", f"2001:db8:1:2::{host + 1:x}")
+    blocked = failure(service.login, "zhang_san", PASSWORD, "2001:db8:1:2:ffff::9")
+    assert blocked.reason == "rate_limited"
+    assert service.login("zhang_san", PASSWORD, "2001:db8:1:3::1").account.username == "zhang_san"
+
+
+def test_many_addresses_at_once_slow_every_address_but_lock_out_none() -> None:
+    """Credential stuffing: past the username's ceiling, an address that has not failed still
+    gets its attempt (the owner logs in), and any address backs off after one failure."""
+    policy = AccountPolicy(per_username=RateLimit(limit=20, window=3600))
+    service, _, clock = make(policy)
+    service.register("zhang_san", PASSWORD)
+    for host in range(20):
+        fail(service, 1, f"192.0.2.{host}")
+    assert service.login("zhang_san", PASSWORD, OWNER).account.username == "zhang_san"
+    fail(service, 1, "192.0.2.200")  # a fresh address: one failure...
+    slowed = failure(service.login, "zhang_san", PASSWORD, "192.0.2.200")
+    assert isinstance(slowed, RateLimited) and slowed.retry_after == 60  # ...then it waits
+    # An address that failed once before the crowd came waits now, though 1 < 5.
+    assert isinstance(failure(service.login, "zhang_san", PASSWORD, "192.0.2.0"), RateLimited)
+    clock.advance(hours=2)  # the ceiling's window passes: five free failures again
+    fail(service, 5, "192.0.2.201")
 
 
 def test_prune_forgets_expired_sessions_and_old_counters() -> None:
@@ -225,7 +289,9 @@ def test_prune_forgets_expired_sessions_and_old_counters() -> None:
     failure(lambda: service.login("li_si_wu", PASSWORD, "10.0.0.1"))
     assert service.prune() == (0, 0)
     clock.advance(hours=2)
-    assert service.prune() == (1, 2)
+    assert service.prune() == (1, 0)  # counters are kept for the longest memory: a day
+    clock.advance(hours=23)
+    assert service.prune() == (0, 3)  # the address, the username there, the username
     assert store.sessions == {} and store.attempts == {}
 
 

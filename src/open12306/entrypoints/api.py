@@ -219,7 +219,9 @@ def create_app(container: Container, *, fast_path: bool = True) -> ASGIApp:
         except DomainError as error:
             return _json(error.status, error_body(error))
 
-    app.include_router(accounts_router(lambda: container.accounts))
+    app.include_router(
+        accounts_router(lambda: container.accounts, container.settings.trusted_proxies)
+    )
     _include_orders(app, container)
 
     if fast_path:
@@ -256,7 +258,7 @@ def _include_orders(app: FastAPI, container: Container) -> None:
             from open12306.adapters.payments.embedded import SANDBOX_PATH, embedded_channels
 
             public = f"http://{container.settings.host}:{container.settings.port}"
-            sandbox, providers = embedded_channels(public)
+            sandbox, providers = embedded_channels(public, container.settings)
             settlement.providers.update(providers)
             app.mount(SANDBOX_PATH, sandbox.app)
     inner = app.router.lifespan_context

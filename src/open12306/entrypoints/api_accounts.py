@@ -9,7 +9,7 @@ ID number would give most of the number back.
 
 # No ``from __future__ import annotations``: FastAPI reads the route signatures at runtime,
 # and they use aliases local to ``accounts_router``.
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
 from typing import Annotated, Any, TypeVar
 
@@ -25,6 +25,7 @@ from open12306.domain.passengers import (
     parse_document_kind,
     parse_sex,
 )
+from open12306.entrypoints.client_address import client_address, trusted_networks
 from open12306.entrypoints.errors import error_body
 from open12306.services.accounts import AccountService, RateLimited, Unauthenticated
 from open12306.services.ports_accounts import Account
@@ -131,9 +132,14 @@ def provider(getter: Callable[[], T]) -> Callable[[], Awaitable[T]]:
     return provide
 
 
-def accounts_router(service_getter: ServiceGetter) -> APIRouter:
-    """The routes, bound to the AccountService ``service_getter`` returns."""
+def accounts_router(
+    service_getter: ServiceGetter, trusted_proxies: Sequence[str] = ()
+) -> APIRouter:
+    """The routes, bound to the AccountService ``service_getter`` returns. Logins are
+    throttled by the client's address: the socket peer, or the X-Forwarded-For hop that
+    ``trusted_proxies`` (addresses or CIDR blocks) report (``client_address``)."""
     router = APIRouter(prefix="/api/v1", tags=["accounts"])
+    trusted = trusted_networks(trusted_proxies)
     Service = Annotated[AccountService, Depends(provider(service_getter))]
     Caller = Annotated[Account, Depends(current_account_dependency(service_getter))]
 
@@ -146,7 +152,8 @@ def accounts_router(service_getter: ServiceGetter) -> APIRouter:
     @router.post("/sessions", status_code=201)
     def login(body: Credentials, request: Request, service: Service) -> Response:
         """Log in: a bearer token for ``Authorization: Bearer …`` and when it expires."""
-        client = request.client.host if request.client else None
+        peer = request.client.host if request.client else None
+        client = client_address(peer, request.headers.getlist("x-forwarded-for"), trusted)
         try:
             login = service.login(body.username, body.password, client)
         except (RateLimited, Unauthenticated) as error:

@@ -138,6 +138,9 @@ def serve(
         workers=workers,
         log_level="info",
         access_log=False,
+        # The client address is the socket peer; X-Forwarded-For is read by the app, and only
+        # from OPEN12306_TRUSTED_PROXIES (uvicorn would believe it from 127.0.0.1 by default).
+        proxy_headers=False,
     )
 
 

@@ -2,9 +2,15 @@
 /sessions, /me and /passengers.
 
 Bearer tokens are opaque random strings; only their SHA-256 is stored, so a copy of the
-database does not let anyone log in. Failed logins are rate-limited per username and per
-client address (``domain.rate_limit``); an unknown username costs the same password check as
-a known one and answers the same error, so logins do not reveal which usernames exist.
+database does not let anyone log in. Failed logins throttle their source, not the account
+(``domain.rate_limit``): each client address, and each username from one address, backs off
+exponentially after a few failures, and a successful login clears its username-and-address
+count. So someone guessing a password from one address never locks the owner out at another.
+A generous ceiling per username (many addresses failing at once: credential stuffing) only
+shrinks every address's free failures for that username to ``crowded_free``; it never refuses
+an address that has not failed, so it slows an attack down without locking anyone out. An
+unknown username costs the same password check as a known one and answers the same error,
+so logins do not reveal which usernames exist.
 Passengers are always looked up through their owner: another account's passenger is simply
 not found.
 """
@@ -16,13 +22,13 @@ import secrets
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from open12306.domain.credentials import check_password, check_username, normalize_username
 from open12306.domain.errors import DomainError, NotFound
 from open12306.domain.passengers import Passenger, PassengerDetails, new_passenger
-from open12306.domain.rate_limit import RateLimit
+from open12306.domain.rate_limit import Backoff, RateLimit, address_bucket
 from open12306.services.ports import Clock
 from open12306.services.ports_accounts import (
     Account,
@@ -36,8 +42,16 @@ from open12306.services.ports_accounts import (
 
 # Longer strings are not tokens this service issued; they are refused before hashing.
 MAX_TOKEN_LENGTH = 256
-PER_USERNAME = RateLimit(limit=5, window=15 * 60)
-PER_ADDRESS = RateLimit(limit=20, window=15 * 60)
+# One username from one address: 5 failures free, then 1 min doubling up to 1 h; forgotten a
+# day after the last failure (or at once by a successful login from there).
+PER_USERNAME_AND_ADDRESS = Backoff(free=5, base=60, cap=60 * 60, memory=24 * 60 * 60)
+# One address, all usernames: looser (many people share an address behind NAT), and it only
+# grows with failures: 20 free, then 1 min doubling up to 15 min; forgotten after a quiet hour.
+PER_ADDRESS = Backoff(free=20, base=60, cap=15 * 60, memory=60 * 60)
+# One username, all addresses: above this many failures in an hour, each address gets only
+# ``crowded_free`` failures free for that username before its backoff starts.
+PER_USERNAME = RateLimit(limit=100, window=60 * 60)
+NO_ADDRESS = "-"
 
 
 class Conflict(DomainError):
@@ -81,15 +95,19 @@ class RateLimited(DomainError):
 
 @dataclass(frozen=True, slots=True)
 class AccountPolicy:
-    """Tunable rules: session lifetime, login rate limits, passengers per account.
+    """Tunable rules: session lifetime, login throttling, passengers per account.
 
-    The per-address limit is looser than the per-username one because many users share one
-    public address behind carrier-grade NAT.
+    Failed logins back off per (username, client address) and per client address; the
+    per-address rule is looser because many users share one public address behind
+    carrier-grade NAT. ``per_username`` is the ceiling over all addresses beyond which each
+    address's free failures for that username drop to ``crowded_free``.
     """
 
     session_ttl: timedelta = timedelta(days=7)
+    per_username_and_address: Backoff = PER_USERNAME_AND_ADDRESS
+    per_address: Backoff = PER_ADDRESS
     per_username: RateLimit = PER_USERNAME
-    per_address: RateLimit = PER_ADDRESS
+    crowded_free: int = 1
     max_passengers: int = 15
     # A live session is trusted this long without reading it again: a logout here takes
     # effect at once, one made through another process (or a locked account) within this.
@@ -158,29 +176,30 @@ class AccountService:
         return account
 
     def login(self, username: str, password: str, client: str | None = None) -> Login:
-        """A new session for the right username and password. RateLimited (before any
-        password check) after too many recent failures for the username or the client
-        address; Unauthenticated(``bad_credentials``) for a wrong username or password."""
+        """A new session for the right username and password. ``client`` is the caller's
+        address. RateLimited (before any password check) while the client address, or this
+        username from it, is backing off after failures; Unauthenticated(``bad_credentials``)
+        for a wrong username or password."""
         now = self.clock.now()
         moment = int(now.timestamp())
         try:
             name: str | None = check_username(username)
         except DomainError:
             name = None
-        limits = self._limits(name, client)
-        self._check_limits(limits, moment)
+        sources = self._sources(name, client)
+        self._check_sources(sources, name, moment)
         account = self.store.account_by_username(name) if name else None
         if account is None:
             self.hasher.verify(password, self._decoy())
         if account is None or not self.hasher.verify(password, account.password_hash):
-            self._count_failure(limits, moment)
+            self._count_failure(sources, name, moment)
             raise Unauthenticated("password", "bad_credentials", "wrong username or password")
         if account.status is not AccountStatus.ACTIVE:
             raise Unauthenticated("username", "inactive", "this account is not active")
         if self.hasher.needs_rehash(account.password_hash):
             self.store.set_password_hash(account.id, self.hasher.hash(password))
         if name is not None:
-            self.store.clear_failures(_user_key(name))
+            self.store.clear_failures(_pair_key(name, client))
         token = self.new_token()
         expires = now + self.policy.session_ttl
         self.store.add_session(StoredSession(token_hash(token), account.id, now, expires))
@@ -232,34 +251,59 @@ class AccountService:
     def prune(self) -> tuple[int, int]:
         """Forget expired sessions and stale failure counters: (sessions, counters) deleted."""
         now = self.clock.now()
-        window = max(self.policy.per_username.window, self.policy.per_address.window)
+        policy = self.policy
         moment = int(now.timestamp())
+        oldest = min(
+            policy.per_username_and_address.keep_from(moment),
+            policy.per_address.keep_from(moment),
+            policy.per_username.window_start(moment) - policy.per_username.window,
+        )
         sessions = self.store.delete_sessions_expired_before(now)
-        counters = self.store.delete_failures_before(moment - moment % window - window)
+        counters = self.store.delete_failures_before(oldest)
         return sessions, counters
 
-    def _limits(self, name: str | None, client: str | None) -> list[tuple[str, RateLimit, str]]:
-        limits = []
-        if name is not None:
-            limits.append((_user_key(name), self.policy.per_username, "username"))
+    def _sources(self, name: str | None, client: str | None) -> list[tuple[str, Backoff, str]]:
+        """What a failure is counted against: (key, rule, field named when it refuses)."""
+        sources = []
         if client:
-            limits.append((f"ip:{client}", self.policy.per_address, "client"))
-        return limits
+            sources.append((f"addr:{address_bucket(client)}", self.policy.per_address, "client"))
+        if name is not None:
+            rule = self.policy.per_username_and_address
+            sources.append((_pair_key(name, client), rule, "username"))
+        return sources
 
-    def _check_limits(self, limits: list[tuple[str, RateLimit, str]], moment: int) -> None:
-        for key, limit, field in limits:
-            current = limit.window_start(moment)
-            counts = self.store.failures(key, (current - limit.window, current))
-            previous_count = counts.get(current - limit.window, 0)
-            current_count = counts.get(current, 0)
-            wait = limit.retry_after(previous_count, current_count, moment)
+    def _check_sources(
+        self, sources: list[tuple[str, Backoff, str]], name: str | None, moment: int
+    ) -> None:
+        crowded = name is not None and self._crowded(name, moment)
+        for key, rule, field in sources:
+            if crowded and field == "username":
+                rule = replace(rule, free=min(rule.free, self.policy.crowded_free))
+            wait = rule.retry_after(self._failure_times(key, rule, moment), moment)
             if wait:
                 raise RateLimited(field, wait)
 
-    def _count_failure(self, limits: list[tuple[str, RateLimit, str]], moment: int) -> None:
-        for key, limit, _ in limits:
-            current = limit.window_start(moment)
-            self.store.add_failure(key, current, current - limit.window)
+    def _failure_times(self, key: str, rule: Backoff, moment: int) -> list[int]:
+        counts = self.store.failures_since(key, rule.look_back(moment))
+        return [at for at, count in counts.items() for _ in range(count)]
+
+    def _crowded(self, name: str, moment: int) -> bool:
+        """Whether the username is past its ceiling of failures from all addresses."""
+        ceiling = self.policy.per_username
+        current = ceiling.window_start(moment)
+        counts = self.store.failures(_user_key(name), (current - ceiling.window, current))
+        previous = counts.get(current - ceiling.window, 0)
+        return not ceiling.allows(previous, counts.get(current, 0), moment)
+
+    def _count_failure(
+        self, sources: list[tuple[str, Backoff, str]], name: str | None, moment: int
+    ) -> None:
+        for key, rule, _ in sources:
+            self.store.add_failure(key, moment, rule.keep_from(moment))
+        if name is not None:
+            ceiling = self.policy.per_username
+            current = ceiling.window_start(moment)
+            self.store.add_failure(_user_key(name), current, current - ceiling.window)
 
     def _decoy(self) -> str:
         if self._decoy_hash is None:
@@ -310,6 +354,10 @@ class AccountService:
 
 def _user_key(name: str) -> str:
     return f"user:{normalize_username(name)}"
+
+
+def _pair_key(name: str, client: str | None) -> str:
+    return f"pair:{normalize_username(name)}@{address_bucket(client) if client else NO_ADDRESS}"
 
 
 def _unauthenticated(

@@ -91,10 +91,16 @@ class SessionStore(Protocol):
 
 
 class AttemptStore(Protocol):
-    """Failed-login counters per key (``user:…``, ``ip:…``) and fixed window (Unix seconds)."""
+    """Failed-login counters per key and window start (Unix seconds): ``user:<name>`` in fixed
+    windows (the per-username ceiling); ``addr:<address>`` and ``pair:<name>@<address>`` per
+    second of failure (backoff, which needs the failures' times)."""
 
     def failures(self, key: str, window_starts: Sequence[int]) -> dict[int, int]:
         """Counts for the given windows of ``key`` (windows without failures are left out)."""
+        ...
+
+    def failures_since(self, key: str, since: int) -> dict[int, int]:
+        """Counts of ``key`` per window start (or per second) from ``since`` on."""
         ...
 
     def add_failure(self, key: str, window_start: int, keep_from: int) -> None:

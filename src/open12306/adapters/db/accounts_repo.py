@@ -154,6 +154,15 @@ class SqlAccountsStore:
             )
             return {int(start): int(count) for start, count in rows}
 
+    def failures_since(self, key: str, since: int) -> dict[int, int]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(login_attempts.c.window_start, login_attempts.c.count).where(
+                    login_attempts.c.key == key, login_attempts.c.window_start >= since
+                )
+            )
+            return {int(start): int(count) for start, count in rows}
+
     def add_failure(self, key: str, window_start: int, keep_from: int) -> None:
         with self.engine.begin() as conn:
             conn.execute(_count_one(conn, key, window_start))

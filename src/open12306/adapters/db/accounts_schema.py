@@ -53,9 +53,9 @@ Index("ix_sessions_expires_at", sessions.c.expires_at)
 login_attempts = Table(
     "login_attempts",
     metadata,
-    # ``user:<username>`` or ``ip:<address>``
+    # ``user:<username>``, ``addr:<address>`` or ``pair:<username>@<address>``
     Column("key", String(128), primary_key=True),
-    # Unix seconds at which the fixed counting window starts
+    # Unix seconds: the start of the fixed counting window (user:) or of the failure's second
     Column("window_start", BigInteger, primary_key=True),
     Column("count", Integer, nullable=False),
 )

@@ -26,6 +26,7 @@ from open12306.adapters.payments.sandbox.alipay_ledger import (
     AlipayLedger,
     AlipayTrade,
 )
+from open12306.adapters.payments.sandbox.bodies import BadBody, form_fields, json_value
 from open12306.adapters.payments.sandbox.faults import Faults
 from open12306.adapters.payments.sandbox.notifier import Delivery, Notifier, alipay_accepts
 from open12306.adapters.payments.sandbox.payment_codes import PaymentCodes, well_formed
@@ -81,19 +82,22 @@ class AlipayGateway:
 
     async def gateway(self, request: Request) -> Response:
         params: dict[str, str] = dict(request.query_params)
+        problem: tuple[str, str] | None = None
         if request.method == "POST":
-            form = await request.form()
-            params.update({k: v for k, v in form.items() if isinstance(v, str)})
+            try:
+                params.update(await _posted_fields(request))
+            except BadBody as exc:
+                problem = "isv.invalid-parameter", exc.message
         method = params.get("method", "")
         response_key = method.replace(".", "_") + "_response" if method else "error_response"
-        problem = self._check_request(params)
+        problem = problem or self._check_request(params)
         if problem is not None:
             if method in PAGE_METHODS:
                 return HTMLResponse(cashier.message_page("Alipay error", problem[1]), 400)
             return self._unsigned(response_key, "40002", "Invalid Arguments", *problem)
         try:
-            biz = json.loads(params.get("biz_content") or "{}")
-        except json.JSONDecodeError:
+            biz = json_value(params.get("biz_content") or "{}", "biz_content")
+        except BadBody:
             biz = None
         if not isinstance(biz, dict):
             return self._unsigned(
@@ -456,6 +460,15 @@ class AlipayGateway:
                 accept=alipay_accepts,
             )
         )
+
+
+async def _posted_fields(request: Request) -> dict[str, str]:
+    """The fields of a POST to the gateway: a url-encoded form, as the SDKs send it."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    body = await request.body()
+    if kind not in ("", "application/x-www-form-urlencoded"):
+        raise BadBody("content-type", "unsupported", "send application/x-www-form-urlencoded")
+    return form_fields(body)
 
 
 def _fund_channel(trade: AlipayTrade) -> str:

@@ -43,6 +43,12 @@ class SandboxConfig:
     is taken from each request. ``key_dir`` keeps the sandbox's own keys across restarts; when
     None fresh keys are generated at start. ``retry_schedule`` is the wait before each delivery
     attempt of a notification, in seconds, counted from the previous attempt.
+
+    ``admin_token`` guards the setup endpoints (``/sandbox/keys``, registrations, faults,
+    notification listing and redelivery): they answer only ``Authorization: Bearer
+    <admin_token>`` (401 otherwise), and when it is None they are not served at all (404).
+    The protocol endpoints (gateway, API v3, cashier, payment codes) are open, as the real
+    gateways' are, and check the merchant's signature themselves.
     """
 
     base_url: str | None = None
@@ -54,4 +60,5 @@ class SandboxConfig:
     seller_id: str = "2088000000000001"
     wechat_public_key_id: str | None = None
     allow_registration: bool = True
+    admin_token: str | None = field(default=None, repr=False)
     clock: Callable[[], datetime] = field(default=shanghai_now)

@@ -26,6 +26,7 @@ from starlette.responses import HTMLResponse, Response
 
 from open12306.adapters.payments.money import fen_to_yuan
 from open12306.adapters.payments.sandbox import cashier, keys
+from open12306.adapters.payments.sandbox.bodies import BadBody, json_object
 from open12306.adapters.payments.sandbox.faults import Faults
 from open12306.adapters.payments.sandbox.notifier import Delivery, Notifier, wechat_accepts
 from open12306.adapters.payments.sandbox.registry import KnownWeChatMerchant, Registry
@@ -132,10 +133,10 @@ class WeChatApi:
             raise WeChatError(401, "SIGN_ERROR", "商户号不存在")
         if fields["serial_no"] != known.merchant.serial_no:
             raise WeChatError(401, "SIGN_ERROR", "商户证书序列号有误")
-        try:
-            skew = abs(self._clock().timestamp() - int(fields["timestamp"]))
-        except ValueError:
-            raise WeChatError(401, "SIGN_ERROR", "timestamp 格式错误") from None
+        stamp = fields["timestamp"]
+        if not stamp.isascii() or not stamp.isdigit() or len(stamp) > 12:
+            raise WeChatError(401, "SIGN_ERROR", "timestamp 格式错误")
+        skew = abs(self._clock().timestamp() - int(stamp))
         if skew > MAX_CLOCK_SKEW_S:
             raise WeChatError(401, "SIGN_ERROR", "timestamp 与系统时间相差过多")
         serial = request.headers.get("wechatpay-serial")
@@ -163,12 +164,11 @@ class WeChatApi:
     @staticmethod
     def _json(body: bytes) -> dict[str, Any]:
         try:
-            data = json.loads(body or b"{}")
-        except json.JSONDecodeError:
-            raise WeChatError(400, "PARAM_ERROR", "请求体不是合法的 JSON") from None
-        if not isinstance(data, dict):
-            raise WeChatError(400, "PARAM_ERROR", "请求体必须是 JSON 对象")
-        return data
+            return json_object(body, empty=True)
+        except BadBody as exc:
+            not_object = exc.reason == "not_an_object"
+            message = "请求体必须是 JSON 对象" if not_object else "请求体不是合法的 JSON"
+            raise WeChatError(400, "PARAM_ERROR", message) from None
 
     # ---- endpoints -------------------------------------------------------------------------
 

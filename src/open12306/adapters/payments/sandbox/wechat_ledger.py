@@ -79,6 +79,13 @@ def _positive_int(value: object, name: str) -> int:
     return value
 
 
+def _optional_text(body: Mapping[str, Any], name: str) -> str | None:
+    value = body.get(name)
+    if value is not None and not isinstance(value, str):
+        raise WeChatError(400, "PARAM_ERROR", f"{name} 必须为字符串")
+    return value
+
+
 class WeChatLedger:
     """Transactions keyed by (mchid, out_trade_no); refunds by (mchid, out_refund_no)."""
 
@@ -183,7 +190,9 @@ class WeChatLedger:
             raise WeChatError(400, "PARAM_ERROR", "amount 格式错误")
         refund_fen = _positive_int(amount.get("refund"), "amount.refund")
         total_fen = _positive_int(amount.get("total"), "amount.total")
-        trade = self.find(mchid, body.get("out_trade_no"), body.get("transaction_id"))
+        trade = self.find(
+            mchid, _optional_text(body, "out_trade_no"), _optional_text(body, "transaction_id")
+        )
         with self._lock:
             done = self._refunds.get((mchid, out_refund_no))
             if done is not None:
