@@ -84,8 +84,16 @@ def test_known_stations_replace_feed_stops() -> None:
 
 
 def test_real_feed_exports_and_imports_unchanged(nyc: Network, tmp_path: Path) -> None:
-    sample = Network(nyc.stations, nyc.trains[:40], agency=nyc.agency, source=nyc.source)
-    write_feed(sample, tmp_path / "nyc.zip")
+    assert nyc.timezone == "America/New_York"
+    sample = Network(
+        nyc.stations, nyc.trains[::40], agency=nyc.agency, source=nyc.source, timezone=nyc.timezone
+    )
+    assert {t.calendar.service_id for t in sample.trains if t.calendar} == {
+        "Weekday",
+        "Saturday",
+        "Sunday",
+    }
+    write_feed(sample, tmp_path / "nyc.zip", start=date(2024, 12, 15))
     assert read_feed(tmp_path / "nyc.zip") == sample
 
 

@@ -38,8 +38,10 @@ Import (`read_feed`):
 * Times are in agency_timezone (all agencies must give the same one); stop_timezone does not
   change them (GTFS: stop_times are in agency_timezone whatever the stop's zone). GTFS counts
   times from "noon minus 12h" of the service day, which is midnight except on the days clocks
-  change; stored minutes are read as wall-clock time from midnight (domain.timetable), which
-  gives the same instant except for times between midnight and the change on those days.
+  change; stored minutes are read as wall-clock time from midnight (domain.timetable). The two
+  give the same instant whenever the UTC offset at the time is the offset at noon of the
+  service day: all times but those before the change on a change day, and those past 24:00
+  that fall after a change the next morning (an hour apart then).
   Given the operator's zone, a feed whose zone keeps another clock is refused (see docs/gtfs.md).
 * stop_times rows of a trip may come in any order (the specification does not require file
   order); they are sorted by stop_sequence, and a repeated stop_sequence is an error.
