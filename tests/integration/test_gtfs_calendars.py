@@ -22,6 +22,8 @@ from open12306.adapters.db.store import SqlStore
 from open12306.adapters.gtfs import GtfsError, read_feed
 from open12306.bootstrap import Container, build
 from open12306.config import Settings
+from open12306.domain.stations import Station
+from open12306.domain.timetable import StopTime, Train
 from open12306.entrypoints.tasks import export_feed, import_feed
 from open12306.services.network_load import load_network
 from open12306.services.search_query import parse_search
@@ -253,3 +255,26 @@ def test_stop_timezone_does_not_move_the_times(db_url: str, tmp_path: Path) -> N
         "2026-12-28T08:02:00+01:00",
         "2026-12-28T08:58:00+01:00",
     )
+
+
+def test_export_gives_holiday_only_trains_the_peak_days(db_url: str, tmp_path: Path) -> None:
+    # A train without a calendar that runs only on peak days (加开): the exported feed lists
+    # the year's peak days for it, e.g. the Spring Festival rush of 2026.
+    stations = (Station("VNP", "北京南"), Station("TIP", "天津南"))
+    extra = Train(
+        "D7001",
+        (StopTime("VNP", None, 420, 0), StopTime("TIP", 455, None, 131)),
+        "emu-8",
+        holiday_only=True,
+    )
+    SqlStore.from_url(db_url).save_network(stations, [extra], "generator")
+    settings = replace(Settings.from_env(), database_url=db_url)
+    path = tmp_path / "out.zip"
+    export_feed(settings, path, today=date(2026, 1, 20))
+    with zipfile.ZipFile(path) as archive:
+        listed = rows(archive.read("calendar_dates.txt").decode("utf-8"))
+    days = [date.fromisoformat(r["date"]) for r in listed if r["service_id"] == "HOLIDAY"]
+    assert date(2026, 2, 17) in days and date(2026, 10, 1) in days
+    assert date(2026, 1, 20) not in days and date(2026, 6, 10) not in days
+    assert days == sorted(days) and days[-1] <= date(2027, 1, 19)
+    assert read_feed(path).trains == (extra,)

@@ -12,6 +12,7 @@ from open12306.adapters.gtfs import read_feed, write_feed
 from open12306.adapters.holidays import is_peak_day
 from open12306.adapters.station_data import load_stations
 from open12306.config import Settings
+from open12306.domain.calendar import service_dates
 from open12306.domain.network import Network
 from open12306.services.network_load import demo_network, load_network
 from open12306.services.runs import ensure_runs, window_bounds
@@ -73,16 +74,22 @@ def import_feed(settings: Settings, path: Path, source: str, *, today: date | No
     return text
 
 
+EXPORT_DAYS = 365
+
+
 def export_feed(settings: Settings, path: Path, *, today: date | None = None) -> str:
-    """Write the whole timetable as a GTFS feed in the operator's zone; trains that run every
-    day are written on a service valid for a year from ``today`` (default: the operator's)."""
+    """Write the whole timetable as a GTFS feed in the operator's zone. Trains with a service
+    calendar keep it; the others are written on a service valid for a year from ``today``
+    (default: the operator's), holiday-only ones on that year's peak days."""
     store = SqlStore.from_url(settings.database_url)
     network = Network(
         stations=tuple(store.stations()),
         trains=tuple(store.trains()),
         timezone=settings.timezone,
     )
-    write_feed(network, path, start=today or _today(settings))
+    days = service_dates(today or _today(settings), EXPORT_DAYS)
+    peaks = [day for day in days if is_peak_day(day)]
+    write_feed(network, path, start=days[0], end=days[-1], holidays=peaks)
     return f"exported {len(network.trains)} trains and {len(network.stations)} stations to {path}"
 
 
