@@ -22,10 +22,13 @@ from open12306.adapters.db.store import SqlStore
 from open12306.adapters.gtfs import GtfsError, read_feed
 from open12306.bootstrap import Container, build
 from open12306.config import Settings
+from open12306.domain.errors import NotFound
+from open12306.domain.seats import SeatClass
 from open12306.domain.stations import Station
 from open12306.domain.timetable import StopTime, Train
 from open12306.entrypoints.tasks import export_feed, import_feed
 from open12306.services.network_load import load_network
+from open12306.services.orders import OrderRequest
 from open12306.services.search_query import parse_search
 
 ZURICH = ZoneInfo("Europe/Zurich")
@@ -147,6 +150,13 @@ def test_weekends_and_the_holiday_follow_calendar_and_calendar_dates(
         ("IC9012", "2027-01-01T12:32:00+01:00", "2027-01-01T13:28:00+01:00"),
     ]
     assert [t for t, _, _ in offered(container, NEXT_MONDAY)] == ["IC702", "IC718"]
+    # Booking follows the same runs: the weekday train cannot be booked for the holiday.
+    assert container.orders is not None
+    trip = OrderRequest("IC702", MONDAY, "ZUE", "BN", SeatClass.SECOND, ())
+    assert container.orders.trip(trip).departs_at.isoformat() == "2026-12-28T08:02:00+01:00"
+    with pytest.raises(NotFound) as err:
+        container.orders.trip(replace(trip, service_date=NEW_YEAR))
+    assert err.value.reason == "unknown_run"
 
 
 def test_runs_are_materialised_only_on_service_dates(db_url: str, tmp_path: Path) -> None:
@@ -278,3 +288,21 @@ def test_export_gives_holiday_only_trains_the_peak_days(db_url: str, tmp_path: P
     assert date(2026, 1, 20) not in days and date(2026, 6, 10) not in days
     assert days == sorted(days) and days[-1] <= date(2027, 1, 19)
     assert read_feed(path).trains == (extra,)
+
+
+def test_times_keep_the_wall_clock_across_the_spring_change(db_url: str, tmp_path: Path) -> None:
+    # Clocks go forward on Sunday 2027-03-28. GTFS counts from "noon minus 12h", so 10:02:00
+    # that day is 08:02 UTC, i.e. 10:02+02:00: the wall-clock time the product shows.
+    container = open_at(imported(db_url, tmp_path), date(2027, 3, 22))
+    assert offered(container, date(2027, 3, 27))[0][1] == "2027-03-27T09:02:00+01:00"
+    assert offered(container, date(2027, 3, 28))[0][1] == "2027-03-28T10:02:00+02:00"
+    assert offered(container, date(2027, 3, 29))[0][1] == "2027-03-29T08:02:00+02:00"
+
+
+def test_import_says_when_no_trip_runs_in_the_sale_window(db_url: str, tmp_path: Path) -> None:
+    settings = zurich_settings(db_url)
+    late = date(2028, 6, 1)  # the feed's services end on 2027-12-11
+    report = import_feed(settings, write_feed_folder(tmp_path / "sbb"), "sbb", today=late)
+    assert report.endswith(
+        "; 0 runs created (no trip runs on the service dates 2028-05-30 to 2028-06-15)"
+    )
