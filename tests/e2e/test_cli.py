@@ -23,13 +23,12 @@ def database(tmp_path_factory: pytest.TempPathFactory) -> str:
         assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
         loaded = runner.invoke(app, ["demo", "load", "--trains", "1000", "--fill", "0"])
         assert loaded.exit_code == 0, loaded.output
-        imported = runner.invoke(app, ["timetable", "import-gtfs", str(NYC)])
-        assert imported.exit_code == 0, imported.output
     return url
 
 
-def invoke(database: str, *args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, list(args), env={"OPEN12306_DATABASE_URL": database})
+def invoke(database: str, *args: str, timezone: str = "Asia/Shanghai") -> tuple[int, str, str]:
+    env = {"OPEN12306_DATABASE_URL": database, "OPEN12306_TIMEZONE": timezone}
+    result = CliRunner().invoke(app, list(args), env=env)
     return result.exit_code, result.stdout, result.stderr
 
 
@@ -78,15 +77,22 @@ def test_stations_json(database: str) -> None:
     assert code == 0 and {"北京", "北京南", "北京西"} <= set(names)
 
 
-def test_imported_gtfs_trips_are_searchable(database: str) -> None:
-    code, out, err = invoke(
-        database, "search", "Van Cortlandt Park-242 St", "Times Sq-42 St", tomorrow(), "--json"
-    )
+def test_gtfs_feed_of_another_zone_is_refused(database: str) -> None:
+    # The NYC feed's times are New York's; the demo operator's zone is Asia/Shanghai.
+    code, out, err = invoke(database, "timetable", "import-gtfs", str(NYC))
+    assert code == 2
+    assert err.startswith("error: agency_timezone: agency.txt line 2")
+    assert "OPEN12306_TIMEZONE=America/New_York" in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in out + err
+
+
+def test_gtfs_feed_imports_in_its_own_zone(tmp_path: Path) -> None:
+    # Searches on the feed's own dates (December 2024) are in tests/integration, with a clock.
+    url = f"sqlite:///{tmp_path}/nyc.db"
+    assert invoke(url, "db", "upgrade")[0] == 0
+    code, out, err = invoke(url, "timetable", "import-gtfs", str(NYC), timezone="America/New_York")
     assert code == 0, err
-    answer = json.loads(out)
-    assert answer["count"] > 10
-    row = answer["trains"][0]
-    assert row["km"] > 0 and row["classes"][0]["price_fen"] > 0
+    assert out.startswith("imported 1990 trips as trains")
 
 
 def test_export_then_import_round_trips(database: str, tmp_path: Path) -> None:

@@ -1,12 +1,14 @@
 """Import of hand-written feeds: malformed ones name file, line and field; odd valid ones work."""
 
 import zipfile
+from datetime import date
 from pathlib import Path
 
 import pytest
 
-from open12306.adapters.gtfs import GtfsError, read_feed
+from open12306.adapters.gtfs import GtfsError, read_feed, same_clock
 from open12306.domain.errors import DomainError
+from open12306.domain.service_calendar import ServiceCalendar
 
 STOPS = """stop_id,stop_name,stop_lat,stop_lon,location_type,parent_station
 A,Alpha,30.0,120.0,1,
@@ -306,3 +308,151 @@ S,30.1,120.0,2.5
     assert km[0] == 0
     assert 20 <= km[1] <= 23
     assert km[2] - km[1] == 11
+
+
+AGENCY = (
+    "agency_id,agency_name,agency_url,agency_timezone\n"
+    "A,Alpha Rail,https://a.example,Europe/Zurich\n"
+)
+CALENDAR = (
+    "service_id,monday,tuesday,wednesday,thursday,friday,saturday,sunday,start_date,end_date\n"
+    "WK,1,1,1,1,1,0,0,20270104,20271231\n"
+)
+CALENDAR_DATES = "service_id,date,exception_type\nWK,20270101,1\nWK,20270106,2\n"
+
+
+def test_trips_get_the_calendar_of_their_service(tmp_path: Path) -> None:
+    net = read_feed(
+        feed(tmp_path, agency_txt=AGENCY, calendar_txt=CALENDAR, calendar_dates_txt=CALENDAR_DATES)
+    )
+    calendar = net.train("101").calendar
+    assert calendar is not None and net.train("X-T2").calendar is calendar
+    assert calendar == ServiceCalendar(
+        "WK",
+        frozenset({0, 1, 2, 3, 4}),
+        date(2027, 1, 4),
+        date(2027, 12, 31),
+        frozenset({date(2027, 1, 1)}),
+        frozenset({date(2027, 1, 6)}),
+    )
+    assert net.timezone == "Europe/Zurich"
+
+
+def test_a_service_only_in_calendar_dates_runs_on_its_added_dates(tmp_path: Path) -> None:
+    net = read_feed(feed(tmp_path, calendar_dates_txt=CALENDAR_DATES))
+    calendar = net.train("101").calendar
+    assert calendar == ServiceCalendar(
+        "WK", added=frozenset({date(2027, 1, 1)}), removed=frozenset({date(2027, 1, 6)})
+    )
+    assert calendar.dates(date(2026, 12, 1), date(2027, 12, 31)) == [date(2027, 1, 1)]
+
+
+def test_a_feed_without_calendars_runs_every_day(tmp_path: Path) -> None:
+    net = read_feed(feed(tmp_path))
+    assert [t.calendar for t in net.trains] == [None, None]
+    assert net.timezone == "Asia/Shanghai"
+    assert read_feed(feed(tmp_path / "ops"), timezone="Europe/Zurich").timezone == "Europe/Zurich"
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        (
+            {"calendar_txt": CALENDAR.replace("0,0,2027", "0,x,2027")},
+            "calendar.txt line 2, field sunday: expected 0 or 1, got 'x'",
+        ),
+        (
+            {"calendar_txt": CALENDAR.replace("20270104", "2027-01-04")},
+            "calendar.txt line 2, field start_date: bad date '2027-01-04' (expected YYYYMMDD)",
+        ),
+        (
+            {"calendar_txt": CALENDAR.replace("20271231", "20270230")},
+            "calendar.txt line 2, field end_date: bad date '20270230' (expected YYYYMMDD)",
+        ),
+        (
+            {"calendar_txt": CALENDAR.replace("20271231", "20261231")},
+            "calendar.txt line 2, field end_date: service ends 2026-12-31 before it starts "
+            "2027-01-04",
+        ),
+        (
+            {"calendar_txt": CALENDAR.replace(",sunday", ",dimanche")},
+            "calendar.txt line 1, field sunday: required column is missing",
+        ),
+        (
+            {"calendar_txt": CALENDAR + "WK,0,0,0,0,0,1,1,20270104,20271231\n"},
+            "calendar.txt line 3, field service_id: duplicate id 'WK' (first on line 2)",
+        ),
+        (
+            {"calendar_dates_txt": CALENDAR_DATES.replace("20270106,2", "20270106,3")},
+            "calendar_dates.txt line 3, field exception_type: "
+            "expected 1 (added) or 2 (removed), got '3'",
+        ),
+        (
+            {"calendar_dates_txt": CALENDAR_DATES + "WK,20270101,2\n"},
+            "calendar_dates.txt line 4, field date: 'WK' lists 2027-01-01 twice (first on line 2)",
+        ),
+        (
+            {"calendar_dates_txt": CALENDAR_DATES.replace("WK,20270101", ",20270101")},
+            "calendar_dates.txt line 2, field service_id: a value is required",
+        ),
+        (
+            {
+                "calendar_txt": CALENDAR.replace("WK,", "SA,"),
+                "calendar_dates_txt": CALENDAR_DATES.replace("WK,", "SA,"),
+            },
+            "trips.txt line 2, field service_id: unknown service 'WK'",
+        ),
+        (
+            {"agency_txt": AGENCY.replace("Europe/Zurich", "Mars/Olympus")},
+            "agency.txt line 2, field agency_timezone: unknown time zone 'Mars/Olympus'",
+        ),
+        (
+            {"agency_txt": AGENCY + "B,Bravo Rail,https://b.example,Europe/London\n"},
+            "agency.txt line 3, field agency_timezone: "
+            "agencies disagree: 'Europe/London' here, 'Europe/Zurich' on line 2",
+        ),
+        (
+            {"agency_txt": "agency_id,agency_name,agency_url\nA,Alpha,https://a.example\n"},
+            "agency.txt line 1, field agency_timezone: required column is missing",
+        ),
+    ],
+)
+def test_malformed_calendars_and_zones_name_file_line_and_field(
+    tmp_path: Path, changes: dict[str, str], message: str
+) -> None:
+    files = {"agency_txt": AGENCY, "calendar_txt": CALENDAR, "calendar_dates_txt": CALENDAR_DATES}
+    files.update(changes)
+    with pytest.raises(GtfsError) as err:
+        read_feed(feed(tmp_path, **files))
+    assert str(err.value) == message
+
+
+def test_a_feed_in_another_zone_than_the_operators_is_refused(tmp_path: Path) -> None:
+    folder = feed(tmp_path, agency_txt=AGENCY, calendar_txt=CALENDAR)
+    assert read_feed(folder, timezone="Europe/Zurich").timezone == "Europe/Zurich"
+    # Berlin has kept Zurich's clock since 1981: the same instants.
+    assert read_feed(folder, timezone="Europe/Berlin").timezone == "Europe/Zurich"
+    with pytest.raises(GtfsError) as err:
+        read_feed(folder, timezone="Asia/Shanghai")
+    assert (err.value.file, err.value.line, err.value.field) == ("agency.txt", 2, "agency_timezone")
+    assert err.value.reason == "timezone_mismatch"
+    assert str(err.value) == (
+        "agency.txt line 2, field agency_timezone: the feed's times are in Europe/Zurich, but "
+        "the operator's zone is Asia/Shanghai; times are shown in the operator's zone, so serve "
+        "this feed with OPEN12306_TIMEZONE=Europe/Zurich"
+    )
+
+
+def test_same_clock_compares_offsets_on_the_service_dates() -> None:
+    winter = (date(2027, 1, 1), date(2027, 2, 28))
+    to_april = (date(2027, 1, 1), date(2027, 4, 30))
+    assert same_clock("Asia/Chongqing", "Asia/Shanghai", to_april)
+    assert same_clock("America/Toronto", "America/New_York", to_april)
+    # Lagos is UTC+1 all year, like Zurich in winter only.
+    assert same_clock("Europe/Zurich", "Africa/Lagos", winter)
+    assert not same_clock("Europe/Zurich", "Africa/Lagos", to_april)
+    # The day after the span still counts: a train may arrive past midnight.
+    assert not same_clock("Europe/Zurich", "Africa/Lagos", (date(2027, 3, 1), date(2027, 3, 27)))
+    assert not same_clock("Europe/Zurich", "Europe/London", winter)
+    assert same_clock("Europe/Zurich", "Europe/Zurich", None)
+    assert not same_clock("Europe/Zurich", "Europe/Berlin", None)

@@ -1,14 +1,23 @@
 """Import of real and sample GTFS feeds shipped in tests/data/gtfs (see its README)."""
 
 import itertools
+from dataclasses import replace
+from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from open12306.adapters.clock import FixedClock
+from open12306.adapters.db.store import SqlStore
 from open12306.adapters.gtfs import read_feed, write_feed
+from open12306.bootstrap import build
+from open12306.config import Settings
 from open12306.domain.network import Network, validate_network
 from open12306.domain.stations import Station
 from open12306.domain.timetable import validate_train
+from open12306.services.network_load import load_network
+from open12306.services.search_query import parse_search
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "gtfs"
 
@@ -75,8 +84,16 @@ def test_known_stations_replace_feed_stops() -> None:
 
 
 def test_real_feed_exports_and_imports_unchanged(nyc: Network, tmp_path: Path) -> None:
-    sample = Network(nyc.stations, nyc.trains[:40], agency=nyc.agency, source=nyc.source)
-    write_feed(sample, tmp_path / "nyc.zip")
+    assert nyc.timezone == "America/New_York"
+    sample = Network(
+        nyc.stations, nyc.trains[::40], agency=nyc.agency, source=nyc.source, timezone=nyc.timezone
+    )
+    assert {t.calendar.service_id for t in sample.trains if t.calendar} == {
+        "Weekday",
+        "Saturday",
+        "Sunday",
+    }
+    write_feed(sample, tmp_path / "nyc.zip", start=date(2024, 12, 15))
     assert read_feed(tmp_path / "nyc.zip") == sample
 
 
@@ -93,3 +110,25 @@ def test_google_sample_feed() -> None:
     # No shapes and no shape_dist_traveled: great-circle km between the stops.
     amv = net.train("50-AAMV1")
     assert 40 <= amv.stops[-1].km <= 44
+
+
+def test_each_day_offers_only_its_own_service(nyc: Network, db_url: str) -> None:
+    # calendar.txt: Weekday, Saturday and Sunday services, 2024-12-15 to 2025-01-17;
+    # calendar_dates.txt: Christmas Day (a Wednesday) runs the Sunday service instead.
+    load_network(SqlStore.from_url(db_url), nyc, "gtfs:nyc")
+    settings = replace(Settings.from_env(), database_url=db_url, timezone="America/New_York")
+    monday = datetime(2024, 12, 16, 4, tzinfo=ZoneInfo("America/New_York"))
+    container = build(settings, clock=FixedClock(monday))
+    for day, service in [
+        (date(2024, 12, 16), "Weekday"),
+        (date(2024, 12, 21), "Saturday"),
+        (date(2024, 12, 22), "Sunday"),
+        (date(2024, 12, 24), "Weekday"),
+        (date(2024, 12, 25), "Sunday"),
+    ]:
+        query = parse_search({"from": "101", "to": "127", "date": day.isoformat()})
+        trains = container.search.search(query)["trains"]
+        assert len(trains) > 50
+        assert {row["train"].split("-")[3] for row in trains} == {service}, day
+        first = min(row["departs"] for row in trains)
+        assert first.startswith(day.isoformat()) and first.endswith("-05:00")

@@ -2,7 +2,8 @@
 
 import csv
 import zipfile
-from datetime import date
+from dataclasses import replace
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 from open12306.adapters.gtfs import read_feed, write_feed
 from open12306.domain.errors import DomainError
 from open12306.domain.network import Network
+from open12306.domain.service_calendar import ServiceCalendar
 from open12306.domain.stations import Station
 from open12306.domain.timetable import StopTime, Train
 
@@ -150,8 +152,33 @@ def test_feed_that_ends_before_it_starts_is_refused(tmp_path: Path) -> None:
     assert err.value.reason == "before_start"
 
 
+def days_after(start: date) -> st.SearchStrategy[date]:
+    return st.integers(min_value=-10, max_value=400).map(lambda n: start + timedelta(days=n))
+
+
+@st.composite
+def calendars(draw: st.DrawFn, service_id: str) -> ServiceCalendar:
+    weekly = draw(st.booleans())
+    first = draw(days_after(START))
+    last = first + timedelta(days=draw(st.integers(min_value=0, max_value=400)))
+    weekdays = draw(st.frozensets(st.integers(min_value=0, max_value=6))) if weekly else None
+    added = draw(st.frozensets(days_after(START), max_size=4))
+    removed = draw(st.frozensets(days_after(START), max_size=4)) - added
+    return ServiceCalendar(
+        service_id,
+        weekdays or frozenset(),
+        first if weekly else None,
+        last if weekly else None,
+        added,
+        removed,
+    )
+
+
 @st.composite
 def trains(draw: st.DrawFn) -> tuple[Train, ...]:
+    # Service ids include our own DAILY: the window service of daily trains must dodge it.
+    names = draw(st.lists(st.sampled_from(["DAILY", "WK", "SA+SU", "x,y"]), unique=True))
+    pool = [draw(calendars(name)) for name in names]
     count = draw(st.integers(min_value=1, max_value=4))
     result = []
     for n in range(count):
@@ -177,6 +204,7 @@ def trains(draw: st.DrawFn) -> tuple[Train, ...]:
                 synthetic=draw(st.booleans()),
                 holiday_only=draw(st.booleans()),
                 name=draw(st.sampled_from(["", "和谐号", 'a,b "quoted"'])),
+                calendar=draw(st.sampled_from([None, *pool])),
             )
         )
     return tuple(result)
@@ -187,7 +215,69 @@ def trains(draw: st.DrawFn) -> tuple[Train, ...]:
 )
 @given(generated=trains())
 def test_generated_networks_round_trip(tmp_path: Path, generated: tuple[Train, ...]) -> None:
-    network = Network(STATIONS, generated, agency="a", source="")
+    network = Network(STATIONS, generated, agency="a", source="", timezone="Europe/Zurich")
     path = tmp_path / "feed.zip"
     write_feed(network, path, start=START, end=END, holidays=HOLIDAYS)
     assert read_feed(path) == network
+
+
+WEEKDAYS = ServiceCalendar(
+    "DAILY",  # the name our export gives its own every-day service
+    frozenset(range(5)),
+    date(2026, 2, 2),
+    date(2026, 6, 30),
+    added=frozenset({date(2026, 2, 14)}),
+    removed=frozenset({date(2026, 2, 16), date(2026, 2, 17)}),
+)
+SPRING_FESTIVAL = ServiceCalendar("CNY", added=frozenset({date(2026, 2, 17)}))
+
+
+def test_calendars_are_written_and_read_back(tmp_path: Path) -> None:
+    network = Network(
+        STATIONS,
+        (G1, replace(Z99, calendar=WEEKDAYS), replace(D7001, calendar=SPRING_FESTIVAL), TRAIN_5),
+        agency="中国铁路测试局",
+        source="unit test",
+    )
+    folder = tmp_path / "feed"
+    write_feed(network, folder, start=START, end=END, holidays=HOLIDAYS)
+    services = {r["trip_id"]: r["service_id"] for r in rows(folder, "trips.txt")}
+    assert services == {"G1": "DAILY-2", "Z99": "DAILY", "D7001": "CNY", "5": "DAILY-2"}
+    calendar = {r["service_id"]: r for r in rows(folder, "calendar.txt")}
+    assert set(calendar) == {"DAILY", "DAILY-2"}
+    assert [calendar["DAILY"][day] for day in ("monday", "friday", "saturday")] == ["1", "1", "0"]
+    assert (calendar["DAILY"]["start_date"], calendar["DAILY"]["end_date"]) == (
+        "20260202",
+        "20260630",
+    )
+    assert (calendar["DAILY"]["o12306_window"], calendar["DAILY-2"]["o12306_window"]) == ("0", "1")
+    assert [
+        (r["service_id"], r["date"], r["exception_type"])
+        for r in rows(folder, "calendar_dates.txt")
+    ] == [
+        ("DAILY", "20260214", "1"),
+        ("DAILY", "20260216", "2"),
+        ("DAILY", "20260217", "2"),
+        ("CNY", "20260217", "1"),
+    ]
+    info = rows(folder, "feed_info.txt")[0]
+    assert (info["feed_start_date"], info["feed_end_date"]) == ("20260201", "20260630")
+    assert read_feed(folder) == network
+
+
+def test_feeds_of_format_1_run_every_day(tmp_path: Path) -> None:
+    # Before calendars, our export marked nothing: every service was the export window.
+    folder = tmp_path / "feed"
+    write_feed(NETWORK, folder, start=START, end=END, holidays=HOLIDAYS)
+    for name, column, value in [
+        ("calendar.txt", "o12306_window", None),
+        ("feed_info.txt", "o12306_format", "1"),
+    ]:
+        table = rows(folder, name)
+        header = [c for c in table[0] if c != column or value is not None]
+        with (folder / name).open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.DictWriter(handle, header, extrasaction="ignore", lineterminator="\n")
+            writer.writeheader()
+            writer.writerows([{**r, column: value} if value else r for r in table])
+    assert "o12306_window" not in rows(folder, "calendar.txt")[0]
+    assert read_feed(folder) == NETWORK

@@ -1,9 +1,13 @@
 """The Network value that GTFS import and export work on."""
 
+from dataclasses import replace
+from datetime import date
+
 import pytest
 
 from open12306.domain.errors import DomainError, NotFound
 from open12306.domain.network import Network, validate_network
+from open12306.domain.service_calendar import ServiceCalendar
 from open12306.domain.stations import Station
 from open12306.domain.timetable import StopTime, Train
 
@@ -67,3 +71,17 @@ def test_train_at_a_station_outside_the_network_is_rejected() -> None:
         validate_network(network(g1(to="AOH")))
     assert err.value.reason == "unknown_station"
     assert "AOH" in err.value.message
+
+
+def test_one_service_id_with_two_sets_of_dates_is_rejected() -> None:
+    weekdays = ServiceCalendar("WK", frozenset(range(5)), date(2027, 1, 1), date(2027, 6, 30))
+    shorter = replace(weekdays, end=date(2027, 3, 31))
+    validate_network(
+        network(replace(g1(), calendar=weekdays), replace(g1("G3"), calendar=weekdays))
+    )
+    with pytest.raises(DomainError) as err:
+        validate_network(
+            network(replace(g1(), calendar=weekdays), replace(g1("G3"), calendar=shorter))
+        )
+    assert err.value.reason == "conflicting_calendar"
+    assert "'WK'" in err.value.message and "G1" in err.value.message

@@ -17,17 +17,32 @@ Decisions, per the specification:
 * Times are whole minutes (HH:MM:00) and may pass 24:00:00 as GTFS allows. Imported times are
   rounded to the nearest minute (half a minute rounds up), which keeps their order.
 * shape_dist_traveled is written in whole km from the train's km.
-* Service: ``DAILY`` runs every day from ``start`` to ``end`` (default: today and 364 days after);
-  holiday-only trains use ``HOLIDAY``, whose days are the given holiday dates (calendar_dates.txt).
+* Service: a train with a service calendar is written on its service_id (calendar.txt for the
+  weekly pattern, calendar_dates.txt for added and removed dates). Trains that run every day
+  use ``DAILY``, every day from ``start`` to ``end`` (default: today and 364 days after), and
+  holiday-only ones ``HOLIDAY``, whose days are the given holidays (calendar_dates.txt); both
+  are marked ``o12306_window=1`` so that reading the feed back gives daily trains again.
+* agency_timezone is the network's zone: the wall clock its times are in.
 
 Import (`read_feed`):
 
 * Platforms (stops with a parent_station) are replaced by their parent station; entrances and
   other nodes are not stations. A stop whose stop_id is a key of ``known_stations`` becomes that
   station (so a feed that uses 12306 telecodes as stop_ids reuses our station data).
-* Every trip with stop_times becomes a train; calendars are informational (a trip that runs on
-  several services, or none, is still one train). Train number: trip_short_name, else
+* Every trip with stop_times becomes a train. Train number: trip_short_name, else
   route_short_name (or route_id) + "-" + trip_id; a number already taken gets "-2", "-3", ...
+* A trip's service_id gives its train a service calendar: calendar.txt's weekday flags from
+  start_date to end_date, with calendar_dates.txt's exception_type 1 adding and 2 removing a
+  date (a service only in calendar_dates.txt runs on its added dates). A feed with neither file
+  has no calendars: its trains run every day. A service_id found in neither file is an error.
+* Times are in agency_timezone (all agencies must give the same one); stop_timezone does not
+  change them (GTFS: stop_times are in agency_timezone whatever the stop's zone). GTFS counts
+  times from "noon minus 12h" of the service day, which is midnight except on the days clocks
+  change; stored minutes are read as wall-clock time from midnight (domain.timetable). The two
+  give the same instant whenever the UTC offset at the time is the offset at noon of the
+  service day: all times but those before the change on a change day, and those past 24:00
+  that fall after a change the next morning (an hour apart then).
+  Given the operator's zone, a feed whose zone keeps another clock is refused (see docs/gtfs.md).
 * stop_times rows of a trip may come in any order (the specification does not require file
   order); they are sorted by stop_sequence, and a repeated stop_sequence is an error.
 * An intermediate stop with neither time is interpolated linearly by distance between the timed
@@ -56,19 +71,31 @@ import zipfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from open12306.domain.errors import DomainError
 from open12306.domain.network import Network, validate_network
+from open12306.domain.service_calendar import (
+    WEEKDAY_NAMES,
+    ServiceCalendar,
+    distinct_calendars,
+    validate_calendar,
+    weekdays_from_flags,
+)
 from open12306.domain.stations import Station
 from open12306.domain.timetable import TRAIN_TYPES, StopTime, Train, validate_train
 
 EXTRA = "o12306_"
-FORMAT_VERSION = "1"
+# Format 1 had no service calendars (every service was the export window); 2 marks those
+# window services with o12306_window=1 in calendar.txt.
+FORMAT_VERSION = "2"
+LEGACY_FORMAT = "1"
 DAILY_SERVICE = "DAILY"
 HOLIDAY_SERVICE = "HOLIDAY"
 AGENCY_ID = "open12306"
+DEFAULT_TIMEZONE = "Asia/Shanghai"
 DEFAULT_COMPOSITION = "emu-8"
 DEFAULT_COMPOSITIONS: Mapping[int, str] = {101: "emu-16", 102: "emu-16"}
 
@@ -98,6 +125,9 @@ UNITS_PER_KM: Mapping[str, float] = {"km": 1.0, "m": 1000.0, "mi": 0.621371, "ft
 TYPICAL_DETOUR = 1.1
 METERS_THRESHOLD = 3000.0
 TIME_PATTERN = re.compile(r"([0-9]+):([0-5][0-9]):([0-5][0-9])")
+DATE_PATTERN = re.compile(r"[0-9]{8}")
+ADDED, REMOVED = "1", "2"
+CALENDAR_FILES = ("calendar.txt", "calendar_dates.txt")
 
 
 class GtfsError(DomainError):
@@ -124,15 +154,17 @@ def write_feed(
     start: date | None = None,
     end: date | None = None,
     holidays: Iterable[date] = (),
-    timezone: str = "Asia/Shanghai",
+    timezone: str | None = None,
     agency_url: str = "https://example.org/open12306",
     extended_route_types: bool = True,
 ) -> None:
     """Write ``network`` as a GTFS feed: a .zip archive when ``path`` ends in .zip, else a folder.
 
-    The feed is valid for ``start``..``end`` (default: today and the 364 days after); holiday-only
-    trains run on the ``holidays`` inside that window. ``extended_route_types`` picks route_type
-    101-103 (high-speed, long-distance, inter-regional rail) over the basic 2 (rail).
+    Trains with a service calendar are written with it. Trains that run every day are written
+    on a service valid for ``start``..``end`` (default: today and the 364 days after);
+    holiday-only ones run on the ``holidays`` inside that window. ``timezone`` (default: the
+    network's) is the agency_timezone. ``extended_route_types`` picks route_type 101-103
+    (high-speed, long-distance, inter-regional rail) over the basic 2 (rail).
     """
     validate_network(network)
     for train in network.trains:
@@ -141,19 +173,23 @@ def write_feed(
     last = end or first + timedelta(days=364)
     if last < first:
         raise DomainError("end", "before_start", f"feed ends {last} before it starts {first}")
+    window = _window(network.trains, first, last, holidays)
+    zone = timezone or network.timezone
     files = {
-        "agency.txt": _agency_rows(network, timezone, agency_url),
+        "agency.txt": _agency_rows(network, zone, agency_url),
         "stops.txt": _stop_rows(network.stations),
         "routes.txt": _route_rows(network.trains, extended_route_types),
-        "trips.txt": _trip_rows(network.trains),
+        "trips.txt": _trip_rows(network.trains, window),
         "stop_times.txt": _stop_time_rows(network.trains),
-        "calendar.txt": _calendar_rows(network.trains, first, last),
-        "feed_info.txt": _feed_info_rows(network, agency_url, first, last),
+        "calendar.txt": _calendar_rows(network.trains, window),
+        "calendar_dates.txt": _calendar_date_rows(network.trains, window),
+        "feed_info.txt": _feed_info_rows(network, agency_url, _feed_span(network.trains, window)),
     }
-    holiday_rows = _calendar_date_rows(network.trains, holidays, first, last)
-    if len(holiday_rows) > 1:
-        files["calendar_dates.txt"] = holiday_rows
-    texts = {name: _csv_text(rows) for name, rows in files.items()}
+    texts = {
+        name: _csv_text(rows)
+        for name, rows in files.items()
+        if len(rows) > 1 or name not in CALENDAR_FILES
+    }
     if path.suffix.lower() == ".zip":
         path.parent.mkdir(parents=True, exist_ok=True)
         with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
@@ -163,6 +199,35 @@ def write_feed(
         path.mkdir(parents=True, exist_ok=True)
         for name, text in texts.items():
             (path / name).write_text(text, encoding="utf-8")
+
+
+@dataclass(frozen=True, slots=True)
+class _Window:
+    """The services of trains without a calendar of their own: every day of the export window
+    (``daily``) and, for holiday-only trains, its holidays (``holiday``), named so as not to
+    clash with a calendar's service_id."""
+
+    daily: str
+    holiday: str
+    first: date
+    last: date
+    holidays: tuple[date, ...]
+
+
+def _window(trains: Sequence[Train], first: date, last: date, holidays: Iterable[date]) -> _Window:
+    taken = {t.calendar.service_id for t in trains if t.calendar is not None}
+    inside = tuple(day for day in sorted(set(holidays)) if first <= day <= last)
+    return _Window(
+        _free_name(DAILY_SERVICE, taken), _free_name(HOLIDAY_SERVICE, taken), first, last, inside
+    )
+
+
+def _free_name(name: str, taken: set[str]) -> str:
+    unique, n = name, 1
+    while unique in taken:
+        n += 1
+        unique = f"{name}-{n}"
+    return unique
 
 
 Rows = list[list[str]]
@@ -212,15 +277,17 @@ def _route_rows(trains: Sequence[Train], extended: bool) -> Rows:
     return rows
 
 
-def _service_id(train: Train) -> str:
-    return HOLIDAY_SERVICE if train.holiday_only else DAILY_SERVICE
+def _service_id(train: Train, window: _Window) -> str:
+    if train.calendar is not None:
+        return train.calendar.service_id
+    return window.holiday if train.holiday_only else window.daily
 
 
 def _flag(value: bool) -> str:
     return "1" if value else "0"
 
 
-def _trip_rows(trains: Sequence[Train]) -> Rows:
+def _trip_rows(trains: Sequence[Train], window: _Window) -> Rows:
     header = ["route_id", "service_id", "trip_id", "trip_short_name"]
     header += [EXTRA + "composition", EXTRA + "synthetic", EXTRA + "holiday_only", EXTRA + "name"]
     rows = [header]
@@ -228,7 +295,7 @@ def _trip_rows(trains: Sequence[Train]) -> Rows:
         rows.append(
             [
                 _route_id(t),
-                _service_id(t),
+                _service_id(t, window),
                 t.code,
                 t.code,
                 t.composition,
@@ -272,32 +339,46 @@ def _gtfs_date(day: date) -> str:
     return day.strftime("%Y%m%d")
 
 
-def _calendar_rows(trains: Sequence[Train], first: date, last: date) -> Rows:
-    days = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
-    rows = [["service_id", *days, "start_date", "end_date"]]
-    span = [_gtfs_date(first), _gtfs_date(last)]
-    rows.append([DAILY_SERVICE, *["1"] * 7, *span])
-    if any(train.holiday_only for train in trains):
-        rows.append([HOLIDAY_SERVICE, *["0"] * 7, *span])
+def _calendar_rows(trains: Sequence[Train], window: _Window) -> Rows:
+    rows = [["service_id", *WEEKDAY_NAMES, "start_date", "end_date", EXTRA + "window"]]
+    span = [_gtfs_date(window.first), _gtfs_date(window.last)]
+    if any(t.calendar is None and not t.holiday_only for t in trains):
+        rows.append([window.daily, *["1"] * 7, *span, "1"])
+    if any(t.calendar is None and t.holiday_only for t in trains):
+        rows.append([window.holiday, *["0"] * 7, *span, "1"])
+    for calendar in distinct_calendars([t.calendar for t in trains]):
+        if calendar.start is not None and calendar.end is not None:
+            weekly = [_gtfs_date(calendar.start), _gtfs_date(calendar.end)]
+            rows.append([calendar.service_id, *calendar.weekday_flags(), *weekly, "0"])
     return rows
 
 
-def _calendar_date_rows(
-    trains: Sequence[Train], holidays: Iterable[date], first: date, last: date
-) -> Rows:
+def _calendar_date_rows(trains: Sequence[Train], window: _Window) -> Rows:
     rows = [["service_id", "date", "exception_type"]]
-    if any(train.holiday_only for train in trains):
-        for day in sorted(set(holidays)):
-            if first <= day <= last:
-                rows.append([HOLIDAY_SERVICE, _gtfs_date(day), "1"])
+    if any(t.calendar is None and t.holiday_only for t in trains):
+        rows.extend([window.holiday, _gtfs_date(day), ADDED] for day in window.holidays)
+    for calendar in distinct_calendars([t.calendar for t in trains]):
+        kinds = [(day, ADDED) for day in calendar.added]
+        kinds += [(day, REMOVED) for day in calendar.removed]
+        rows.extend([calendar.service_id, _gtfs_date(day), kind] for day, kind in sorted(kinds))
     return rows
 
 
-def _feed_info_rows(network: Network, url: str, first: date, last: date) -> Rows:
+def _feed_span(trains: Sequence[Train], window: _Window) -> tuple[date, date]:
+    """The dates the feed has service information for: the window, and every calendar."""
+    spans = [c.span() for c in distinct_calendars([t.calendar for t in trains])]
+    ends = [span for span in spans if span is not None]
+    if not ends or any(t.calendar is None for t in trains):
+        ends.append((window.first, window.last))
+    return min(a for a, _ in ends), max(b for _, b in ends)
+
+
+def _feed_info_rows(network: Network, url: str, span: tuple[date, date]) -> Rows:
     header = ["feed_publisher_name", "feed_publisher_url", "feed_lang"]
     header += ["feed_start_date", "feed_end_date", EXTRA + "format", EXTRA + "source"]
     publisher = network.source or "open12306"
-    values = [publisher, url, "zh", _gtfs_date(first), _gtfs_date(last), FORMAT_VERSION]
+    first, last = (_gtfs_date(day) for day in span)
+    values = [publisher, url, "zh", first, last, FORMAT_VERSION]
     return [header, [*values, network.source]]
 
 
@@ -578,6 +659,7 @@ class _Trip:
     row: _Row
     route: _Row
     calls: list[_Call] = field(default_factory=list)
+    calendar: ServiceCalendar | None = None
 
 
 def _read_stop_times(
@@ -824,13 +906,16 @@ def read_feed(
     known_stations: Mapping[str, Station] | None = None,
     compositions: Mapping[int, str] | None = None,
     skip_invalid: bool = False,
+    timezone: str | None = None,
 ) -> Network:
     """Read a GTFS feed (a folder or a .zip) into a Network; GtfsError when it is malformed.
 
     ``compositions`` maps route_type to a composition id for trips without our own column
     (default: DEFAULT_COMPOSITIONS, else DEFAULT_COMPOSITION). A trip that does not make a valid
     train (e.g. one that calls at the same station twice) raises GtfsError, or is left out when
-    ``skip_invalid``.
+    ``skip_invalid``. ``timezone``, when given, is the operator's zone: a feed whose
+    agency_timezone keeps another clock on its service dates raises GtfsError
+    (``timezone_mismatch``), and a feed without agency.txt is read in it.
     """
     with _open_feed(path) as files:
         stop_rows = _read_table(files, "stops.txt", ["stop_id"])
@@ -841,15 +926,21 @@ def read_feed(
         shape_rows = _read_optional(
             files, "shapes.txt", ["shape_id", "shape_pt_lat", "shape_pt_lon", "shape_pt_sequence"]
         )
-        agency_rows = _read_optional(files, "agency.txt", [])
+        agency_rows = _read_optional(files, "agency.txt", ["agency_timezone"])
         info_rows = _read_optional(files, "feed_info.txt", [])
+        calendar_rows = _read_optional(files, "calendar.txt", CALENDAR_COLUMNS)
+        date_rows = _read_optional(files, "calendar_dates.txt", CALENDAR_DATE_COLUMNS)
+        dated = any(files.has(name) for name in CALENDAR_FILES)
     info = info_rows[0] if info_rows else None
     own = info is not None and bool(info.get(EXTRA + "format"))
+    legacy = own and info is not None and info.get(EXTRA + "format") == LEGACY_FORMAT
+    services = _read_services(calendar_rows, date_rows, own, legacy) if dated else None
+    zone = _feed_zone(agency_rows, timezone, services)
     stops = _read_stops(stop_rows, known_stations or {})
     routes = _unique(route_rows, "route_id")
     for route in routes.values():
         _parse_int(route, "route_type")
-    trips = _read_trips(trip_rows, routes)
+    trips = _read_trips(trip_rows, routes, services)
     _read_stop_times(time_rows, trips, stops, {r.get("stop_id"): r for r in stop_rows})
     trains = _build_trains(trips, stops, shape_rows, own, compositions, skip_invalid)
     return Network(
@@ -857,6 +948,7 @@ def read_feed(
         trains=tuple(trains),
         agency=agency_rows[0].get("agency_name") if agency_rows else "",
         source=_source(info, own, path),
+        timezone=zone,
     )
 
 
@@ -868,15 +960,163 @@ def _source(info: _Row | None, own: bool, path: Path) -> str:
     return info.get("feed_publisher_name") or path.name
 
 
-def _read_trips(rows: list[_Row], routes: Mapping[str, _Row]) -> dict[str, _Trip]:
+def _read_trips(
+    rows: list[_Row], routes: Mapping[str, _Row], services: _Services | None
+) -> dict[str, _Trip]:
     trips: dict[str, _Trip] = {}
     for trip_id, row in _unique(rows, "trip_id").items():
         route_id = _required(row, "route_id")
         route = routes.get(route_id)
         if route is None:
             raise row.error("route_id", "unknown_route", f"unknown route {route_id!r}")
-        trips[trip_id] = _Trip(row, route)
+        trips[trip_id] = _Trip(row, route, calendar=_trip_calendar(row, services))
     return trips
+
+
+def _trip_calendar(row: _Row, services: _Services | None) -> ServiceCalendar | None:
+    if services is None:
+        return None
+    service_id = _required(row, "service_id")
+    if service_id not in services:
+        raise row.error("service_id", "unknown_service", f"unknown service {service_id!r}")
+    return services[service_id]
+
+
+# ---------------------------------------------------------------------------------------------
+# calendar.txt and calendar_dates.txt → service calendars
+
+CALENDAR_COLUMNS = ["service_id", *WEEKDAY_NAMES, "start_date", "end_date"]
+CALENDAR_DATE_COLUMNS = ["service_id", "date", "exception_type"]
+
+# A service's calendar, or None for the window service of our own export (runs every day).
+_Services = Mapping[str, ServiceCalendar | None]
+
+
+def _parse_date(row: _Row, name: str) -> date:
+    text = _required(row, name)
+    try:
+        if DATE_PATTERN.fullmatch(text) is None:
+            raise ValueError(text)
+        return date(int(text[:4]), int(text[4:6]), int(text[6:]))
+    except ValueError:
+        raise row.error(name, "bad_date", f"bad date {text!r} (expected YYYYMMDD)") from None
+
+
+def _weekly(row: _Row) -> tuple[frozenset[int], date, date]:
+    flags = ""
+    for name in WEEKDAY_NAMES:
+        value = row.get(name)
+        if value not in ("0", "1"):
+            raise row.error(name, "bad_flag", f"expected 0 or 1, got {value!r}")
+        flags += value
+    start, end = _parse_date(row, "start_date"), _parse_date(row, "end_date")
+    if end < start:
+        raise row.error("end_date", "before_start", f"service ends {end} before it starts {start}")
+    return weekdays_from_flags(flags), start, end
+
+
+def _exceptions(rows: Iterable[_Row]) -> dict[str, tuple[set[date], set[date]]]:
+    """Added and removed dates by service_id; a (service_id, date) pair may appear once."""
+    found: dict[str, tuple[set[date], set[date]]] = {}
+    seen: dict[tuple[str, date], _Row] = {}
+    for row in rows:
+        service_id = _required(row, "service_id")
+        day = _parse_date(row, "date")
+        kind = row.get("exception_type")
+        if kind not in (ADDED, REMOVED):
+            detail = f"expected 1 (added) or 2 (removed), got {kind!r}"
+            raise row.error("exception_type", "bad_exception_type", detail)
+        first = seen.setdefault((service_id, day), row)
+        if first is not row:
+            detail = f"{service_id!r} lists {day} twice (first on line {first.line})"
+            raise row.error("date", "duplicate_date", detail)
+        added, removed = found.setdefault(service_id, (set(), set()))
+        (added if kind == ADDED else removed).add(day)
+    return found
+
+
+def _read_services(
+    calendar_rows: list[_Row], date_rows: list[_Row], own: bool, legacy: bool
+) -> dict[str, ServiceCalendar | None]:
+    weekly = {key: (row, _weekly(row)) for key, row in _unique(calendar_rows, "service_id").items()}
+    exceptions = _exceptions(date_rows)
+    services: dict[str, ServiceCalendar | None] = {}
+    for service_id in [*weekly, *(key for key in exceptions if key not in weekly)]:
+        held = weekly.get(service_id)
+        if legacy or (own and held is not None and held[0].get(EXTRA + "window") == "1"):
+            services[service_id] = None
+            continue
+        weekdays, start, end = held[1] if held is not None else (frozenset(), None, None)
+        added, removed = exceptions.get(service_id, (set(), set()))
+        calendar = ServiceCalendar(
+            service_id, weekdays, start, end, frozenset(added), frozenset(removed)
+        )
+        validate_calendar(calendar)
+        services[service_id] = calendar
+    return services
+
+
+# ---------------------------------------------------------------------------------------------
+# agency_timezone
+
+
+def same_clock(zone: str, other: str, span: tuple[date, date] | None) -> bool:
+    """Whether two IANA zones show the same wall-clock time throughout the service dates of
+    ``span`` (and the two days after them, for trains running past midnight).
+
+    Zones that are one name (or aliases, e.g. Asia/Chongqing for Asia/Shanghai) agree; without
+    a span only the same name does.
+    """
+    if zone == other:
+        return True
+    if span is None:
+        return False
+    a, b = ZoneInfo(zone), ZoneInfo(other)
+    moment = datetime.combine(span[0] - timedelta(days=1), time(), UTC)
+    stop = datetime.combine(span[1] + timedelta(days=3), time(), UTC)
+    while moment < stop:
+        if moment.astimezone(a).utcoffset() != moment.astimezone(b).utcoffset():
+            return False
+        moment += timedelta(hours=1)
+    return True
+
+
+def _zone_name(row: _Row) -> str:
+    name = _required(row, "agency_timezone")
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise row.error("agency_timezone", "bad_timezone", f"unknown time zone {name!r}") from None
+    return name
+
+
+def _services_span(services: _Services | None) -> tuple[date, date] | None:
+    spans = [c.span() for c in (services or {}).values() if c is not None]
+    known = [span for span in spans if span is not None]
+    if not known:
+        return None
+    return min(a for a, _ in known), max(b for _, b in known)
+
+
+def _feed_zone(rows: list[_Row], operator: str | None, services: _Services | None) -> str:
+    """The feed's agency_timezone (every agency must give the same), checked against the
+    operator's zone when one is given."""
+    if not rows:
+        return operator or DEFAULT_TIMEZONE
+    zone = _zone_name(rows[0])
+    for row in rows[1:]:
+        other = _zone_name(row)
+        if other != zone:
+            detail = f"agencies disagree: {other!r} here, {zone!r} on line {rows[0].line}"
+            raise row.error("agency_timezone", "timezone_conflict", detail)
+    if operator is not None and not same_clock(zone, operator, _services_span(services)):
+        detail = (
+            f"the feed's times are in {zone}, but the operator's zone is {operator}; "
+            f"times are shown in the operator's zone, so serve this feed with "
+            f"OPEN12306_TIMEZONE={zone}"
+        )
+        raise rows[0].error("agency_timezone", "timezone_mismatch", detail)
+    return zone
 
 
 def _build_trains(
@@ -944,6 +1184,7 @@ def _train(
         synthetic=row.get(EXTRA + "synthetic") == "1",
         holiday_only=row.get(EXTRA + "holiday_only") == "1",
         name=row.get(EXTRA + "name") if own else trip.route.get("route_long_name"),
+        calendar=trip.calendar,
     )
 
 
@@ -956,5 +1197,6 @@ __all__ = [
     "haversine_km",
     "parse_time",
     "read_feed",
+    "same_clock",
     "write_feed",
 ]

@@ -1,7 +1,8 @@
 """The run calendar: which service dates a train runs on.
 
-Regular trains run every day; holiday-only trains (加开, extra trains) run only on peak days.
-Which days are peak is decided outside the domain (adapters/holidays.py) and passed in.
+Regular trains run every day unless they carry a service calendar (e.g. imported from GTFS:
+weekdays only, Sundays and holidays); holiday-only trains (加开, extra trains) run only on peak
+days. Which days are peak is decided outside the domain (adapters/holidays.py) and passed in.
 """
 
 from __future__ import annotations
@@ -23,8 +24,10 @@ def service_dates(start: date, days: int) -> list[date]:
 
 
 def runs_on(train: Train, day: date, is_peak: bool) -> bool:
-    """Whether ``train`` runs on service date ``day``: holiday-only trains need a peak day."""
-    del day  # every train runs daily; the date matters only through is_peak
+    """Whether ``train`` runs on service date ``day``: on its calendar's dates (every day when it
+    has none), and holiday-only trains only on peak days."""
+    if train.calendar is not None and not train.calendar.runs_on(day):
+        return False
     return is_peak or not train.holiday_only
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from open12306.domain.errors import DomainError, NotFound
+from open12306.domain.service_calendar import check_shared_calendars
 from open12306.domain.stations import Station
 from open12306.domain.timetable import Train
 
@@ -17,13 +18,15 @@ class Network:
     """Stations and trains of one operator, with the agency that runs them and the data's source.
 
     ``agency`` is the operator's name (GTFS agency_name); ``source`` says where the data came
-    from (a feed publisher, a file name, "generator"), or is empty.
+    from (a feed publisher, a file name, "generator"), or is empty. ``timezone`` is the IANA
+    zone whose wall clock the trains' times are in (GTFS agency_timezone).
     """
 
     stations: tuple[Station, ...]
     trains: tuple[Train, ...]
     agency: str = "open12306"
     source: str = ""
+    timezone: str = "Asia/Shanghai"
 
     def station_index(self) -> dict[str, Station]:
         """Stations by code."""
@@ -49,7 +52,8 @@ class Network:
 
 
 def validate_network(network: Network) -> None:
-    """Raise DomainError when codes repeat or a train stops at a station the network lacks."""
+    """Raise DomainError when codes repeat, a train stops at a station the network lacks, or
+    trains give one service_id different dates."""
     codes: set[str] = set()
     for station in network.stations:
         if station.code in codes:
@@ -69,3 +73,4 @@ def validate_network(network: Network) -> None:
                     "unknown_station",
                     f"{train.code} stops at {stop.station!r}, which is not in the network",
                 )
+    check_shared_calendars((train.code, train.calendar) for train in network.trains)

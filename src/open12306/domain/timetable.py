@@ -1,7 +1,8 @@
 """Trains and their stop lists.
 
 Times are minutes from midnight of the run's service date (the day the train leaves its
-origin), so a stop reached after midnight has a time >= 1440.
+origin), so a stop reached after midnight has a time >= 1440. They are wall-clock minutes in the
+operator's zone: minute m of service date D is the local time D 00:00 plus m minutes.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from open12306.domain.errors import DomainError
+from open12306.domain.service_calendar import ServiceCalendar, validate_calendar
 
 TRAIN_TYPES = ("G", "D", "C", "Z", "T", "K")
 
@@ -32,6 +34,7 @@ class Train:
 
     ``holiday_only`` trains (加开) run only on days the holiday calendar marks as peak.
     ``synthetic`` marks trains made by the generator rather than taken from a real timetable.
+    ``calendar`` gives the service dates of a train that does not run every day (None: daily).
     """
 
     code: str
@@ -40,6 +43,7 @@ class Train:
     synthetic: bool = True
     holiday_only: bool = False
     name: str = field(default="")
+    calendar: ServiceCalendar | None = None
 
     @property
     def train_type(self) -> str:
@@ -99,3 +103,5 @@ def validate_train(train: Train) -> None:
                 "stops", "distance_goes_back", f"{train.code}: distance goes back at stop {n}"
             )
         last_km = stop.km
+    if train.calendar is not None:
+        validate_calendar(train.calendar)

@@ -12,9 +12,10 @@ from open12306.adapters.gtfs import read_feed, write_feed
 from open12306.adapters.holidays import is_peak_day
 from open12306.adapters.station_data import load_stations
 from open12306.config import Settings
+from open12306.domain.calendar import service_dates
 from open12306.domain.network import Network
 from open12306.services.network_load import demo_network, load_network
-from open12306.services.runs import ensure_runs
+from open12306.services.runs import ensure_runs, window_bounds
 from open12306.services.sales_simulation import next_days, simulate_fill
 
 
@@ -50,23 +51,45 @@ def load_demo(
     )
 
 
-def import_feed(settings: Settings, path: Path, source: str) -> str:
-    """Import a GTFS feed into the store and create its runs."""
+def import_feed(settings: Settings, path: Path, source: str, *, today: date | None = None) -> str:
+    """Import a GTFS feed into the store and create its runs for the pre-sale window of
+    ``today`` (default: the operator's today).
+
+    The feed's agency_timezone must keep the operator's clock (OPEN12306_TIMEZONE): times are
+    stored as the feed gives them and shown in the operator's zone.
+    """
     store = SqlStore.from_url(settings.database_url)
     known = {s.code: s for s in store.stations()}
-    network = read_feed(path, known_stations=known)
+    network = read_feed(path, known_stations=known, timezone=settings.timezone)
     report = load_network(store, network, f"gtfs:{source}")
-    added = ensure_runs(store, network.trains, _today(settings), settings.presale_days, is_peak_day)
-    return (
+    day = today or _today(settings)
+    added = ensure_runs(store, network.trains, day, settings.presale_days, is_peak_day)
+    text = (
         f"imported {report.trains} trips as trains ({report.stops} stop times) and "
         f"{report.stations} stops from {path}; {added} runs created"
     )
+    first, last = window_bounds(day, settings.presale_days)
+    if network.trains and not added:
+        text += f" (no trip runs on the service dates {first} to {last})"
+    return text
 
 
-def export_feed(settings: Settings, path: Path) -> str:
+EXPORT_DAYS = 365
+
+
+def export_feed(settings: Settings, path: Path, *, today: date | None = None) -> str:
+    """Write the whole timetable as a GTFS feed in the operator's zone. Trains with a service
+    calendar keep it; the others are written on a service valid for a year from ``today``
+    (default: the operator's), holiday-only ones on that year's peak days."""
     store = SqlStore.from_url(settings.database_url)
-    network = Network(stations=tuple(store.stations()), trains=tuple(store.trains()))
-    write_feed(network, path)
+    network = Network(
+        stations=tuple(store.stations()),
+        trains=tuple(store.trains()),
+        timezone=settings.timezone,
+    )
+    days = service_dates(today or _today(settings), EXPORT_DAYS)
+    peaks = [day for day in days if is_peak_day(day)]
+    write_feed(network, path, start=days[0], end=days[-1], holidays=peaks)
     return f"exported {len(network.trains)} trains and {len(network.stations)} stations to {path}"
 
 

@@ -10,6 +10,7 @@ from open12306.domain.composition import COMPOSITIONS
 from open12306.domain.corridors import Corridor
 from open12306.domain.errors import DomainError
 from open12306.domain.network import Network
+from open12306.domain.service_calendar import check_shared_calendars
 from open12306.domain.stations import Station
 from open12306.domain.timetable import Train, validate_train
 from open12306.domain.timetable_generator import generate_timetable
@@ -40,7 +41,9 @@ def demo_network(
 
 
 def check_trains(trains: Sequence[Train], known_stations: set[str]) -> None:
-    """Every train valid, every stop a known station, every composition defined."""
+    """Every train valid, every stop a known station, every composition defined, and one set
+    of dates per service_id."""
+    check_shared_calendars((train.code, train.calendar) for train in trains)
     for train in trains:
         validate_train(train)
         if train.composition not in COMPOSITIONS:

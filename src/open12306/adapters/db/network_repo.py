@@ -8,7 +8,19 @@ from datetime import date
 
 from sqlalchemy import Connection, delete, select
 
-from open12306.adapters.db.schema import runs, stations, train_stops, trains
+from open12306.adapters.db.schema import (
+    runs,
+    service_calendar_dates,
+    service_calendars,
+    stations,
+    train_stops,
+    trains,
+)
+from open12306.domain.service_calendar import (
+    ServiceCalendar,
+    distinct_calendars,
+    weekdays_from_flags,
+)
 from open12306.domain.stations import Station
 from open12306.domain.timetable import StopTime, Train
 
@@ -66,6 +78,7 @@ def replace_trains(conn: Connection, items: Sequence[Train], source: str) -> Non
             "holiday_only": t.holiday_only,
             "name": t.name,
             "source": source,
+            "service_id": t.calendar.service_id if t.calendar is not None else None,
         }
         for t in items
     ]
@@ -81,10 +94,76 @@ def replace_trains(conn: Connection, items: Sequence[Train], source: str) -> Non
         for t in items
         for n, s in enumerate(t.stops)
     ]
+    _replace_calendars(conn, [t.calendar for t in items], source)
     for chunk in _chunks(train_rows):
         conn.execute(trains.insert(), chunk)
     for chunk in _chunks(stop_rows):
         conn.execute(train_stops.insert(), chunk)
+
+
+def _replace_calendars(
+    conn: Connection, calendars: Sequence[ServiceCalendar | None], source: str
+) -> None:
+    """The source's service calendars become those of its new trains."""
+    conn.execute(delete(service_calendar_dates).where(service_calendar_dates.c.source == source))
+    conn.execute(delete(service_calendars).where(service_calendars.c.source == source))
+    found = distinct_calendars(calendars)
+    calendar_rows: list[dict[str, object]] = [
+        {
+            "source": source,
+            "service_id": c.service_id,
+            "weekdays": c.weekday_flags(),
+            "start_date": c.start,
+            "end_date": c.end,
+        }
+        for c in found
+    ]
+    date_rows: list[dict[str, object]] = [
+        {"source": source, "service_id": c.service_id, "day": day, "added": added}
+        for c in found
+        for added, days in ((True, c.added), (False, c.removed))
+        for day in sorted(days)
+    ]
+    for chunk in _chunks(calendar_rows):
+        conn.execute(service_calendars.insert(), chunk)
+    for chunk in _chunks(date_rows):
+        conn.execute(service_calendar_dates.insert(), chunk)
+
+
+def load_calendars(conn: Connection) -> dict[tuple[str, str], ServiceCalendar]:
+    """Every stored service calendar by (source, service_id)."""
+    exceptions: dict[tuple[str, str], tuple[set[date], set[date]]] = defaultdict(
+        lambda: (set(), set())
+    )
+    for source, service_id, day, added in conn.execute(
+        select(
+            service_calendar_dates.c.source,
+            service_calendar_dates.c.service_id,
+            service_calendar_dates.c.day,
+            service_calendar_dates.c.added,
+        )
+    ):
+        exceptions[(source, service_id)][0 if added else 1].add(day)
+    result: dict[tuple[str, str], ServiceCalendar] = {}
+    for source, service_id, flags, start, end in conn.execute(
+        select(
+            service_calendars.c.source,
+            service_calendars.c.service_id,
+            service_calendars.c.weekdays,
+            service_calendars.c.start_date,
+            service_calendars.c.end_date,
+        )
+    ):
+        added, removed = exceptions.get((source, service_id), (set(), set()))
+        result[(source, service_id)] = ServiceCalendar(
+            service_id,
+            weekdays_from_flags(flags),
+            start,
+            end,
+            frozenset(added),
+            frozenset(removed),
+        )
+    return result
 
 
 def load_stations(conn: Connection) -> list[Station]:
@@ -115,6 +194,7 @@ def load_trains(conn: Connection) -> list[Train]:
     )
     for code, station, arrive, depart, km in result:
         stops[code].append(StopTime(station, arrive, depart, km))
+    calendars = load_calendars(conn)
     rows = conn.execute(
         select(
             trains.c.code,
@@ -122,11 +202,21 @@ def load_trains(conn: Connection) -> list[Train]:
             trains.c.synthetic,
             trains.c.holiday_only,
             trains.c.name,
+            trains.c.source,
+            trains.c.service_id,
         ).order_by(trains.c.code)
     )
     return [
-        Train(code, tuple(stops[code]), composition, bool(synthetic), bool(holiday), name)
-        for code, composition, synthetic, holiday, name in rows
+        Train(
+            code,
+            tuple(stops[code]),
+            composition,
+            bool(synthetic),
+            bool(holiday),
+            name,
+            None if service_id is None else calendars[(source, service_id)],
+        )
+        for code, composition, synthetic, holiday, name, source, service_id in rows
     ]
 
 

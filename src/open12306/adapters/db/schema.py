@@ -9,6 +9,7 @@ from sqlalchemy import (
     Date,
     Float,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     LargeBinary,
@@ -43,6 +44,33 @@ trains = Table(
     Column("holiday_only", Boolean, nullable=False, server_default="0"),
     Column("name", String(128), nullable=False, server_default=""),
     Column("source", String(64), nullable=False, server_default="generator"),
+    # NULL: the train runs every day; else its calendar is (source, service_id).
+    Column("service_id", String(128), nullable=True),
+)
+
+# GTFS-style service calendars of trains that do not run every day, per source of trains.
+service_calendars = Table(
+    "service_calendars",
+    metadata,
+    Column("source", String(64), primary_key=True),
+    Column("service_id", String(128), primary_key=True),
+    Column("weekdays", String(7), nullable=False, server_default="0000000"),
+    Column("start_date", Date, nullable=True),
+    Column("end_date", Date, nullable=True),
+)
+
+service_calendar_dates = Table(
+    "service_calendar_dates",
+    metadata,
+    Column("source", String(64), primary_key=True),
+    Column("service_id", String(128), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("added", Boolean, nullable=False),  # False: removed from the weekly pattern
+    ForeignKeyConstraint(
+        ["source", "service_id"],
+        ["service_calendars.source", "service_calendars.service_id"],
+        ondelete="CASCADE",
+    ),
 )
 
 train_stops = Table(
