@@ -177,6 +177,20 @@ def _wire_ride(container: Container) -> None:
         _wire_debts(container, container.settlement)
 
 
+def attach_embedded_channels(container: Container) -> None:
+    """Operator commands beside an embedded server (no channel configured): the server's own
+    sandbox channels, the same merchant, called at the server's address, so a refund from the
+    command line returns money the way one from the server does."""
+    settlement = container.settlement
+    if settlement is None or settlement.providers:
+        return
+    from open12306.adapters.payments.embedded import embedded_providers
+
+    settings = container.settings
+    public = f"http://{settings.host}:{settings.port}"
+    settlement.providers.update(embedded_providers(public, settings))
+
+
 def _wire_debts(container: Container, settlement: Settlement) -> None:
     """Riders repay transit debts through the settlement's channels (the same mapping, so the
     embedded sandbox channels the app adds later are seen); a channel's notification of a debt

@@ -101,6 +101,14 @@ class Settings:
             return database.with_name(database.name + ".document-key")
         return Path("var/document-key")
 
+    def sandbox_dir(self) -> Path:
+        """Where the embedded payment sandbox keeps its keys and the demo merchant's
+        credentials (0600): next to the SQLite file, else under var/."""
+        if self.database_url.startswith("sqlite:///"):
+            database = Path(self.database_url[len("sqlite:///") :])
+            return database.with_name(database.name + ".paysandbox")
+        return Path("var/paysandbox")
+
     def sandbox_admin_token_path(self) -> Path:
         """Where the generated sandbox admin token is kept (when the setting is empty): next
         to the SQLite file, else under var/."""

@@ -28,9 +28,11 @@ def _print_json(value: Any) -> None:
 
 
 def _container() -> Any:
-    from open12306.bootstrap import build
+    from open12306.bootstrap import attach_embedded_channels, build
 
-    return build(materialise=False)
+    container = build(materialise=False)
+    attach_embedded_channels(container)
+    return container
 
 
 def _guarded(work: Any) -> Any:

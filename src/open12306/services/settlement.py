@@ -234,7 +234,7 @@ class Settlement:
                 )
             self._record_payment(payment_id, record, channel, None)
             outcome = self.confirm(channel, number, order.total_fen, payment_id)
-            return Prompt(channel, payment_id, outcome.result)
+            return Prompt(channel, payment_id, self._said(payment_id, outcome))
         if channel == COUNTER:
             return self._pay_at_counter(record, (options or PaymentOptions()).auth_code)
         provider = self.providers.get(channel)
@@ -273,7 +273,7 @@ class Settlement:
             self._settle_attempt(attempt, trade_no=trade_no)
             return Prompt(COUNTER, payment_id, "pending")
         outcome = self.confirm(COUNTER, number, status.amount_fen or order.total_fen, trade_no)
-        return Prompt(COUNTER, payment_id, outcome.result)
+        return Prompt(COUNTER, payment_id, self._said(payment_id, outcome))
 
     def _open_counter_attempt(self, record: OrderRecord, now: datetime) -> PaymentRecord:
         """Record the counter payment before the channel is called (so its notification is
@@ -335,6 +335,16 @@ class Settlement:
             self.store.save_payment(moved)
         except self.conflict:
             log.info("payment %s moved on concurrently; its stored state stands", attempt.id)
+
+    def _said(self, payment_id: str, outcome: Outcome) -> str:
+        """What the payer is told: ``paid`` when this payment paid the order, also when the
+        channel's notification of it was confirmed first (the confirmation here is then a
+        duplicate)."""
+        if outcome.result == "duplicate":
+            payment = self.store.payment(payment_id)
+            if payment is not None and payment.state is PaymentState.SUCCEEDED:
+                return "paid"
+        return outcome.result
 
     def check(self, account: Account, number: str, channel: str) -> Outcome:
         """Ask the channel about the order's trade and apply what it says (paid or not)."""

@@ -3,14 +3,57 @@ registrations the sandbox needs, and the merchant-side settings that point at it
 
 from __future__ import annotations
 
+import json
+import os
 import secrets
 import string
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Protocol
 
 from open12306.adapters.payments.sandbox import keys
-from open12306.adapters.payments.sandbox.app import Sandbox
 from open12306.adapters.payments.sandbox.config import AlipayApp, WeChatMerchant
 from open12306.adapters.payments.settings import AlipaySettings, WeChatPaySettings
+
+
+class PlatformKeys(Protocol):
+    """The sandbox's public side, as a merchant configures it (a Sandbox is one)."""
+
+    @property
+    def alipay_public_key_pem(self) -> str: ...
+
+    @property
+    def wechat_public_key_pem(self) -> str: ...
+
+    @property
+    def wechat_public_key_id(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class PublishedKeys:
+    """The sandbox's public keys as written down for other processes of the deployment."""
+
+    alipay_public_key_pem: str
+    wechat_public_key_pem: str
+    wechat_public_key_id: str
+
+    @classmethod
+    def of(cls, platform: PlatformKeys) -> PublishedKeys:
+        return cls(
+            platform.alipay_public_key_pem,
+            platform.wechat_public_key_pem,
+            platform.wechat_public_key_id,
+        )
+
+
+def write_private_json(path: Path, value: object) -> None:
+    """Write ``value`` as JSON to ``path``, readable by its owner only (0600), atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + f".{os.getpid()}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        json.dump(value, out)
+    os.replace(temporary, path)
 
 
 @dataclass(frozen=True)
@@ -45,6 +88,16 @@ class MerchantCredentials:
             apiv3_key="".join(secrets.choice(alphabet) for _ in range(32)),
         )
 
+    @classmethod
+    def load_or_create(cls, path: Path) -> MerchantCredentials:
+        """The credentials kept at ``path``, generated and written (0600) when missing, so
+        every process of one deployment is the same merchant."""
+        if path.exists():
+            return cls(**json.loads(path.read_text(encoding="utf-8")))
+        fresh = cls.generate()
+        write_private_json(path, asdict(fresh))
+        return fresh
+
     def alipay_app(self) -> AlipayApp:
         return AlipayApp(self.alipay_app_id, self.alipay_public_key_pem)
 
@@ -54,7 +107,11 @@ class MerchantCredentials:
         )
 
     def alipay_settings(
-        self, sandbox: Sandbox, sandbox_url: str, notify_url: str, return_url: str | None = None
+        self,
+        sandbox: PlatformKeys,
+        sandbox_url: str,
+        notify_url: str,
+        return_url: str | None = None,
     ) -> AlipaySettings:
         return AlipaySettings(
             app_id=self.alipay_app_id,
@@ -66,7 +123,7 @@ class MerchantCredentials:
         )
 
     def wechat_settings(
-        self, sandbox: Sandbox, sandbox_url: str, notify_url: str
+        self, sandbox: PlatformKeys, sandbox_url: str, notify_url: str
     ) -> WeChatPaySettings:
         return WeChatPaySettings(
             mchid=self.wechat_mchid,
