@@ -251,6 +251,55 @@ def refund(
         raise typer.Exit(1)
 
 
+@orders_app.command("audit")
+def audit(as_json: bool = _JSON) -> None:
+    """Check every order's money against its tickets (DESIGN's invariant: payments = live
+    fares + fees + refunds, and no channel trade booked in twice, which is how a paid order
+    whose money went back shows). Exit status 1 when anything is off."""
+    from open12306.domain.ledger import balance_check
+
+    def work() -> dict[str, Any]:
+        c = _container()
+        store = c.orders.store
+        found: list[dict[str, Any]] = []
+        checked, after = 0, ""
+        while page := store.ledger_orders(after):
+            for number in page:
+                record = store.get(number)
+                tickets = [] if record is None else list(record.order.tickets)
+                for v in balance_check(store.entries(number), tickets):
+                    if v.order_number != "*":
+                        found.append(
+                            {
+                                "order": v.order_number,
+                                "reason": v.reason,
+                                "reference": v.reference,
+                                "payments_fen": v.payments_fen,
+                                "tickets_fen": v.tickets_fen,
+                                "fees_fen": v.fees_fen,
+                                "refunds_fen": v.refunds_fen,
+                            }
+                        )
+            checked += len(page)
+            after = page[-1]
+        return {"orders_checked": checked, "violations": found}
+
+    report: dict[str, Any] = _guarded(work)
+    if as_json:
+        _print_json(report)
+    else:
+        for v in report["violations"]:
+            typer.echo(
+                f"{v['order']} {v['reason']} {v['reference']}: paid {v['payments_fen']} fen, "
+                f"live fares {v['tickets_fen']}, fees {v['fees_fen']}, refunds {v['refunds_fen']}"
+            )
+        typer.echo(
+            f"{report['orders_checked']} orders checked, {len(report['violations'])} violations"
+        )
+    if report["violations"]:
+        raise typer.Exit(1)
+
+
 @orders_app.command("refunds-retry")
 def refunds_retry(
     limit: int = typer.Option(100, min=1, max=10000, help="refunds to try at most"),

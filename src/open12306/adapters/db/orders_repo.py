@@ -687,6 +687,18 @@ class SqlOrdersStore:
         with self.engine.connect() as conn:
             return entries(conn, number)
 
+    def ledger_orders(self, after: str = "", limit: int = 500) -> list[str]:
+        """Numbers of orders with ledger entries, in order, after ``after`` (a page)."""
+        query = (
+            select(ledger_entries.c.order_number)
+            .where(ledger_entries.c.order_number > after)
+            .group_by(ledger_entries.c.order_number)
+            .order_by(ledger_entries.c.order_number)
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [str(n) for (n,) in conn.execute(query)]
+
     def ledger_totals(self, numbers: Sequence[str]) -> dict[str, Totals]:
         with self.engine.connect() as conn:
             return ledger_totals(conn, numbers)
