@@ -195,3 +195,29 @@ def test_failed_refunds_are_listed_and_requeued(
     assert one_line_error("orders", "refunds-requeue", "E000000001R").startswith("error: ")
     report = ok_json("orders", "refunds-retry")
     assert set(report) == {"confirmed", "failing", "failed"}
+
+
+@pytest.mark.usefixtures("built_once")
+def test_audit_finds_a_paid_order_whose_money_went_back(
+    container: Container, orders: dict[str, str]
+) -> None:
+    from open12306.adapters.db.orders_repo import add_entries
+    from open12306.domain import ledger
+
+    clean = ok_json("orders", "audit")
+    assert clean["orders_checked"] >= 1
+    assert [v for v in clean["violations"] if v["order"] == orders["paid"]] == []
+    number = orders["paid"]
+    [paid_in] = [e for e in container.orders.store.entries(number) if e.kind.value == "payment"]
+    now = container.clock.now()
+    with container.store.engine.begin() as conn:  # the counter race's footprint
+        add_entries(
+            conn,
+            [
+                ledger.payment(number, paid_in.amount_fen, now, paid_in.reference),
+                ledger.refund_of_payment(number, paid_in.amount_fen, now, paid_in.reference),
+            ],
+        )
+    code, out, err = invoke("orders", "audit")
+    assert code == 1, out + err
+    assert f"{number} trade_booked_twice {paid_in.reference}" in out
