@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import shutil
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -212,3 +213,33 @@ def test_a_changed_ticket_is_revoked_and_its_replacement_has_a_code(setup: Setup
     assert [t.ticket_no for t in held.manifest.tickets_of(ADULT_ID)] == [new]
     missing = f"/api/v1/orders/{number}/tickets/NOPE/code"
     assert reason(client.get(missing, headers=headers)) == (404, "not_found")
+
+
+def test_the_readme_bundle_command_refuses_a_refunded_ticket(
+    setup: Setup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`gate bundle --keys var/keys --station VNP --out var/gate.json`, as the README has it
+    (plus the injected clock), reads the configured database: the refund is in its deny list."""
+    client = setup.client
+    headers, passenger = signed_up(client, "zhang_san", "张三", ADULT_ID)
+    number, ticket = setup.paid_ticket(headers, passenger)
+    image = setup.tmp / "ticket.png"
+    image.write_bytes(
+        client.get(f"/api/v1/orders/{number}/tickets/{ticket}/code", headers=headers).content
+    )
+    setup.world.clock.advance(DEPARTS - timedelta(minutes=40) - setup.world.clock.now())
+    refunded = client.post(f"/api/v1/orders/{number}/tickets/{ticket}/refund", headers=headers)
+    assert refunded.status_code == 200, refunded.text
+
+    monkeypatch.chdir(setup.tmp)
+    shutil.copytree(setup.keys_dir, setup.tmp / "var" / "keys")
+    built = setup.invoke(
+        "gate", "bundle", "--keys", "var/keys", "--station", "VNP", "--out", "var/gate.json",
+        "--now", str(AT_GATE),
+    )  # fmt: skip
+    assert built.exit_code == 0, built.output
+    assert "1 revoked tickets" in built.stdout and built.stderr == ""
+    held = load_bundle(setup.tmp / "var" / "gate.json")
+    assert ticket in held.deny.tickets and held.manifest is not None
+    status, decision = setup.gate(image, Path("var/gate.json"), Path("var/gate.db"), AT_GATE)
+    assert (status, decision["accepted"], decision["reason"]) == (3, False, "revoked")

@@ -432,6 +432,12 @@ def _previous_version(path: Path) -> int:
         return 0
 
 
+KEYS_ONLY_WARNING = (
+    "the bundle carries no revoked tickets and no manifest: refunded and changed tickets "
+    "stay valid at the gate until a bundle built from the database replaces it"
+)
+
+
 @gate_app.command("bundle")
 def gate_bundle(
     station: str = typer.Option(..., help="station telecode the gates stand at"),
@@ -440,28 +446,37 @@ def gate_bundle(
     deny_ticket: list[str] = typer.Option([], "--deny-ticket", help="revoked ticket number"),
     deny_account: list[str] = typer.Option([], "--deny-account", help="blocked account (hex)"),
     deny_serial: list[int] = typer.Option([], "--deny-serial", help="blocked credential serial"),
-    from_db: bool = typer.Option(
+    keys_only: bool = typer.Option(
         False,
-        "--from-db",
-        help="add refunded/changed tickets and the station manifest from "
-        "the database (OPEN12306_DATABASE_URL)",
+        "--keys-only",
+        "--no-db",
+        help="build without the database: issuer keys and the --deny-* given only, no "
+        "revoked tickets, no manifest (warned, and marked keys_only in the bundle)",
+    ),
+    from_db: bool = typer.Option(
+        False, "--from-db", hidden=True, help="the default (kept for older scripts)"
     ),
     now: int | None = typer.Option(None, help=NOW_HELP),
 ) -> None:
-    """Write a gate bundle: issuer public keys, retired key ids and deny lists.
+    """Write a station's gate bundle: issuer public keys, retired key ids, deny lists and the
+    station manifest.
 
-    The bundle version is one above that of the bundle already at --out. With --from-db the
-    deny list also holds every refunded or changed ticket of runs from yesterday to two days
-    ahead, and the bundle carries the station manifest (runs calling here, issued tickets
-    boarding or alighting here with salted document hashes) for ID-number admission.
+    The deny list holds every refunded or changed ticket of runs from yesterday to two days
+    ahead and the accounts in transit arrears, read from the configured database
+    (OPEN12306_DATABASE_URL), with the station manifest (runs calling here, issued tickets
+    boarding or alighting here with salted document hashes) for ID-number admission. A
+    database that cannot be read is an error. --keys-only builds a bundle without them
+    (for ride-code-only demos). The bundle version is one above that of the bundle at --out.
     """
+    if keys_only and from_db:
+        _fail("keys-only: --keys-only and --from-db exclude each other")
 
     def build() -> GateBundle:
         GateConfig(station)  # the telecode must be valid code text
         issuer = IssuerKeyStore.open(keys)
         accounts = frozenset(_hex(a, "deny-account") for a in deny_account)
         deny = DenyLists(frozenset(deny_ticket), accounts, frozenset(deny_serial))
-        content = _station_content(station, _clock(now)) if from_db else None
+        content = None if keys_only else _station_content(station, _clock(now))
         version = _previous_version(out) + 1
         bundle = station_bundle(issuer, station, version, _clock(now), content, deny)
         save_bundle(bundle, out)
@@ -475,14 +490,50 @@ def gate_bundle(
         f"{len(deny.tickets)} revoked tickets, {len(deny.accounts)} blocked accounts, "
         f"{len(deny.serials)} blocked serials{listed}"
     )
+    if bundle.keys_only:
+        typer.echo(f"warning: --keys-only: {KEYS_ONLY_WARNING}", err=True)
 
 
 def _station_content(station: str, now: int) -> StationContent:
+    """The station's deny list and manifest from the configured database; InputError
+    (``database: ...``) when it cannot be read."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     from open12306.bootstrap import gate_bundle_service
 
     settings = Settings.from_env()
+    shown = _readable_database(settings.database_url)
     moment = datetime.fromtimestamp(now, ZoneInfo(settings.timezone))
-    return gate_bundle_service(settings).station_content(station, moment)
+    try:
+        return gate_bundle_service(settings).station_content(station, moment)
+    except SQLAlchemyError as error:
+        cause = getattr(error, "orig", None) or error
+        reason = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+        raise InputError(f"database: cannot read {shown}: {reason}") from None
+
+
+def _readable_database(url: str) -> str:
+    """The URL as it may be shown (no password), after checking that an SQLite file exists:
+    connecting to a missing one would create an empty database."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    from open12306.adapters.db.engine import normalise_url
+
+    try:
+        parsed = make_url(normalise_url(url))
+    except ArgumentError:
+        raise InputError("database: OPEN12306_DATABASE_URL is not a database URL") from None
+    shown = parsed.render_as_string(hide_password=True)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""
+        if database in ("", ":memory:") or not Path(database).is_file():
+            raise InputError(
+                f"database: no database file at {database or '(none)'} "
+                "(OPEN12306_DATABASE_URL); create it (`make run`, `open12306 db upgrade`) "
+                "or build with --keys-only"
+            )
+    return shown
 
 
 @gate_app.command("run")
@@ -548,11 +599,13 @@ def gate_run(
             lane = FaceLane(face)
             return run_gate(bundle, journal, path, direction, now=now, gate_id=gate_id, face=lane)
 
-        _watch(image, poll, decide_file, json_out)
+        _watch(image, poll, decide_file, json_out, bundle)
         return
     results = _run(decide)
     for result in results:
         _report(result, json_out)
+    if any(r.bundle_keys_only for r in results):
+        _warn_keys_only(bundle)
     if not all(r.decision.accepted for r in results):
         raise typer.Exit(EXIT_REFUSED)
 
@@ -562,10 +615,12 @@ def _watch(
     poll: float,
     decide: Callable[[Path], list[GateResult]],
     json_out: bool,
+    bundle: Path,
 ) -> None:
     """Decide each PNG that appears in ``folder`` (once per name), until interrupted. A camera
     should write a frame under another name and rename it into place (a rename is atomic)."""
     seen: set[str] = set()
+    warned = False
     try:
         while True:
             fresh = sorted(
@@ -575,10 +630,17 @@ def _watch(
                 seen.add(path.name)
                 for result in _run(lambda path=path: decide(path)):
                     _report(result, json_out)
+                    if result.bundle_keys_only and not warned:
+                        _warn_keys_only(bundle)
+                    warned = result.bundle_keys_only
                 sys.stdout.flush()  # a reader of a pipe sees each decision as it is made
             time.sleep(poll)
     except KeyboardInterrupt:
         return
+
+
+def _warn_keys_only(source: Path) -> None:
+    typer.echo(f"warning: keys-only bundle ({source}): {KEYS_ONLY_WARNING}", err=True)
 
 
 def _report(result: GateResult, json_out: bool) -> None:
@@ -594,6 +656,7 @@ def _report(result: GateResult, json_out: bool) -> None:
             "tap_id": result.tap_id,
             "notes": list(decision.notes),
             "face_required": decision.face_required,
+            "bundle_keys_only": result.bundle_keys_only,
             "face": None
             if checked is None
             else {
@@ -666,6 +729,8 @@ def gate_sync(
     else:
         fresh = _run(lambda: _fetch_bundle(server, token, bundle, station))
     typer.echo(f"bundle version {fresh.bundle_version} for {fresh.station} now at {bundle}")
+    if fresh.keys_only:
+        _warn_keys_only(bundle)
 
 
 def _journal_batches(journal: Path) -> Iterator[list[dict[str, Any]]]:
