@@ -382,3 +382,35 @@ def test_a_bundle_needs_a_readable_database_unless_keys_only_is_asked(
     exit_code, stdout, err = with_database(unreachable, *build, "--no-db")
     assert exit_code == 0 and "0 revoked tickets" in stdout
     assert err.startswith("warning: --keys-only:") and load_bundle(out).keys_only
+
+
+def test_offline_commands_name_stations_as_search_does(tmp_path: Path, keys: Path) -> None:
+    path = bundle(keys, "北京南", tmp_path / "vnp.json")  # keys-only: the shipped station list
+    assert load_bundle(path).station == "VNP"
+    image = tmp_path / "t.png"
+    ok(
+        "ticket-code",
+        *("--keys", keys, "--ticket-no", "E1", "--train", "G1", "--departs", DEPARTS),
+        *("--from", "beijingnan", "--to", "上海虹桥", "--png", image),
+    )
+    issued = open_ticket(read_qr_png(image)).value
+    assert (issued.from_station, issued.to_station) == ("VNP", "AOH")
+    at = DEPARTS_AT - 1800
+    exit_code, [tap] = gate("北京南站", path, tmp_path / "j.db", "entry", image, at)
+    assert (exit_code, tap["reason"]) == (0, "ok")
+    exit_code, _, err = invoke(
+        "gate", "run", image, "--station", "上海虹桥", "--bundle", path,
+        "--journal", tmp_path / "j.db", "--direction", "entry",
+    )  # fmt: skip
+    assert (exit_code, err.strip()) == (2, "error: station: the bundle is for VNP, not 上海虹桥")
+    out = tmp_path / "x.json"
+    exit_code, _, err = invoke("gate", "bundle", "--keys", keys, "--station", "bjn", "--out", out,
+                               "--keys-only")  # fmt: skip
+    assert (exit_code, err.strip()) == (
+        2,
+        "error: station: 'bjn' names 2 stations: 北京南 (VNP)、宝鸡南 (BBY); give one of them",
+    )
+    exit_code, _, err = invoke("gate", "bundle", "--keys", keys, "--station", "北京京京",
+                               "--out", out, "--keys-only")  # fmt: skip
+    assert exit_code == 2 and err.startswith("error: station: unknown station '北京京京'; did")
+    assert "北京南 (VNP)" in err and not out.exists()

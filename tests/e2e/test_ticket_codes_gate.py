@@ -74,7 +74,7 @@ class Setup:
     def bundle(self, out: Path, station: str = "VNP") -> Any:
         result = self.invoke(
             "gate", "bundle", "--station", station, "--out", str(out),
-            "--keys", str(self.keys_dir), "--from-db", "--now", str(AT_GATE),
+            "--keys", str(self.keys_dir), "--now", str(AT_GATE),
         )  # fmt: skip
         assert result.exit_code == 0, result.output
         return result
@@ -243,3 +243,31 @@ def test_the_readme_bundle_command_refuses_a_refunded_ticket(
     assert ticket in held.deny.tickets and held.manifest is not None
     status, decision = setup.gate(image, Path("var/gate.json"), Path("var/gate.db"), AT_GATE)
     assert (status, decision["accepted"], decision["reason"]) == (3, False, "revoked")
+
+
+def test_a_bundle_and_a_gate_name_the_station_as_search_does(setup: Setup) -> None:
+    headers, passenger = signed_up(setup.client, "zhang_san", "张三", ADULT_ID)
+    number, ticket = setup.paid_ticket(headers, passenger)
+    image = setup.tmp / "ticket.png"
+    url = f"/api/v1/orders/{number}/tickets/{ticket}/code"
+    image.write_bytes(setup.client.get(url, headers=headers).content)
+    for name in ("北京南", "beijingnan", "bjn", "vnp"):
+        out = setup.tmp / f"{name}.json"
+        built = setup.bundle(out, station=name)
+        assert f"for VNP to {out}" in built.stdout
+        held = load_bundle(out)
+        assert held.station == "VNP" and held.manifest is not None
+        assert [t.ticket_no for t in held.manifest.tickets_of(ADULT_ID)] == [ticket]
+    result = setup.invoke(
+        "gate", "run", str(image), "--station", "北京南", "--bundle", str(out),
+        "--journal", str(setup.tmp / "j.db"), "--direction", "entry", "--now", str(AT_GATE),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    unknown = setup.invoke(
+        "gate", "bundle", "--station", "北京京京", "--out", str(setup.tmp / "x.json"),
+        "--keys", str(setup.keys_dir), "--now", str(AT_GATE),
+    )  # fmt: skip
+    assert unknown.exit_code == 2 and not (setup.tmp / "x.json").exists()
+    assert unknown.stderr.strip() == (
+        "error: station: unknown station '北京京京'; did you mean: 北京南 (VNP)?"
+    )

@@ -22,8 +22,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import fields
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import typer
@@ -49,6 +51,7 @@ from open12306.adapters.keys import (
     KeyStoreError,
 )
 from open12306.adapters.qr import QrReadError, qr_terminal, save_qr_png
+from open12306.adapters.station_data import load_stations
 from open12306.config import Settings
 from open12306.domain.codes import (
     CredentialFlags,
@@ -64,6 +67,7 @@ from open12306.domain.codes import (
 from open12306.domain.errors import DomainError
 from open12306.domain.gate import DenyLists, Direction, GateConfig
 from open12306.domain.seats import SeatClass
+from open12306.domain.station_index import StationIndex
 from open12306.entrypoints.cli_errors import InputError, fail, guarded
 from open12306.entrypoints.travel_http import ServerError, call
 
@@ -117,6 +121,22 @@ def _hex(text: str, what: str) -> bytes:
     return raw
 
 
+@lru_cache(maxsize=1)
+def _shipped_stations() -> StationIndex:
+    return StationIndex(load_stations())
+
+
+def offline_station(query: str, field: str = "station") -> str:
+    """The telecode of the one station ``query`` names (telecode, name, pinyin, initials), on
+    the shipped station list: gates and demo codes work without the database. Unknown or
+    ambiguous queries are DomainErrors with suggestions."""
+    index = _shipped_stations()
+    if query in index:
+        return query
+    return index.one(query, field).code
+
+
+STATION_HELP = "station: telecode, name, pinyin or initials (VNP, 北京南, beijingnan)"
 NOW_HELP = "the clock in unix seconds (default: the system clock); for tests and replays"
 KEY_DIR_OPTION = typer.Option(
     Path("var/keys"), "--dir", envvar=KEY_DIR_ENV, help="issuer key store directory"
@@ -440,7 +460,7 @@ KEYS_ONLY_WARNING = (
 
 @gate_app.command("bundle")
 def gate_bundle(
-    station: str = typer.Option(..., help="station telecode the gates stand at"),
+    station: str = typer.Option(..., help=f"the gates' {STATION_HELP}"),
     out: Path = typer.Option(..., "--out", help="bundle file to write"),
     keys: Path = ISSUER_OPTION,
     deny_ticket: list[str] = typer.Option([], "--deny-ticket", help="revoked ticket number"),
@@ -467,18 +487,21 @@ def gate_bundle(
     boarding or alighting here with salted document hashes) for ID-number admission. A
     database that cannot be read is an error. --keys-only builds a bundle without them
     (for ride-code-only demos). The bundle version is one above that of the bundle at --out.
+    --station takes the forms search takes (VNP, 北京南, beijingnan); the bundle holds the
+    telecode.
     """
     if keys_only and from_db:
         _fail("keys-only: --keys-only and --from-db exclude each other")
 
     def build() -> GateBundle:
-        GateConfig(station)  # the telecode must be valid code text
         issuer = IssuerKeyStore.open(keys)
         accounts = frozenset(_hex(a, "deny-account") for a in deny_account)
         deny = DenyLists(frozenset(deny_ticket), accounts, frozenset(deny_serial))
         content = None if keys_only else _station_content(station, _clock(now))
+        code = offline_station(station) if content is None else content.station
+        GateConfig(code)  # the telecode must be valid code text
         version = _previous_version(out) + 1
-        bundle = station_bundle(issuer, station, version, _clock(now), content, deny)
+        bundle = station_bundle(issuer, code, version, _clock(now), content, deny)
         save_bundle(bundle, out)
         return bundle
 
@@ -486,7 +509,7 @@ def gate_bundle(
     deny = bundle.deny
     listed = "" if bundle.manifest is None else f", {len(bundle.manifest.tickets)} manifest tickets"
     typer.echo(
-        f"wrote bundle version {bundle.bundle_version} for {station} to {out}: "
+        f"wrote bundle version {bundle.bundle_version} for {bundle.station} to {out}: "
         f"{len(deny.tickets)} revoked tickets, {len(deny.accounts)} blocked accounts, "
         f"{len(deny.serials)} blocked serials{listed}"
     )
@@ -541,7 +564,7 @@ def gate_run(
     image: Path | None = typer.Argument(
         None, help="a QR PNG, or a folder of them (decided by name); omit with --id"
     ),
-    station: str = typer.Option(..., help="station telecode of this gate"),
+    station: str = typer.Option(..., help=f"this gate's {STATION_HELP}"),
     bundle: Path = typer.Option(..., "--bundle", help="gate bundle file"),
     journal: Path = typer.Option(..., "--journal", help="the gate's journal (SQLite)"),
     direction: Direction = typer.Option(..., help="entry or exit"),
@@ -572,7 +595,7 @@ def gate_run(
 
     def decide() -> list[GateResult]:
         loaded = load_bundle(bundle)
-        if loaded.station != station:
+        if not _same_station(station, loaded.station):
             raise InputError(f"station: the bundle is for {loaded.station}, not {station}")
         if face is not None and not face.is_file():
             raise InputError(f"{face}: no such face image")
@@ -594,7 +617,7 @@ def gate_run(
             _fail("watch: give the folder to watch")
 
         def decide_file(path: Path) -> list[GateResult]:
-            if load_bundle(bundle).station != station:
+            if not _same_station(station, load_bundle(bundle).station):
                 raise InputError(f"station: the bundle is not for {station}")
             lane = FaceLane(face)
             return run_gate(bundle, journal, path, direction, now=now, gate_id=gate_id, face=lane)
@@ -608,6 +631,10 @@ def gate_run(
         _warn_keys_only(bundle)
     if not all(r.decision.accepted for r in results):
         raise typer.Exit(EXIT_REFUSED)
+
+
+def _same_station(query: str, code: str) -> bool:
+    return query == code or offline_station(query) == code
 
 
 def _watch(
@@ -689,7 +716,7 @@ def gate_sync(
     fetch: Path | None = typer.Option(None, "--fetch", help="a fresh bundle file to take in"),
     bundle: Path | None = typer.Option(None, "--bundle", help="the gate's bundle"),
     station: str = typer.Option(
-        "", help="with --server: the station of a gate that holds no bundle yet"
+        "", help=f"with --server: the {STATION_HELP} of a gate that holds no bundle yet"
     ),
 ) -> None:
     """Upload every tap of a journal, then optionally replace the gate's bundle.
@@ -768,13 +795,12 @@ def _fetch_bundle(server: str, token: str, gate_path: Path, station: str = "") -
     one) and install it (see take_bundle)."""
     if gate_path.is_file():
         held = load_bundle(gate_path).station
-        if station and station != held:
+        if station and not _same_station(station, held):
             raise InputError(f"station: the gate's bundle is for {held}, not {station}")
         station = held
     elif not station:
         raise InputError(f"{gate_path}: no bundle yet; give --station")
-    GateConfig(station)
-    path = f"/api/v1/gate/stations/{station}/bundle"
+    path = f"/api/v1/gate/stations/{quote(station.strip(), safe='')}/bundle"  # names resolved there
     document = call(server, "GET", path, token=token)
     temporary = gate_path.with_name(gate_path.name + ".fetched")
     temporary.write_bytes(json.dumps(document, ensure_ascii=False).encode("utf-8"))
@@ -818,8 +844,8 @@ def _departure(text: str, zone: ZoneInfo, now: int) -> datetime:
 def ticket_code(
     ticket_no: str = typer.Option(..., "--ticket-no", help="ticket number"),
     train: str = typer.Option(..., help="train code, e.g. G1"),
-    origin: str = typer.Option(..., "--from", help="boarding station telecode"),
-    destination: str = typer.Option(..., "--to", help="destination station telecode"),
+    origin: str = typer.Option(..., "--from", help=f"boarding {STATION_HELP}"),
+    destination: str = typer.Option(..., "--to", help=f"destination {STATION_HELP}"),
     png: Path = typer.Option(..., "--png", help="PNG file to write"),
     keys: Path = ISSUER_OPTION,
     departs: str = typer.Option(
@@ -856,8 +882,8 @@ def ticket_code(
             ticket_no=ticket_no,
             train_code=train,
             service_date=run_date,
-            from_station=origin,
-            to_station=destination,
+            from_station=offline_station(origin, "from"),
+            to_station=offline_station(destination, "to"),
             seat_class=seat_class,
             coach=coach,
             seat_label=seat,
