@@ -6,7 +6,7 @@ import { chooseTrip, initBooking, showBooking } from "./booking.js";
 import { $, announce } from "./dom.js";
 import { showOrder, stopFollowing } from "./order.js";
 import { showOrders } from "./orders.js";
-import { initSearch } from "./search.js";
+import { initSearch, refreshDates } from "./search.js";
 
 let afterLogin = "#/search";
 let returnedFromPayment = "";
@@ -64,6 +64,7 @@ function route() {
       break;
     default:
       showView("search");
+      refreshDates();
   }
 }
 
