@@ -35,8 +35,8 @@ AT_GATE = int((DEPARTS - timedelta(minutes=30)).timestamp())
 
 
 class Setup:
-    def __init__(self, tmp_path: Path) -> None:
-        self.url = f"sqlite:///{tmp_path}/travel.db"
+    def __init__(self, tmp_path: Path, url: str | None = None) -> None:
+        self.url = url or f"sqlite:///{tmp_path}/travel.db"
         upgrade(self.url)
         self.world: World = build_world(self.url)
         self.keys_dir = tmp_path / "keys"
@@ -216,10 +216,12 @@ def test_a_changed_ticket_is_revoked_and_its_replacement_has_a_code(setup: Setup
 
 
 def test_the_readme_bundle_command_refuses_a_refunded_ticket(
-    setup: Setup, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """`gate bundle --keys var/keys --station VNP --out var/gate.json`, as the README has it
-    (plus the injected clock), reads the configured database: the refund is in its deny list."""
+    (plus the injected clock), reads the configured database (SQLite or PostgreSQL): the
+    refund is in its deny list."""
+    setup = Setup(tmp_path, db_url)
     client = setup.client
     headers, passenger = signed_up(client, "zhang_san", "张三", ADULT_ID)
     number, ticket = setup.paid_ticket(headers, passenger)
