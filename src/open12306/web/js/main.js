@@ -3,6 +3,7 @@
 import { session } from "./api.js";
 import { initAccount, refreshAccountLink, showPassengers } from "./account.js";
 import { chooseTrip, initBooking, showBooking } from "./booking.js";
+import { ensureCalendar } from "./calendar.js";
 import { $, announce } from "./dom.js";
 import { showOrder, stopFollowing } from "./order.js";
 import { showOrders } from "./orders.js";
@@ -77,7 +78,7 @@ function returnFromCashier() {
   window.history.replaceState(null, "", `/#/order/${encodeURIComponent(number)}`);
 }
 
-function start() {
+async function start() {
   returnFromCashier();
   initSearch((trip) => {
     chooseTrip(trip);
@@ -92,6 +93,7 @@ function start() {
   });
   window.addEventListener("open12306:logged-out", refreshAccountLink);
   window.addEventListener("hashchange", route);
+  await ensureCalendar(); // the operator's zone and clock before anything is shown
   route();
   $("#main").focus({ preventScroll: true });
 }
