@@ -242,6 +242,20 @@ def test_one_station_or_an_ambiguity_listing_them(index: StationIndex) -> None:
         index.one("nowhere")
 
 
+def test_code_of_keeps_codes_and_names_one_station(index: StationIndex) -> None:
+    assert index.code_of("VNP") == "VNP"
+    assert index.code_of(" 北京南 ") == "VNP"
+    assert index.code_of("beijingnan") == "VNP"
+    assert index.code_of("vnp") == "VNP"
+    assert index.code_of("MXA") == "MXA"  # written as a code: a station kept elsewhere
+    assert index.code_of("SHX") == "SHX"  # the telecode, not the initials of 上海西
+    assert index.code_of("shx") == "SXH"
+    with pytest.raises(AmbiguousStation):
+        index.code_of("bjn")
+    with pytest.raises(UnknownStation):
+        index.code_of("metro-a")
+
+
 def test_normalize_folds_case_width_and_blanks() -> None:
     assert normalize(" Bei-Jing'Nan ") == "beijingnan"
     assert normalize("ＢＪＰ") == "bjp"

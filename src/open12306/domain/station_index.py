@@ -26,6 +26,7 @@ given in (the shipped file keeps 12306's own order, capitals first).
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from bisect import bisect_right
 from collections import Counter, defaultdict
@@ -36,6 +37,7 @@ from open12306.domain.stations import Station
 
 _DROPPED = frozenset(" \t'’-_·.")
 _MIN_FUZZY = 3
+_CODE_LIKE = re.compile(r"[A-Z0-9][A-Z0-9_-]{0,15}")
 
 
 class UnknownStation(DomainError):
@@ -271,6 +273,15 @@ class StationIndex:
         if len(exact) == 1:
             return exact[0]
         raise AmbiguousStation(field, query, found)
+
+    def code_of(self, query: str, field: str = "station") -> str:
+        """The station code ``query`` stands for: itself when it is a code of this index or is
+        written as one (upper-case letters and digits: a transit operator's station, a stop
+        kept elsewhere), else the code of the one station it names (:meth:`one`)."""
+        wanted = query.strip()
+        if wanted in self._by_code or _CODE_LIKE.fullmatch(wanted):
+            return wanted
+        return self.one(wanted, field).code
 
     # -- autocomplete and near misses -------------------------------------------------------
 

@@ -127,13 +127,10 @@ def _shipped_stations() -> StationIndex:
 
 
 def offline_station(query: str, field: str = "station") -> str:
-    """The telecode of the one station ``query`` names (telecode, name, pinyin, initials), on
-    the shipped station list: gates and demo codes work without the database. Unknown or
-    ambiguous queries are DomainErrors with suggestions."""
-    index = _shipped_stations()
-    if query in index:
-        return query
-    return index.one(query, field).code
+    """The code ``query`` stands for (a code as given, else the one station a name, pinyin or
+    initials name) on the shipped station list: gates and demo codes work without the
+    database. Unknown or ambiguous names are DomainErrors with suggestions."""
+    return _shipped_stations().code_of(query, field)
 
 
 STATION_HELP = "station: telecode, name, pinyin or initials (VNP, 北京南, beijingnan)"

@@ -85,12 +85,13 @@ class GateBundleService:
         self.faces = faces
 
     def station_code(self, query: str) -> str:
-        """The telecode of the one station ``query`` names (telecode, name, pinyin, initials;
-        a city only through its namesake station): UnknownStation / AmbiguousStation, with
-        suggestions, otherwise. Without a station index the query is taken as a code."""
-        if self.stations is None or query in self.stations:
+        """The code of the station ``query`` names (``StationIndex.code_of``: a code as given,
+        or the one station a name, pinyin or initials name; a city only through its namesake
+        station): UnknownStation / AmbiguousStation, with suggestions, otherwise. Without a
+        station index the query is taken as a code."""
+        if self.stations is None:
             return query
-        return self.stations.one(query, "station").code
+        return self.stations.code_of(query, "station")
 
     def station_content(
         self,
