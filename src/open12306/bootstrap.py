@@ -219,6 +219,7 @@ def gate_bundle_service(settings: Settings) -> GateBundleService:
         ZoneInfo(settings.timezone),
         blocked_accounts=SqlTransitStore(store.engine).deny_list.accounts,
         faces=enrolled_faces(SqlFaceStore(store.engine)),
+        stations=catalog.stations,
     )
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from open12306.adapters.clock import FixedClock
 from open12306.bootstrap import Container, build
 from open12306.config import Settings
 from open12306.domain.inventory import Request
@@ -185,3 +187,54 @@ def test_cached_answers_follow_quota_release(demo_settings: Settings) -> None:
     released = second_class(cache.answer(query)[1])
     grew = [train for train in held if released[train] > held[train]]
     assert grew, "quota seats were not released into the cached answer"
+
+
+LATE_UTC = datetime(2027, 3, 1, 23, 30, tzinfo=UTC)  # 07:30 on 2 March in Beijing
+
+
+@pytest.mark.parametrize(
+    ("zone", "days", "expected"),
+    [
+        ("Asia/Shanghai", 15, ("2027-03-02T07:30:00+08:00", "2027-03-02", "2027-03-16")),
+        ("Asia/Tokyo", 5, ("2027-03-02T08:30:00+09:00", "2027-03-02", "2027-03-06")),
+        ("Europe/London", 3, ("2027-03-01T23:30:00Z", "2027-03-01", "2027-03-03")),
+    ],
+)
+def test_the_calendar_is_the_operators_day_and_sale_window(
+    demo_settings: Settings, zone: str, days: int, expected: tuple[str, str, str]
+) -> None:
+    settings = replace(demo_settings, timezone=zone, presale_days=days)
+    container = build(settings, clock=FixedClock(LATE_UTC), materialise=False)
+    client = TestClient(create_app(container))
+    answer = client.get("/api/v1/calendar")
+    assert answer.status_code == 200 and answer.headers["cache-control"] == "no-store"
+    now, today, last = expected
+    assert answer.json() == {
+        "timezone": zone,
+        "now": now,
+        "today": today,
+        "first_date": today,
+        "last_date": last,
+        "presale_days": days,
+    }
+    day_after = {"from": "北京", "to": "上海", "date": last}
+    assert search(client, **day_after).status_code == 200  # the last date is on sale
+    beyond = date.fromisoformat(last) + timedelta(days=1)
+    refused = search(client, **{**day_after, "date": beyond.isoformat()})
+    assert refused.json()["error"]["reason"] == "beyond_presale"
+    before = date.fromisoformat(today) - timedelta(days=1)
+    refused = search(client, **{**day_after, "date": before.isoformat()})
+    assert refused.json()["error"]["reason"] == "in_past"
+
+
+def test_the_calendar_is_in_the_api_schema_with_its_model(client: TestClient) -> None:
+    schema = client.get("/openapi.json").json()
+    ok = schema["paths"]["/api/v1/calendar"]["get"]["responses"]["200"]
+    assert ok["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/SaleCalendar"
+    }
+    model = schema["components"]["schemas"]["SaleCalendar"]
+    assert set(model["required"]) == {
+        "timezone", "now", "today", "first_date", "last_date", "presale_days",
+    }  # fmt: skip
+    assert model["properties"]["today"]["format"] == "date"

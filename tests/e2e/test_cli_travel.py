@@ -52,7 +52,10 @@ def wallet(tmp_path: Path, keys: Path) -> Path:
 
 
 def bundle(keys: Path, station: str, out: Path, *deny: object) -> Path:
-    ok("gate", "bundle", "--keys", keys, "--station", station, "--out", out, *deny)
+    """A ride-code gate's bundle, built without a booking database (keys-only, warned)."""
+    args = ["gate", "bundle", "--keys", keys, "--station", station, "--out", out, "--keys-only"]
+    code, _, err = invoke(*args, *deny)
+    assert code == 0 and err.startswith("warning: --keys-only: the bundle carries no"), err
     return out
 
 
@@ -244,9 +247,9 @@ BAD_INPUT = [
     ("wallet code --dir {tmp}/none", "no wallet at"),
     ("wallet credential --keys {keys} --dir {tmp}/none", "no wallet at"),
     ("wallet credential --keys {keys} --dir {wallet} --flag free", "flag: 'free' is not"),
-    ("gate bundle --keys {keys} --station ABCDEFGHIJKLMNOPQ --out {tmp}/b", "station"),
+    ("gate bundle --keys {keys} --station ABCDEFGHIJKLMNOPQ --out {tmp}/b --no-db", "station"),
     (
-        "gate bundle --keys {keys} --station VNP --out {tmp}/b --deny-account xyz",
+        "gate bundle --keys {keys} --station VNP --out {tmp}/b --keys-only --deny-account xyz",
         "deny-account: expected hex",
     ),
     (
@@ -322,3 +325,92 @@ def test_a_watched_folder_is_decided_image_by_image(
         ("first.png", True, "ok"),
         ("again.png", False, "replayed"),
     ]
+
+
+def test_a_keys_only_bundle_is_warned_marked_and_shown_by_the_gate(
+    tmp_path: Path, keys: Path, wallet: Path
+) -> None:
+    path = bundle(keys, "VNP", tmp_path / "vnp.json")  # asserts the build warning
+    assert load_bundle(path).keys_only and json.loads(path.read_text())["keys_only"] is True
+    image = code(wallet, tmp_path / "in.png", "--entry")
+    args = ["gate", "run", image, "--station", "VNP", "--bundle", path]
+    exit_code, out, err = invoke(*args, "--journal", tmp_path / "j.db", "--direction", "entry",
+                                 "--now", NOW + 5, "--json")  # fmt: skip
+    assert exit_code == 0
+    assert json.loads(out)["bundle_keys_only"] is True
+    assert err.strip() == (
+        f"warning: keys-only bundle ({path}): the bundle carries no revoked tickets and no "
+        "manifest: refunded and changed tickets stay valid at the gate until a bundle built "
+        "from the database replaces it"
+    )
+
+
+def with_database(url: str, *args: object) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, [str(a) for a in args], env={"OPEN12306_DATABASE_URL": url})
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_a_bundle_needs_a_readable_database_unless_keys_only_is_asked(
+    tmp_path: Path, keys: Path
+) -> None:
+    out = tmp_path / "vnp.json"
+    build = ["gate", "bundle", "--keys", keys, "--station", "VNP", "--out", out]
+    missing = tmp_path / "none" / "o.db"
+    exit_code, stdout, err = with_database(f"sqlite:///{missing}", *build)
+    assert (exit_code, stdout) == (2, "")
+    assert err.strip() == (
+        f"error: database: no database file at {missing} (OPEN12306_DATABASE_URL); create it "
+        "(`make run`, `open12306 db upgrade`) or build with --keys-only"
+    )
+    assert not missing.parent.exists()  # nothing created on the way
+    empty = tmp_path / "empty.db"
+    empty.touch()
+    exit_code, _, err = with_database(f"sqlite:///{empty}", *build)
+    assert exit_code == 2 and len(err.strip().splitlines()) == 1
+    assert err.startswith(f"error: database: cannot read sqlite:///{empty}: no such table")
+    unreachable = "postgresql://rider:s3cret@127.0.0.1:1/open12306"
+    exit_code, _, err = with_database(unreachable, *build)
+    assert exit_code == 2 and len(err.strip().splitlines()) == 1, err
+    assert err.startswith("error: database: cannot read postgresql+psycopg://rider:***@127.0.0.1")
+    assert "s3cret" not in err
+    assert not out.exists()
+    exit_code, _, err = with_database(unreachable, *build, "--keys-only", "--from-db")
+    assert (exit_code, err.strip()) == (
+        2,
+        "error: keys-only: --keys-only and --from-db exclude each other",
+    )
+    exit_code, stdout, err = with_database(unreachable, *build, "--no-db")
+    assert exit_code == 0 and "0 revoked tickets" in stdout
+    assert err.startswith("warning: --keys-only:") and load_bundle(out).keys_only
+
+
+def test_offline_commands_name_stations_as_search_does(tmp_path: Path, keys: Path) -> None:
+    path = bundle(keys, "北京南", tmp_path / "vnp.json")  # keys-only: the shipped station list
+    assert load_bundle(path).station == "VNP"
+    image = tmp_path / "t.png"
+    ok(
+        "ticket-code",
+        *("--keys", keys, "--ticket-no", "E1", "--train", "G1", "--departs", DEPARTS),
+        *("--from", "beijingnan", "--to", "上海虹桥", "--png", image),
+    )
+    issued = open_ticket(read_qr_png(image)).value
+    assert (issued.from_station, issued.to_station) == ("VNP", "AOH")
+    at = DEPARTS_AT - 1800
+    exit_code, [tap] = gate("北京南站", path, tmp_path / "j.db", "entry", image, at)
+    assert (exit_code, tap["reason"]) == (0, "ok")
+    exit_code, _, err = invoke(
+        "gate", "run", image, "--station", "上海虹桥", "--bundle", path,
+        "--journal", tmp_path / "j.db", "--direction", "entry",
+    )  # fmt: skip
+    assert (exit_code, err.strip()) == (2, "error: station: the bundle is for VNP, not 上海虹桥")
+    out = tmp_path / "x.json"
+    exit_code, _, err = invoke("gate", "bundle", "--keys", keys, "--station", "bjn", "--out", out,
+                               "--keys-only")  # fmt: skip
+    assert (exit_code, err.strip()) == (
+        2,
+        "error: station: 'bjn' names 2 stations: 北京南 (VNP)、宝鸡南 (BBY); give one of them",
+    )
+    exit_code, _, err = invoke("gate", "bundle", "--keys", keys, "--station", "北京京京",
+                               "--out", out, "--keys-only")  # fmt: skip
+    assert exit_code == 2 and err.startswith("error: station: unknown station '北京京京'; did")
+    assert "北京南 (VNP)" in err and not out.exists()

@@ -163,3 +163,29 @@ def test_the_gate_link_needs_the_gate_token(gate_live: GateLive, tmp_path: Path)
     )  # fmt: skip
     assert result.exit_code == 2 and result.stderr.startswith("error: server: HTTP 401")
     assert len(result.stderr.strip().splitlines()) == 1 and not (tmp_path / "b.json").exists()
+
+
+def test_gates_name_their_station_as_search_does(gate_live: GateLive, tmp_path: Path) -> None:
+    live = gate_live
+    who = rider(live)
+    _, ticket, png, code = ticket_png(live, who, tmp_path)
+    boarding = live.container.catalog.stations.get(code.from_station)
+    assert boarding is not None
+    gate = Gate(live, tmp_path, "gate-3")
+    gate.sync(boarding.name)  # a new gate asks for its station by name: 北京南, not VNP
+    held = load_bundle(gate.bundle)
+    assert held.station == boarding.code and held.manifest is not None
+    assert held.manifest.ticket(ticket) is not None
+    status, admitted = gate.run(png, boarding.pinyin, code.valid_from + 600)  # offline
+    assert (status, admitted["reason"], admitted["subject"]) == (0, "ok", ticket)
+    token = {"Authorization": f"Bearer {GATE_TOKEN}"}
+    unknown = live.http.get("/api/v1/gate/stations/北京京京/bundle", headers=token)
+    error = unknown.json()["error"]
+    assert (unknown.status_code, error["field"], error["reason"]) == (
+        400,
+        "station",
+        "unknown_station",
+    )
+    assert "北京南" in [s["name"] for s in error["suggestions"]]
+    several = live.http.get("/api/v1/gate/stations/bj/bundle", headers=token)
+    assert (several.status_code, several.json()["error"]["reason"]) == (400, "ambiguous_station")

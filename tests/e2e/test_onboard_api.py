@@ -120,7 +120,7 @@ UNKNOWN = [
     ("/api/v1/runs/G999/2026-02-12/manifest", {"stop": "VNP"}, 404, "train"),
     ("/api/v1/runs/G5/2026-05-01/manifest", {"stop": "VNP"}, 404, "date"),
     ("/api/v1/runs/G5/2026-13-01/manifest", {"stop": "VNP"}, 400, "date"),
-    ("/api/v1/runs/G5/2026-02-12/manifest", {"stop": "XXX"}, 422, "stop"),
+    ("/api/v1/runs/G5/2026-02-12/manifest", {"stop": "XXX"}, 400, "stop"),
     ("/api/v1/runs/G5/2026-02-12/manifest", {"stop": "AOH"}, 422, "stop"),
     ("/api/v1/runs/G5/2026-02-12/manifest", {}, 400, "stop"),
 ]
@@ -155,6 +155,24 @@ def test_selling_on_board_over_http(setup: tuple[TestClient, Onboard]) -> None:
     ).json()
     assert [o["ticket"] for o in manifest["seated"]] == [sold["ticket"]["number"]]
     assert manifest["seated"][0]["name"] == "王*二"
+
+
+def test_stops_are_named_as_search_names_stations(setup: tuple[TestClient, Onboard]) -> None:
+    client, onboard = setup
+    rider = rider_token(client)
+    board(onboard, "TIP")
+    headers = bearer(CONDUCTOR_TOKEN)
+    for stop in ("天津", "tianjin", "tj"):
+        answer = client.get(f"{BASE}/manifest", params={"stop": stop}, headers=headers)
+        assert answer.status_code == 200, answer.text
+        assert (answer.json()["from"], answer.json()["to"]) == ("TIP", "NKH")
+    unknown = client.get(f"{BASE}/manifest", params={"stop": "天京"}, headers=headers)
+    assert (unknown.status_code, unknown.json()["error"]["reason"]) == (400, "unknown_station")
+    assert "天津" in [s["name"] for s in unknown.json()["error"]["suggestions"]]
+    body = sale_body(rider, **{"from": "天津", "to": "上海"})  # a city: the run's stop in it
+    sold = client.post(f"{BASE}/onboard-tickets", json=body, headers=headers)
+    assert sold.status_code == 201, sold.text
+    assert (sold.json()["ticket"]["from"], sold.json()["ticket"]["to"]) == ("TIP", "AOH")
 
 
 def test_a_sale_with_a_bad_document_or_channel_is_refused(

@@ -180,3 +180,47 @@ def test_embedded_app_mounts_the_sandbox_and_rejects_forged_notifications(
         token = sandbox_admin_token(demo_settings)
         admin = {"Authorization": f"Bearer {token}"}
         assert app_client.get("/paysandbox/sandbox/keys", headers=admin).status_code == 200
+
+
+STATION_FORMS = [
+    ("北京南", "上海虹桥"),  # station names, as search takes them
+    ("北京南站", "上海虹桥站"),
+    ("VNP", "AOH"),  # telecodes
+    ("vnp", "aoh"),
+    ("beijingnan", "shanghaihongqiao"),  # pinyin
+    ("bjn", "shhq"),  # pinyin initials
+    ("北京", "上海"),  # cities: the run's stop in each
+]
+
+
+@pytest.mark.parametrize(("origin", "destination"), STATION_FORMS)
+def test_an_order_names_its_stations_in_every_form_search_takes(
+    client: TestClient, origin: str, destination: str
+) -> None:
+    headers, passenger = signed_up(client, "zhang_san", "张三", ADULT_ID)
+    body = order_body(passenger, **{"from": origin, "to": destination})
+    answer = client.post("/api/v1/orders", json=body, headers=headers)
+    assert answer.status_code == 202, answer.text
+    assert (answer.json()["from"], answer.json()["to"]) == ("VNP", "AOH")
+
+
+def test_an_order_with_stations_it_cannot_use_is_refused_as_search_refuses(
+    client: TestClient,
+) -> None:
+    headers, passenger = signed_up(client, "zhang_san", "张三", ADULT_ID)
+    unknown = client.post(
+        "/api/v1/orders", json=order_body(passenger, **{"from": "北京京京"}), headers=headers
+    )
+    assert reason(unknown) == (400, "unknown_station")
+    error = unknown.json()["error"]
+    assert error["field"] == "from" and "北京南" in [s["name"] for s in error["suggestions"]]
+    off_route = order_body(passenger, train="G3", to="天津")  # G3 runs VNP → AOH non-stop
+    refused = client.post("/api/v1/orders", json=off_route, headers=headers)
+    assert reason(refused) == (400, "not_on_route")
+    assert refused.json()["error"]["field"] == "to"
+    backwards = order_body(passenger, **{"from": "上海", "to": "北京南"})
+    assert reason(client.post("/api/v1/orders", json=backwards, headers=headers)) == (
+        400,
+        "bad_range",
+    )
+    assert client.get("/api/v1/orders", headers=headers).json()["orders"] == []

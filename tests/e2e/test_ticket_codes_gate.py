@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import shutil
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -34,8 +35,8 @@ AT_GATE = int((DEPARTS - timedelta(minutes=30)).timestamp())
 
 
 class Setup:
-    def __init__(self, tmp_path: Path) -> None:
-        self.url = f"sqlite:///{tmp_path}/travel.db"
+    def __init__(self, tmp_path: Path, url: str | None = None) -> None:
+        self.url = url or f"sqlite:///{tmp_path}/travel.db"
         upgrade(self.url)
         self.world: World = build_world(self.url)
         self.keys_dir = tmp_path / "keys"
@@ -73,7 +74,7 @@ class Setup:
     def bundle(self, out: Path, station: str = "VNP") -> Any:
         result = self.invoke(
             "gate", "bundle", "--station", station, "--out", str(out),
-            "--keys", str(self.keys_dir), "--from-db", "--now", str(AT_GATE),
+            "--keys", str(self.keys_dir), "--now", str(AT_GATE),
         )  # fmt: skip
         assert result.exit_code == 0, result.output
         return result
@@ -212,3 +213,63 @@ def test_a_changed_ticket_is_revoked_and_its_replacement_has_a_code(setup: Setup
     assert [t.ticket_no for t in held.manifest.tickets_of(ADULT_ID)] == [new]
     missing = f"/api/v1/orders/{number}/tickets/NOPE/code"
     assert reason(client.get(missing, headers=headers)) == (404, "not_found")
+
+
+def test_the_readme_bundle_command_refuses_a_refunded_ticket(
+    tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`gate bundle --keys var/keys --station VNP --out var/gate.json`, as the README has it
+    (plus the injected clock), reads the configured database (SQLite or PostgreSQL): the
+    refund is in its deny list."""
+    setup = Setup(tmp_path, db_url)
+    client = setup.client
+    headers, passenger = signed_up(client, "zhang_san", "张三", ADULT_ID)
+    number, ticket = setup.paid_ticket(headers, passenger)
+    image = setup.tmp / "ticket.png"
+    image.write_bytes(
+        client.get(f"/api/v1/orders/{number}/tickets/{ticket}/code", headers=headers).content
+    )
+    setup.world.clock.advance(DEPARTS - timedelta(minutes=40) - setup.world.clock.now())
+    refunded = client.post(f"/api/v1/orders/{number}/tickets/{ticket}/refund", headers=headers)
+    assert refunded.status_code == 200, refunded.text
+
+    monkeypatch.chdir(setup.tmp)
+    shutil.copytree(setup.keys_dir, setup.tmp / "var" / "keys")
+    built = setup.invoke(
+        "gate", "bundle", "--keys", "var/keys", "--station", "VNP", "--out", "var/gate.json",
+        "--now", str(AT_GATE),
+    )  # fmt: skip
+    assert built.exit_code == 0, built.output
+    assert "1 revoked tickets" in built.stdout and built.stderr == ""
+    held = load_bundle(setup.tmp / "var" / "gate.json")
+    assert ticket in held.deny.tickets and held.manifest is not None
+    status, decision = setup.gate(image, Path("var/gate.json"), Path("var/gate.db"), AT_GATE)
+    assert (status, decision["accepted"], decision["reason"]) == (3, False, "revoked")
+
+
+def test_a_bundle_and_a_gate_name_the_station_as_search_does(setup: Setup) -> None:
+    headers, passenger = signed_up(setup.client, "zhang_san", "张三", ADULT_ID)
+    number, ticket = setup.paid_ticket(headers, passenger)
+    image = setup.tmp / "ticket.png"
+    url = f"/api/v1/orders/{number}/tickets/{ticket}/code"
+    image.write_bytes(setup.client.get(url, headers=headers).content)
+    for name in ("北京南", "beijingnan", "bjn", "vnp"):
+        out = setup.tmp / f"{name}.json"
+        built = setup.bundle(out, station=name)
+        assert f"for VNP to {out}" in built.stdout
+        held = load_bundle(out)
+        assert held.station == "VNP" and held.manifest is not None
+        assert [t.ticket_no for t in held.manifest.tickets_of(ADULT_ID)] == [ticket]
+    result = setup.invoke(
+        "gate", "run", str(image), "--station", "北京南", "--bundle", str(out),
+        "--journal", str(setup.tmp / "j.db"), "--direction", "entry", "--now", str(AT_GATE),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    unknown = setup.invoke(
+        "gate", "bundle", "--station", "北京京京", "--out", str(setup.tmp / "x.json"),
+        "--keys", str(setup.keys_dir), "--now", str(AT_GATE),
+    )  # fmt: skip
+    assert unknown.exit_code == 2 and not (setup.tmp / "x.json").exists()
+    assert unknown.stderr.strip() == (
+        "error: station: unknown station '北京京京'; did you mean: 北京南 (VNP)?"
+    )

@@ -131,7 +131,8 @@ def account_of(wallet: Path) -> str:
 def bundle(world: Mapping[str, Any], station: str, *deny: str) -> Path:
     out = world["tmp"] / f"bundle-{station}.json"
     flags = [x for token in deny for x in ("--deny-account", token)]
-    ok("gate", "bundle", "--keys", world["keys"], "--station", station, "--out", out, *flags)
+    args = ["gate", "bundle", "--keys", world["keys"], "--station", station, "--out", out]
+    ok(*args, "--keys-only", *flags)
     return out
 
 

@@ -59,8 +59,10 @@ def test_nothing_is_fetched_from_outside(client: TestClient) -> None:
 
 def test_every_field_has_a_label_and_an_error_slot_it_points_to(client: TestClient) -> None:
     page = client.get("/").text
-    for described in re.findall(r'aria-describedby="([\w-]+)"', page):
-        assert re.search(rf'id="{described}"[^>]*data-error-for=', page), described
+    for described in re.findall(r'aria-describedby="([\w -]+)"', page):
+        ids = described.split()
+        assert all(f'id="{i}"' in page for i in ids), described
+        assert any(re.search(rf'id="{i}"[^>]*data-error-for=', page) for i in ids), described
     for field_id in re.findall(r'<(?:input|select)[^>]*\bid="([\w-]+)"', page):
         assert f'for="{field_id}"' in page, field_id
 

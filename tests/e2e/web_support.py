@@ -18,6 +18,7 @@ import pytest
 from open12306.bootstrap import Container, build
 from open12306.config import Settings
 from open12306.entrypoints.api import create_app
+from open12306.services.ports import Clock
 from tests.integration.payments_support import LiveServer
 
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
@@ -63,12 +64,13 @@ class _Late:
         await self.app(scope, receive, send)
 
 
-def serve(demo_settings: Settings) -> Iterator[Site]:
-    """The app over uvicorn on a free loopback port, for as long as the generator lives."""
+def serve(demo_settings: Settings, clock: Clock | None = None) -> Iterator[Site]:
+    """The app over uvicorn on a free loopback port, for as long as the generator lives;
+    ``clock`` is the server's (default: the system clock)."""
     late = _Late()
     server = LiveServer(late)
     settings = replace(demo_settings, host="127.0.0.1", port=server.port)
-    container = build(settings)
+    container = build(settings, clock=clock)
     late.app = create_app(container)
     server.start()
     try:

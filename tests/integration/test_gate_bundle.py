@@ -118,6 +118,7 @@ def _edit(bundle: GateBundle, change: dict[str, object]) -> bytes:
         {"gate": {"clock_skew_seconds": -5}},
         {"issuer_keys": {"format": "open12306-issuer-keys", "version": 1, "keys": []}},
         {"fares": []},
+        {"keys_only": "no"},
     ],
 )
 def test_a_bad_bundle_is_refused(change: dict[str, object]) -> None:
@@ -140,3 +141,17 @@ def test_a_bad_manifest_ticket_is_refused() -> None:
     document["manifest"]["tickets"][0]["document_hash"] = "abcd"
     with pytest.raises(BundleError):
         loads_bundle(json.dumps(document).encode())
+
+
+def test_a_bundle_says_whether_it_carries_booking_data() -> None:
+    with_manifest = a_bundle(issuer_bundle({7: "current"}))
+    assert loads_bundle(dumps_bundle(with_manifest)).keys_only is False
+    keys_only = GateBundle("VNP", 1, T0, issuer_bundle({7: "current"}), keys_only=True)
+    assert json.loads(dumps_bundle(keys_only))["keys_only"] is True
+    assert loads_bundle(dumps_bundle(keys_only)).keys_only is True
+    older = json.loads(dumps_bundle(keys_only))
+    del older["keys_only"]  # written before the flag: no manifest means no booking data
+    assert loads_bundle(json.dumps(older).encode()).keys_only is True
+    older = json.loads(dumps_bundle(with_manifest))
+    del older["keys_only"]
+    assert loads_bundle(json.dumps(older).encode()).keys_only is False

@@ -168,7 +168,8 @@ def test_standing_riders_are_listed_apart(onboard: Onboard) -> None:
 UNKNOWN = [
     ("G999", DAY, "VNP", 404, "train", "unknown_train"),
     ("G1", date(2026, 5, 1), "VNP", 404, "date", "unknown_run"),
-    ("G1", DAY, "XXX", 422, "stop", "not_on_route"),
+    ("G1", DAY, "XXX", 400, "stop", "unknown_station"),
+    ("G3", DAY, "天津", 422, "stop", "not_on_route"),
     ("G1", DAY, "AOH", 422, "stop", "last_stop"),
 ]
 
@@ -179,6 +180,12 @@ def test_unknown_runs_and_stops_are_named(onboard: Onboard) -> None:
             onboard.conductor.manifest(train, day, stop)
         error = refused.value
         assert (error.status, error.field, error.reason) == (status, field, reason), train
+
+
+@pytest.mark.parametrize("stop", ["TIP", "tip", "天津", "天津站", "tianjin", "tj"])
+def test_a_stop_is_named_in_every_form_search_takes(onboard: Onboard, stop: str) -> None:
+    found = onboard.conductor.manifest("G1", DAY, stop)
+    assert (found.from_station, found.to_station) == ("TIP", "AOH")
 
 
 def test_the_handheld_check_uses_the_live_manifest(onboard: Onboard) -> None:

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from open12306.domain.errors import DomainError, NotFound
 from open12306.domain.station_index import (
+    AmbiguousStation,
     StationIndex,
     UnknownStation,
     edit_distance,
@@ -185,6 +186,74 @@ def test_duplicate_code_is_refused(index: StationIndex) -> None:
     assert names(index.resolve("VNP")) == ["北京南"]
     with pytest.raises(DomainError):
         StationIndex([NETWORK[0], NETWORK[0]])
+
+
+ROUTE = ("VNP", "SXH", "AOH")  # 北京南 → 上海西 → 上海虹桥
+ON_ROUTE = [
+    ("VNP", "VNP"),
+    ("vnp", "VNP"),
+    ("北京南", "VNP"),
+    ("北京南站", "VNP"),
+    ("beijingnan", "VNP"),
+    ("北京", "VNP"),  # a city: the route's stop in it
+    ("beijing", "VNP"),
+    ("bjn", "VNP"),  # initials of 北京南 and of 宝鸡南: the one on the route
+    ("上海", "AOH"),  # two stops in the city: the first in rank order
+    ("上海虹桥", "AOH"),
+    ("shhq", "AOH"),
+    ("shx", "SXH"),  # initials of 上海西 (SHX, the telecode, is off the route)
+]
+
+
+@pytest.mark.parametrize(("query", "code"), ON_ROUTE)
+def test_on_route_takes_every_form_search_takes(index: StationIndex, query: str, code: str) -> None:
+    assert index.on_route(query, ROUTE) == code
+
+
+def test_on_route_off_route_unknown_and_empty(index: StationIndex) -> None:
+    assert index.on_route("北京西", ROUTE) is None
+    assert index.on_route("SHX", ROUTE) is None  # the telecode of 索图罕
+    assert index.on_route("stop_7", ("VNP", "STOP_7")) == "STOP_7"  # not indexed
+    with pytest.raises(UnknownStation) as unknown:
+        index.on_route("北京京京", ROUTE, field="from")
+    assert unknown.value.field == "from" and "北京南" in names(unknown.value.suggestions)
+    with pytest.raises(DomainError) as empty:
+        index.on_route("  ", ROUTE, field="to")
+    assert (empty.value.field, empty.value.reason) == ("to", "empty")
+
+
+def test_one_station_or_an_ambiguity_listing_them(index: StationIndex) -> None:
+    assert index.one("北京南").code == "VNP"
+    assert index.one("beijingnan").code == "VNP"
+    assert index.one("北京").code == "BJP"  # the station of that name, not the whole city
+    assert index.one("北京站").code == "BJP"
+    assert index.one("beijing").code == "BJP"
+    assert index.one("vnp").code == "VNP"
+    assert index.one("SHX").code == "SHX"
+    with pytest.raises(AmbiguousStation) as several:
+        index.one("bjn", field="station")
+    error = several.value
+    assert (error.field, error.reason) == ("station", "ambiguous_station")
+    assert names(error.suggestions) == ["北京南", "宝鸡南"]
+    assert "北京南 (VNP)、宝鸡南 (BBY)" in error.message
+    with pytest.raises(AmbiguousStation):
+        index.one("fuzhou")  # 福州 and 抚州
+    with pytest.raises(UnknownStation):
+        index.one("nowhere")
+
+
+def test_code_of_keeps_codes_and_names_one_station(index: StationIndex) -> None:
+    assert index.code_of("VNP") == "VNP"
+    assert index.code_of(" 北京南 ") == "VNP"
+    assert index.code_of("beijingnan") == "VNP"
+    assert index.code_of("vnp") == "VNP"
+    assert index.code_of("MXA") == "MXA"  # written as a code: a station kept elsewhere
+    assert index.code_of("SHX") == "SHX"  # the telecode, not the initials of 上海西
+    assert index.code_of("shx") == "SXH"
+    with pytest.raises(AmbiguousStation):
+        index.code_of("bjn")
+    with pytest.raises(UnknownStation):
+        index.code_of("metro-a")
 
 
 def test_normalize_folds_case_width_and_blanks() -> None:

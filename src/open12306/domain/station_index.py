@@ -13,6 +13,11 @@ Precedence of :meth:`StationIndex.resolve` (the first rule that matches wins):
 4. the query is a station code in another letter case (``vnp``) -> that station.
 
 So ``SHX`` is the station whose telecode is SHX while ``shx`` means the initials of 上海西.
+
+Every entry point that takes a station takes these forms: search resolves a city to all its
+stations; :meth:`StationIndex.on_route` (orders, on-board sales, manifests) picks the stop of a
+train's route the query names, a city meaning the route's stop in that city; and
+:meth:`StationIndex.one` (a gate's station) needs the query to name one station.
 Queries are compared after Unicode NFKC folding, case folding and removing blanks, ``'`` and
 ``-``. Within every answer stations come in *rank* order: cities' namesake stations (北京), then
 stations named after their city (北京南), then the rest; ties keep the order stations were
@@ -21,16 +26,18 @@ given in (the shipped file keeps 12306's own order, capitals first).
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from bisect import bisect_right
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 
 from open12306.domain.errors import DomainError, NotFound
 from open12306.domain.stations import Station
 
 _DROPPED = frozenset(" \t'’-_·.")
 _MIN_FUZZY = 3
+_CODE_LIKE = re.compile(r"[A-Z0-9][A-Z0-9_-]{0,15}")
 
 
 class UnknownStation(DomainError):
@@ -42,6 +49,20 @@ class UnknownStation(DomainError):
         hint = "、".join(f"{s.name} ({s.code})" for s in self.suggestions)
         message = f"unknown station {query!r}" + (f"; did you mean: {hint}?" if hint else "")
         super().__init__(field, "unknown_station", message)
+
+
+class AmbiguousStation(DomainError):
+    """``query`` names several stations where one is needed; ``suggestions`` holds them."""
+
+    def __init__(self, field: str, query: str, candidates: Iterable[Station]) -> None:
+        self.query = query
+        self.suggestions = list(candidates)
+        hint = "、".join(f"{s.name} ({s.code})" for s in self.suggestions[:8])
+        more = "…" if len(self.suggestions) > 8 else ""
+        message = (
+            f"{query!r} names {len(self.suggestions)} stations: {hint}{more}; give one of them"
+        )
+        super().__init__(field, "ambiguous_station", message)
 
 
 def normalize(text: str) -> str:
@@ -216,6 +237,51 @@ class StationIndex:
         if not found:
             raise UnknownStation(field, query, self.suggest(query))
         return found
+
+    def on_route(self, query: str, route: Sequence[str], field: str = "station") -> str | None:
+        """The code of the stop of ``route`` (station codes in calling order) that ``query``
+        names in any form :meth:`resolve` takes: a station (telecode, name, pinyin, initials)
+        is that station, a city the route's stop in that city (the first in rank order if the
+        route calls at several). None when the stations it names are all off the route;
+        ``empty`` or :class:`UnknownStation` (with suggestions) when it names none."""
+        wanted = query.strip()
+        if wanted in route:
+            return wanted
+        found = self.resolve(query)
+        stops = set(route)
+        for station in found:
+            if station.code in stops:
+                return station.code
+        for code in route:  # a stop missing from the index, in another letter case
+            if code.casefold() == wanted.casefold():
+                return code
+        if not found:
+            self.lookup(query, field)
+        return None
+
+    def one(self, query: str, field: str = "station") -> Station:
+        """The one station ``query`` names: a telecode, or a name, pinyin or initials only
+        one station has; a name that is also a city's (北京) means the station of that name.
+        ``empty`` / :class:`UnknownStation` as :meth:`lookup`; :class:`AmbiguousStation`
+        when it names several."""
+        found = self.lookup(query, field)
+        if len(found) == 1:
+            return found[0]
+        key = normalize(query)
+        keys = {key, key.removesuffix("站")} if len(key) > 1 else {key}
+        exact = [s for s in found if normalize(s.name) in keys or s.pinyin in keys]
+        if len(exact) == 1:
+            return exact[0]
+        raise AmbiguousStation(field, query, found)
+
+    def code_of(self, query: str, field: str = "station") -> str:
+        """The station code ``query`` stands for: itself when it is a code of this index or is
+        written as one (upper-case letters and digits: a transit operator's station, a stop
+        kept elsewhere), else the code of the one station it names (:meth:`one`)."""
+        wanted = query.strip()
+        if wanted in self._by_code or _CODE_LIKE.fullmatch(wanted):
+            return wanted
+        return self.one(wanted, field).code
 
     # -- autocomplete and near misses -------------------------------------------------------
 

@@ -24,6 +24,7 @@ from open12306 import __version__
 from open12306.bootstrap import Container
 from open12306.domain.errors import DomainError
 from open12306.entrypoints.api_accounts import accounts_router
+from open12306.entrypoints.api_calendar import calendar_router
 from open12306.entrypoints.api_face import include_face_routes
 from open12306.entrypoints.api_gate import include_gate_routes
 from open12306.entrypoints.api_onboard import onboard_router_for
@@ -219,6 +220,7 @@ def create_app(container: Container, *, fast_path: bool = True) -> ASGIApp:
         except DomainError as error:
             return _json(error.status, error_body(error))
 
+    app.include_router(calendar_router(lambda: container.window))
     app.include_router(
         accounts_router(lambda: container.accounts, container.settings.trusted_proxies)
     )

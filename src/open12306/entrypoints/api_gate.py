@@ -85,11 +85,13 @@ class StationBundles:
         self.clock = clock
 
     def bundle(self, station: str) -> bytes:
-        GateConfig(station)  # a valid telecode, else 400
+        """The bundle of the station ``station`` names (telecode, name, pinyin, initials)."""
+        code = self.service.station_code(station.strip())
+        GateConfig(code)  # a valid telecode, else 400
         now = self.clock()
-        content = self.service.station_content(station, now)
+        content = self.service.station_content(code, now)
         moment = int(now.timestamp())
-        return dumps_bundle(station_bundle(self.issuer.store(), station, moment, moment, content))
+        return dumps_bundle(station_bundle(self.issuer.store(), code, moment, moment, content))
 
 
 def _gate_caller(token_getter: Callable[[], str | None]) -> Callable[..., None]:
@@ -169,6 +171,7 @@ def include_gate_routes(app: FastAPI, container: Container, token: str | None = 
         usage.zone,
         blocked_accounts=SqlTransitStore(engine).deny_list.accounts,
         faces=faces.embeddings,
+        stations=container.catalog.stations,
     )
     bundles = StationBundles(service, IssuerKeysOnDemand(key_dir_from_env()), container.clock.now)
     secret = token if token is not None else os.environ.get(GATE_TOKEN_ENV)

@@ -199,7 +199,13 @@ def onboard_router(
         day: str,
         staff: Staff,
         conductor: Conductor,
-        stop: str = Query(..., min_length=1, max_length=16, description="telecode, e.g. TIP"),
+        stop: str = Query(
+            ...,
+            min_length=1,
+            max_length=64,
+            description="a stop of the run: telecode, name, pinyin or initials (a city: the "
+            "run's stop in it), e.g. TIP or 天津",
+        ),
     ) -> Response:
         """Who should be in which seat on the segment leaving ``stop``; standing riders;
         empty seats per coach; seats sold with no ticket on the segment (``unticketed``)."""

@@ -55,8 +55,16 @@ class OrderIn(BaseModel):
 
     train: str = Field(max_length=16, examples=["G1"])
     date: date
-    from_station: str = Field(alias="from", max_length=64, examples=["VNP"])
-    to_station: str = Field(alias="to", max_length=64, examples=["AOH"])
+    from_station: str = Field(
+        alias="from",
+        max_length=64,
+        examples=["VNP", "北京南", "beijingnan"],
+        description="a stop of the train as search takes stations: telecode, name, pinyin or "
+        "initials; a city means the train's stop in that city",
+    )
+    to_station: str = Field(
+        alias="to", max_length=64, examples=["AOH", "上海虹桥"], description="as ``from``"
+    )
     seat_class: str = Field(max_length=16, examples=["second"])
     passengers: list[str] = Field(min_length=1, max_length=10)
     letters: list[str | None] = Field(default_factory=list, max_length=5)

@@ -22,8 +22,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import fields
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import typer
@@ -49,6 +51,7 @@ from open12306.adapters.keys import (
     KeyStoreError,
 )
 from open12306.adapters.qr import QrReadError, qr_terminal, save_qr_png
+from open12306.adapters.station_data import load_stations
 from open12306.config import Settings
 from open12306.domain.codes import (
     CredentialFlags,
@@ -64,6 +67,7 @@ from open12306.domain.codes import (
 from open12306.domain.errors import DomainError
 from open12306.domain.gate import DenyLists, Direction, GateConfig
 from open12306.domain.seats import SeatClass
+from open12306.domain.station_index import StationIndex
 from open12306.entrypoints.cli_errors import InputError, fail, guarded
 from open12306.entrypoints.travel_http import ServerError, call
 
@@ -117,6 +121,19 @@ def _hex(text: str, what: str) -> bytes:
     return raw
 
 
+@lru_cache(maxsize=1)
+def _shipped_stations() -> StationIndex:
+    return StationIndex(load_stations())
+
+
+def offline_station(query: str, field: str = "station") -> str:
+    """The code ``query`` stands for (a code as given, else the one station a name, pinyin or
+    initials name) on the shipped station list: gates and demo codes work without the
+    database. Unknown or ambiguous names are DomainErrors with suggestions."""
+    return _shipped_stations().code_of(query, field)
+
+
+STATION_HELP = "station: telecode, name, pinyin or initials (VNP, 北京南, beijingnan)"
 NOW_HELP = "the clock in unix seconds (default: the system clock); for tests and replays"
 KEY_DIR_OPTION = typer.Option(
     Path("var/keys"), "--dir", envvar=KEY_DIR_ENV, help="issuer key store directory"
@@ -432,38 +449,56 @@ def _previous_version(path: Path) -> int:
         return 0
 
 
+KEYS_ONLY_WARNING = (
+    "the bundle carries no revoked tickets and no manifest: refunded and changed tickets "
+    "stay valid at the gate until a bundle built from the database replaces it"
+)
+
+
 @gate_app.command("bundle")
 def gate_bundle(
-    station: str = typer.Option(..., help="station telecode the gates stand at"),
+    station: str = typer.Option(..., help=f"the gates' {STATION_HELP}"),
     out: Path = typer.Option(..., "--out", help="bundle file to write"),
     keys: Path = ISSUER_OPTION,
     deny_ticket: list[str] = typer.Option([], "--deny-ticket", help="revoked ticket number"),
     deny_account: list[str] = typer.Option([], "--deny-account", help="blocked account (hex)"),
     deny_serial: list[int] = typer.Option([], "--deny-serial", help="blocked credential serial"),
-    from_db: bool = typer.Option(
+    keys_only: bool = typer.Option(
         False,
-        "--from-db",
-        help="add refunded/changed tickets and the station manifest from "
-        "the database (OPEN12306_DATABASE_URL)",
+        "--keys-only",
+        "--no-db",
+        help="build without the database: issuer keys and the --deny-* given only, no "
+        "revoked tickets, no manifest (warned, and marked keys_only in the bundle)",
+    ),
+    from_db: bool = typer.Option(
+        False, "--from-db", hidden=True, help="the default (kept for older scripts)"
     ),
     now: int | None = typer.Option(None, help=NOW_HELP),
 ) -> None:
-    """Write a gate bundle: issuer public keys, retired key ids and deny lists.
+    """Write a station's gate bundle: issuer public keys, retired key ids, deny lists and the
+    station manifest.
 
-    The bundle version is one above that of the bundle already at --out. With --from-db the
-    deny list also holds every refunded or changed ticket of runs from yesterday to two days
-    ahead, and the bundle carries the station manifest (runs calling here, issued tickets
-    boarding or alighting here with salted document hashes) for ID-number admission.
+    The deny list holds every refunded or changed ticket of runs from yesterday to two days
+    ahead and the accounts in transit arrears, read from the configured database
+    (OPEN12306_DATABASE_URL), with the station manifest (runs calling here, issued tickets
+    boarding or alighting here with salted document hashes) for ID-number admission. A
+    database that cannot be read is an error. --keys-only builds a bundle without them
+    (for ride-code-only demos). The bundle version is one above that of the bundle at --out.
+    --station takes the forms search takes (VNP, 北京南, beijingnan); the bundle holds the
+    telecode.
     """
+    if keys_only and from_db:
+        _fail("keys-only: --keys-only and --from-db exclude each other")
 
     def build() -> GateBundle:
-        GateConfig(station)  # the telecode must be valid code text
         issuer = IssuerKeyStore.open(keys)
         accounts = frozenset(_hex(a, "deny-account") for a in deny_account)
         deny = DenyLists(frozenset(deny_ticket), accounts, frozenset(deny_serial))
-        content = _station_content(station, _clock(now)) if from_db else None
+        content = None if keys_only else _station_content(station, _clock(now))
+        code = offline_station(station) if content is None else content.station
+        GateConfig(code)  # the telecode must be valid code text
         version = _previous_version(out) + 1
-        bundle = station_bundle(issuer, station, version, _clock(now), content, deny)
+        bundle = station_bundle(issuer, code, version, _clock(now), content, deny)
         save_bundle(bundle, out)
         return bundle
 
@@ -471,18 +506,54 @@ def gate_bundle(
     deny = bundle.deny
     listed = "" if bundle.manifest is None else f", {len(bundle.manifest.tickets)} manifest tickets"
     typer.echo(
-        f"wrote bundle version {bundle.bundle_version} for {station} to {out}: "
+        f"wrote bundle version {bundle.bundle_version} for {bundle.station} to {out}: "
         f"{len(deny.tickets)} revoked tickets, {len(deny.accounts)} blocked accounts, "
         f"{len(deny.serials)} blocked serials{listed}"
     )
+    if bundle.keys_only:
+        typer.echo(f"warning: --keys-only: {KEYS_ONLY_WARNING}", err=True)
 
 
 def _station_content(station: str, now: int) -> StationContent:
+    """The station's deny list and manifest from the configured database; InputError
+    (``database: ...``) when it cannot be read."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     from open12306.bootstrap import gate_bundle_service
 
     settings = Settings.from_env()
+    shown = _readable_database(settings.database_url)
     moment = datetime.fromtimestamp(now, ZoneInfo(settings.timezone))
-    return gate_bundle_service(settings).station_content(station, moment)
+    try:
+        return gate_bundle_service(settings).station_content(station, moment)
+    except SQLAlchemyError as error:
+        cause = getattr(error, "orig", None) or error
+        reason = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+        raise InputError(f"database: cannot read {shown}: {reason}") from None
+
+
+def _readable_database(url: str) -> str:
+    """The URL as it may be shown (no password), after checking that an SQLite file exists:
+    connecting to a missing one would create an empty database."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    from open12306.adapters.db.engine import normalise_url
+
+    try:
+        parsed = make_url(normalise_url(url))
+    except ArgumentError:
+        raise InputError("database: OPEN12306_DATABASE_URL is not a database URL") from None
+    shown = parsed.render_as_string(hide_password=True)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""
+        if database in ("", ":memory:") or not Path(database).is_file():
+            raise InputError(
+                f"database: no database file at {database or '(none)'} "
+                "(OPEN12306_DATABASE_URL); create it (`make run`, `open12306 db upgrade`) "
+                "or build with --keys-only"
+            )
+    return shown
 
 
 @gate_app.command("run")
@@ -490,7 +561,7 @@ def gate_run(
     image: Path | None = typer.Argument(
         None, help="a QR PNG, or a folder of them (decided by name); omit with --id"
     ),
-    station: str = typer.Option(..., help="station telecode of this gate"),
+    station: str = typer.Option(..., help=f"this gate's {STATION_HELP}"),
     bundle: Path = typer.Option(..., "--bundle", help="gate bundle file"),
     journal: Path = typer.Option(..., "--journal", help="the gate's journal (SQLite)"),
     direction: Direction = typer.Option(..., help="entry or exit"),
@@ -521,7 +592,7 @@ def gate_run(
 
     def decide() -> list[GateResult]:
         loaded = load_bundle(bundle)
-        if loaded.station != station:
+        if not _same_station(station, loaded.station):
             raise InputError(f"station: the bundle is for {loaded.station}, not {station}")
         if face is not None and not face.is_file():
             raise InputError(f"{face}: no such face image")
@@ -543,18 +614,24 @@ def gate_run(
             _fail("watch: give the folder to watch")
 
         def decide_file(path: Path) -> list[GateResult]:
-            if load_bundle(bundle).station != station:
+            if not _same_station(station, load_bundle(bundle).station):
                 raise InputError(f"station: the bundle is not for {station}")
             lane = FaceLane(face)
             return run_gate(bundle, journal, path, direction, now=now, gate_id=gate_id, face=lane)
 
-        _watch(image, poll, decide_file, json_out)
+        _watch(image, poll, decide_file, json_out, bundle)
         return
     results = _run(decide)
     for result in results:
         _report(result, json_out)
+    if any(r.bundle_keys_only for r in results):
+        _warn_keys_only(bundle)
     if not all(r.decision.accepted for r in results):
         raise typer.Exit(EXIT_REFUSED)
+
+
+def _same_station(query: str, code: str) -> bool:
+    return query == code or offline_station(query) == code
 
 
 def _watch(
@@ -562,10 +639,12 @@ def _watch(
     poll: float,
     decide: Callable[[Path], list[GateResult]],
     json_out: bool,
+    bundle: Path,
 ) -> None:
     """Decide each PNG that appears in ``folder`` (once per name), until interrupted. A camera
     should write a frame under another name and rename it into place (a rename is atomic)."""
     seen: set[str] = set()
+    warned = False
     try:
         while True:
             fresh = sorted(
@@ -575,10 +654,17 @@ def _watch(
                 seen.add(path.name)
                 for result in _run(lambda path=path: decide(path)):
                     _report(result, json_out)
+                    if result.bundle_keys_only and not warned:
+                        _warn_keys_only(bundle)
+                    warned = result.bundle_keys_only
                 sys.stdout.flush()  # a reader of a pipe sees each decision as it is made
             time.sleep(poll)
     except KeyboardInterrupt:
         return
+
+
+def _warn_keys_only(source: Path) -> None:
+    typer.echo(f"warning: keys-only bundle ({source}): {KEYS_ONLY_WARNING}", err=True)
 
 
 def _report(result: GateResult, json_out: bool) -> None:
@@ -594,6 +680,7 @@ def _report(result: GateResult, json_out: bool) -> None:
             "tap_id": result.tap_id,
             "notes": list(decision.notes),
             "face_required": decision.face_required,
+            "bundle_keys_only": result.bundle_keys_only,
             "face": None
             if checked is None
             else {
@@ -626,7 +713,7 @@ def gate_sync(
     fetch: Path | None = typer.Option(None, "--fetch", help="a fresh bundle file to take in"),
     bundle: Path | None = typer.Option(None, "--bundle", help="the gate's bundle"),
     station: str = typer.Option(
-        "", help="with --server: the station of a gate that holds no bundle yet"
+        "", help=f"with --server: the {STATION_HELP} of a gate that holds no bundle yet"
     ),
 ) -> None:
     """Upload every tap of a journal, then optionally replace the gate's bundle.
@@ -666,6 +753,8 @@ def gate_sync(
     else:
         fresh = _run(lambda: _fetch_bundle(server, token, bundle, station))
     typer.echo(f"bundle version {fresh.bundle_version} for {fresh.station} now at {bundle}")
+    if fresh.keys_only:
+        _warn_keys_only(bundle)
 
 
 def _journal_batches(journal: Path) -> Iterator[list[dict[str, Any]]]:
@@ -703,13 +792,12 @@ def _fetch_bundle(server: str, token: str, gate_path: Path, station: str = "") -
     one) and install it (see take_bundle)."""
     if gate_path.is_file():
         held = load_bundle(gate_path).station
-        if station and station != held:
+        if station and not _same_station(station, held):
             raise InputError(f"station: the gate's bundle is for {held}, not {station}")
         station = held
     elif not station:
         raise InputError(f"{gate_path}: no bundle yet; give --station")
-    GateConfig(station)
-    path = f"/api/v1/gate/stations/{station}/bundle"
+    path = f"/api/v1/gate/stations/{quote(station.strip(), safe='')}/bundle"  # names resolved there
     document = call(server, "GET", path, token=token)
     temporary = gate_path.with_name(gate_path.name + ".fetched")
     temporary.write_bytes(json.dumps(document, ensure_ascii=False).encode("utf-8"))
@@ -753,8 +841,8 @@ def _departure(text: str, zone: ZoneInfo, now: int) -> datetime:
 def ticket_code(
     ticket_no: str = typer.Option(..., "--ticket-no", help="ticket number"),
     train: str = typer.Option(..., help="train code, e.g. G1"),
-    origin: str = typer.Option(..., "--from", help="boarding station telecode"),
-    destination: str = typer.Option(..., "--to", help="destination station telecode"),
+    origin: str = typer.Option(..., "--from", help=f"boarding {STATION_HELP}"),
+    destination: str = typer.Option(..., "--to", help=f"destination {STATION_HELP}"),
     png: Path = typer.Option(..., "--png", help="PNG file to write"),
     keys: Path = ISSUER_OPTION,
     departs: str = typer.Option(
@@ -791,8 +879,8 @@ def ticket_code(
             ticket_no=ticket_no,
             train_code=train,
             service_date=run_date,
-            from_station=origin,
-            to_station=destination,
+            from_station=offline_station(origin, "from"),
+            to_station=offline_station(destination, "to"),
             seat_class=seat_class,
             coach=coach,
             seat_label=seat,

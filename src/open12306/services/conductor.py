@@ -8,7 +8,7 @@ inventory. ``run_manifest`` is what a handheld syncs to check codes offline, and
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date
 from typing import Protocol
 
@@ -112,11 +112,17 @@ class ConductorService:
             return self.catalog.empty_inventory(key[0])
         return self.catalog.decode(key[0], stored.state)
 
+    def stop_code(self, stations: Sequence[str], stop: str, field: str = "stop") -> str:
+        """The route's stop that ``stop`` names in any form search takes (a city: the stop in
+        that city); UnknownStation for no station at all, ``stop`` itself when it is off the
+        route (the route check then names it)."""
+        return self.catalog.stations.on_route(stop, stations, field) or stop
+
     def manifest(self, train_code: str, day: date, stop: str) -> SegmentManifest:
-        """Who should be where on the segment leaving ``stop`` (a telecode)."""
+        """Who should be where on the segment leaving ``stop`` (a station of the route)."""
         train, key = self.run(train_code, day)
         stations = [s.station for s in train.stops]
-        segment = segment_leaving(stations, stop)
+        segment = segment_leaving(stations, self.stop_code(stations, stop))
         inventory = self.inventory(key)
         live = [
             ride_ticket(record, ticket)
@@ -146,5 +152,5 @@ class ConductorService:
     ) -> OnboardCheck:
         """The handheld's check of a scanned code on the segment leaving ``stop``."""
         run = self.run_manifest(train_code, day)
-        segment = segment_leaving(run.stations, stop)
+        segment = segment_leaving(run.stations, self.stop_code(run.stations, stop))
         return check_scanned(data, keyring, run, segment)

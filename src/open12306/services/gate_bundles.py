@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from open12306.domain.gate import DenyLists, Manifest, ManifestRun, ManifestTicket, document_hash
 from open12306.domain.orders.tickets import TicketState
+from open12306.domain.station_index import StationIndex
 from open12306.domain.timetable import Train
 from open12306.services.ports import RunKey
 from open12306.services.ports_orders import OrderRecord
@@ -71,8 +72,10 @@ class GateBundleService:
         salts: Callable[[], bytes] = lambda: secrets.token_bytes(SALT_SIZE),
         blocked_accounts: Callable[[], Iterable[str]] = tuple,
         faces: Callable[[Sequence[str]], Mapping[str, tuple[float, ...]]] | None = None,
+        stations: StationIndex | None = None,
     ) -> None:
         self.blocked_accounts = blocked_accounts
+        self.stations = stations
         self.source = source
         self.trains = trains
         self.run_keys = run_keys
@@ -81,6 +84,15 @@ class GateBundleService:
         self.salts = salts
         self.faces = faces
 
+    def station_code(self, query: str) -> str:
+        """The code of the station ``query`` names (``StationIndex.code_of``: a code as given,
+        or the one station a name, pinyin or initials name; a city only through its namesake
+        station): UnknownStation / AmbiguousStation, with suggestions, otherwise. Without a
+        station index the query is taken as a code."""
+        if self.stations is None:
+            return query
+        return self.stations.code_of(query, "station")
+
     def station_content(
         self,
         station: str,
@@ -88,9 +100,11 @@ class GateBundleService:
         days_back: int = DAYS_BACK,
         days_ahead: int = DAYS_AHEAD,
     ) -> StationContent:
-        """Deny list and manifest for runs with service dates from ``days_back`` days before
-        ``now``'s date to ``days_ahead`` days after it (a run leaving late may board a
-        station after midnight, hence the day back)."""
+        """Deny list and manifest of the station ``station`` names (see ``station_code``) for
+        runs with service dates from ``days_back`` days before ``now``'s date to
+        ``days_ahead`` days after it (a run leaving late may board a station after midnight,
+        hence the day back)."""
+        station = self.station_code(station)
         today = now.astimezone(self.zone).date()
         first, last = today - timedelta(days=days_back), today + timedelta(days=days_ahead)
         revoked = frozenset(self.source.revoked_ticket_numbers(first, last))

@@ -330,8 +330,9 @@ class OnboardSales:
     def _prepare(self, request: SaleRequest) -> _Sale:
         train, key = self.conductor.run(request.train_code, request.service_date)
         stations = [s.station for s in train.stops]
-        current = segment_leaving(stations, request.current_stop)
-        destination = _stop(stations, request.to_station)
+        stop_code = self.conductor.stop_code
+        current = segment_leaving(stations, stop_code(stations, request.current_stop, "from"))
+        destination = _stop(stations, stop_code(stations, request.to_station, "to"))
         self._check_window(train, key[1], current)
         if request.extends is not None:
             return self._extension(train, key, current, destination, request)

@@ -95,8 +95,8 @@ class OrderService:
                 "run", "unknown_run", f"{train.code} does not run on {request.service_date}"
             )
         stations = [s.station for s in train.stops]
-        i = _stop_index(stations, request.from_station, "from")
-        j = _stop_index(stations, request.to_station, "to")
+        i = self._stop_index(stations, request.from_station, "from")
+        j = self._stop_index(stations, request.to_station, "to")
         if j <= i:
             raise DomainError("to", "bad_range", "the train calls at 'to' before 'from'")
         if request.seat_class not in self.catalog.classes(train.code):
@@ -118,6 +118,14 @@ class OrderService:
             midnight + timedelta(minutes=depart),
             midnight + timedelta(minutes=arrive),
         )
+
+    def _stop_index(self, stations: Sequence[str], query: str, field: str) -> int:
+        """The stop ``query`` names in any form search takes (a city: the stop in that city);
+        UnknownStation (with suggestions) or ``not_on_route``."""
+        code = self.catalog.stations.on_route(query, stations, field)
+        if code is None:
+            raise DomainError(field, "not_on_route", f"the train does not call at {query!r}")
+        return stations.index(code)
 
     def submit(
         self, account: Account, request: OrderRequest, idempotency_key: str | None = None
@@ -197,14 +205,6 @@ class OrderService:
         if passenger.ticket_type is PassengerType.CHILD:
             return f"{key}|{passenger.name.strip()}"
         return key
-
-
-def _stop_index(stations: Sequence[str], code: str, field: str) -> int:
-    wanted = code.strip().upper()
-    for index, station in enumerate(stations):
-        if station.upper() == wanted:
-            return index
-    raise DomainError(field, "not_on_route", f"the train does not call at {code!r}")
 
 
 def _order_passenger(saved: SavedPassenger, travel_day: date) -> Passenger:

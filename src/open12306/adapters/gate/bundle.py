@@ -12,6 +12,9 @@ Layout (``format`` ``open12306-gate-bundle``, ``version`` 1)::
     manifest         null or {"salt": base64, "hash": "sha256", "runs": [...], "tickets": [...],
                      "faces": {ticket_no: base64 of 128 little-endian float32}} (faces optional)
     fares            fare table for walk-up ride codes (placeholder until fares are wired)
+    keys_only        true when built without the booking database (``gate bundle --keys-only``):
+                     no revoked tickets, no manifest; gates warn. A bundle without this key is
+                     keys-only when its manifest is null (bundles from the database carry one)
 
 Manifest tickets carry ``document_hash`` (hex SHA-256 of salt + normalised ID number), never
 the number itself; ``faces`` carries, for tickets whose passenger enrolled a face, the
@@ -62,6 +65,8 @@ class GateBundle:
     gate: dict[str, int] = field(default_factory=dict)
     fares: dict[str, Any] = field(default_factory=lambda: dict(PLACEHOLDER_FARES))
     faces: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
+    # built without the booking database: refunded and changed tickets are not in ``deny``
+    keys_only: bool = False
 
     def keyring(self, cache_size: int = 0) -> GateKeyring:
         try:
@@ -160,6 +165,7 @@ def dumps_bundle(bundle: GateBundle) -> bytes:
             **({"faces": _faces_json(bundle.faces)} if bundle.faces else {}),
         },
         "fares": bundle.fares,
+        "keys_only": bundle.keys_only,
     }
     return json.dumps(document, indent=1, sort_keys=True, ensure_ascii=False).encode() + b"\n"
 
@@ -299,6 +305,9 @@ def loads_bundle(data: bytes) -> GateBundle:
     fares = document.get("fares", dict(PLACEHOLDER_FARES))
     if not isinstance(fares, dict):
         raise BundleError("fares: expected an object")
+    keys_only = document.get("keys_only", manifest is None)
+    if not isinstance(keys_only, bool):
+        raise BundleError("keys_only: expected a boolean")
     bundle = GateBundle(
         station=_get(document, "station", str, ""),
         bundle_version=_int(document, "bundle_version"),
@@ -310,6 +319,7 @@ def loads_bundle(data: bytes) -> GateBundle:
         gate=_parse_gate(document.get("gate")),
         fares=fares,
         faces=faces,
+        keys_only=keys_only,
     )
     bundle.keyring()  # the issuer keys must parse too
     bundle.config()  # and the settings must make a valid gate

@@ -43,6 +43,8 @@ class GateResult:
     decision: Decision
     tap_id: str
     face: FaceResult | None = None
+    # the bundle was built without the booking database: revoked tickets are not refused
+    bundle_keys_only: bool = False
 
     @property
     def reason(self) -> str:
@@ -164,7 +166,7 @@ def run_gate(
                 found = gate.evaluate(code, clock, role, state)
                 decision, checked = _with_face(found, bundle, lane)
             tap_id = _journal(journal, state, decision, checked, code, clock, role)
-            results.append(GateResult(image, decision, tap_id, checked))
+            results.append(GateResult(image, decision, tap_id, checked, bundle.keys_only))
     return results
 
 
@@ -189,7 +191,7 @@ def run_gate_id(
         state = journal.load_state()
         decision, checked = _with_face(gate.evaluate_id(number, clock, role, state), bundle, lane)
         tap_id = _journal(journal, state, decision, checked, b"", clock, role)
-    return GateResult(Path(f"id-{mask(number)}"), decision, tap_id, checked)
+    return GateResult(Path(f"id-{mask(number)}"), decision, tap_id, checked, bundle.keys_only)
 
 
 def mask(number: str) -> str:

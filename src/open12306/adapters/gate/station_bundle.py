@@ -17,7 +17,8 @@ def station_bundle(
     deny: DenyLists | None = None,
 ) -> GateBundle:
     """A bundle for ``station``: trusted and retired issuer keys, ``deny`` merged with the
-    content's deny list, and the content's manifest and face embeddings (if any)."""
+    content's deny list, and the content's manifest and face embeddings. Without ``content``
+    (no booking database) the bundle is marked ``keys_only``."""
     issuer_keys, retired = issuer_section(issuer)
     given = deny if deny is not None else DenyLists()
     tickets = given.tickets | (content.deny.tickets if content is not None else frozenset())
@@ -31,4 +32,5 @@ def station_bundle(
         deny=DenyLists(tickets, accounts, given.serials),
         manifest=None if content is None else content.manifest,
         faces={} if content is None else dict(content.faces),
+        keys_only=content is None,
     )

@@ -1,5 +1,7 @@
 // Small DOM helpers: element building, status messages, field errors, formatting.
 
+import { operatorZone } from "./calendar.js";
+
 export function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
   for (const [key, value] of Object.entries(attrs)) {
@@ -56,16 +58,24 @@ export function yuan(fen) {
   return `${sign}¥${Math.floor(value / 100)}.${String(value % 100).padStart(2, "0")}`;
 }
 
-export function hhmm(iso) { return iso ? iso.slice(11, 16) : ""; }
+const WITH_OFFSET = /(?:[+-]\d\d:?\d\d|Z)$/;
 
-export function dateTime(iso) { return iso ? `${iso.slice(0, 10)} ${iso.slice(11, 16)}` : ""; }
-
-export function localDate(offsetDays = 0) {
-  const day = new Date();
-  day.setDate(day.getDate() + offsetDays);
-  const pad = (n) => String(n).padStart(2, "0");
-  return `${day.getFullYear()}-${pad(day.getMonth() + 1)}-${pad(day.getDate())}`;
+/** Date and wall-clock time of ``iso`` as the operator reads them: an instant with an offset
+ *  is shown in the operator's zone (whatever zone the server wrote it in, never the browser's);
+ *  a local time without one as written. */
+function operatorClock(iso) {
+  if (!WITH_OFFSET.test(iso)) return [iso.slice(0, 10), iso.slice(11, 16)];
+  const format = new Intl.DateTimeFormat("en-CA", {
+    timeZone: operatorZone(), year: "numeric", month: "2-digit", day: "2-digit",
+    hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+  });
+  const part = Object.fromEntries(format.formatToParts(Date.parse(iso)).map((p) => [p.type, p.value]));
+  return [`${part.year}-${part.month}-${part.day}`, `${part.hour}:${part.minute}`];
 }
+
+export function hhmm(iso) { return iso ? operatorClock(iso)[1] : ""; }
+
+export function dateTime(iso) { return iso ? operatorClock(iso).join(" ") : ""; }
 
 export const CLASS_LABELS = {
   business: "商务座 Business", first: "一等座 First", second: "二等座 Second",

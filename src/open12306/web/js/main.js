@@ -3,10 +3,11 @@
 import { session } from "./api.js";
 import { initAccount, refreshAccountLink, showPassengers } from "./account.js";
 import { chooseTrip, initBooking, showBooking } from "./booking.js";
+import { ensureCalendar } from "./calendar.js";
 import { $, announce } from "./dom.js";
 import { showOrder, stopFollowing } from "./order.js";
 import { showOrders } from "./orders.js";
-import { initSearch } from "./search.js";
+import { initSearch, refreshDates } from "./search.js";
 
 let afterLogin = "#/search";
 let returnedFromPayment = "";
@@ -64,6 +65,7 @@ function route() {
       break;
     default:
       showView("search");
+      refreshDates();
   }
 }
 
@@ -76,7 +78,7 @@ function returnFromCashier() {
   window.history.replaceState(null, "", `/#/order/${encodeURIComponent(number)}`);
 }
 
-function start() {
+async function start() {
   returnFromCashier();
   initSearch((trip) => {
     chooseTrip(trip);
@@ -91,6 +93,7 @@ function start() {
   });
   window.addEventListener("open12306:logged-out", refreshAccountLink);
   window.addEventListener("hashchange", route);
+  await ensureCalendar(); // the operator's zone and clock before anything is shown
   route();
   $("#main").focus({ preventScroll: true });
 }

@@ -1,6 +1,7 @@
 // One order: follow it through the queue, pay it, and act on its tickets (QR, refund, change).
 
 import { api, apiImage, query } from "./api.js";
+import { boundDateInput, ensureCalendar, operatorZone, serverNow } from "./calendar.js";
 import {
   $, announce, badge, CLASS_LABELS, clearErrors, dateTime, el, hhmm, ORDER_STATES, showError,
   TICKET_STATES, yuan,
@@ -37,7 +38,7 @@ function setNotice(order, ...children) {
 function startCountdown(deadline, node) {
   window.clearInterval(countdown);
   const tick = () => {
-    const left = Math.max(0, Math.floor((Date.parse(deadline) - Date.now()) / 1000));
+    const left = Math.max(0, Math.floor((Date.parse(deadline) - serverNow()) / 1000));
     node.textContent = `${Math.floor(left / 60)}:${String(left % 60).padStart(2, "0")}`;
   };
   tick();
@@ -108,7 +109,7 @@ async function showCode(order, ticket, slot) {
       api("GET", `${ticketPath(order, ticket)}/code?format=bytes`),
     ]);
     const when = (seconds) => new Date(seconds * 1000).toLocaleString("zh-CN", {
-      hour12: false, timeZone: "Asia/Shanghai", month: "2-digit", day: "2-digit",
+      hour12: false, timeZone: operatorZone(), month: "2-digit", day: "2-digit",
       hour: "2-digit", minute: "2-digit",
     });
     slot.replaceChildren(el("div", { class: "qr card" },
@@ -158,6 +159,7 @@ function changeForm(order, ticket, slot) {
     el("p", { class: "error form-error", role: "alert", dataset: { errorFor: "" } }),
     el("button", { type: "submit" }, "查找车次 Find trains"),
     el("div", { class: "change-trains" }));
+  boundDateInput(form.elements.date, ticket.date);
   const list = form.querySelector(".change-trains");
   const changeTo = async (row) => {
     clearErrors(form);
@@ -288,6 +290,64 @@ function showChangePayment(order, pending, slot) {
   announce("请支付差价 Please pay the difference");
 }
 
+/** Where the seats of a cancelled order stand now: the remaining count of its train and class
+ *  for the same stretch and boarding date, or null when search cannot tell. */
+async function remainingNow(order) {
+  try {
+    const answer = await api("GET", query("/api/v1/search", {
+      from: order.from, to: order.to, date: dateTime(order.departs_at).slice(0, 10),
+    }));
+    const row = answer.trains.find((r) => r.train === order.train && r.service_date === order.date
+      && r.from.code === order.from && r.to.code === order.to);
+    const seat = row && row.classes.find((c) => c.class === order.seat_class);
+    return seat ? seat.remaining : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Cancel a held, unpaid order after a confirm step; the seats go back on sale at once. */
+function cancelBox(order) {
+  const box = el("div", { class: "card", id: "cancel-box" });
+  const errors = el("p", { class: "error", role: "alert", dataset: { errorFor: "" } });
+  const seats = order.passengers.filter((p) => p.coach).map((p) => `${p.coach} 车 ${p.seat || "无座"}`);
+  const confirmCancel = async (button) => {
+    errors.textContent = "";
+    button.disabled = true;
+    try {
+      const done = await api("POST", `${orderPath(order.number)}/cancel`);
+      const left = await remainingNow(done);
+      const label = CLASS_LABELS[order.seat_class] || order.seat_class;
+      setNotice(order,
+        el("p", {}, `订单已取消 Order ${order.number} cancelled. 座位已重新发售 Seats back on sale: `
+          + `${seats.join(", ") || "—"}.`),
+        left === null ? null : el("p", { class: "on-sale" },
+          `${order.train} ${label} 当前余票 now ${left} left`));
+      announce(`订单已取消, 座位已重新发售 — order cancelled, seats back on sale`);
+      showOrder(order.number);
+    } catch (error) {
+      button.disabled = false;
+      errors.textContent = error.message;
+      announce(error.message);
+    }
+  };
+  const ask = () => {
+    const yes = el("button", { type: "button", class: "danger" }, "确认取消订单 Confirm cancel");
+    yes.addEventListener("click", () => confirmCancel(yes));
+    box.replaceChildren(
+      el("p", {}, `确认取消订单 ${order.number}? Cancel this order? 座位 ${seats.join(", ") || ""} 将重新发售 `
+        + "its seats go back on sale; 每天最多取消 3 次 at most 3 cancellations a day."),
+      el("div", { class: "actions" }, yes,
+        el("button", { type: "button", class: "secondary", onclick: keep }, "不取消 Keep the order")),
+      errors);
+    yes.focus();
+  };
+  const keep = () => box.replaceChildren(
+    el("button", { type: "button", class: "secondary", onclick: ask }, "取消订单 Cancel order"), errors);
+  keep();
+  return box;
+}
+
 function ticketsTable(order) {
   const rows = order.tickets.map((ticket) => {
     const slot = el("div", { class: "ticket-panel", "aria-live": "polite" });
@@ -335,7 +395,7 @@ async function render(order) {
     el("div", { id: "order-notice" }, notice && notice.number === order.number ? notice.node : null),
     passengersTable(order),
   ];
-  if (order.state === "held") parts.push(payBox(order));
+  if (order.state === "held") parts.push(payBox(order), cancelBox(order));
   if (order.tickets.length) parts.push(ticketsTable(order));
   $("#order-detail").replaceChildren(...parts);
   if (order.state !== lastState) announce(ANNOUNCE[order.state] || order.state);
@@ -369,7 +429,7 @@ export async function showOrder(number, awaitingPayment = false) {
   lastState = "";
   const box = $("#order-detail");
   try {
-    const order = await api("GET", orderPath(number));
+    const [order] = await Promise.all([api("GET", orderPath(number)), ensureCalendar()]);
     await render(order);
     const waiting = new Set(["queued"]);
     if (awaitingPayment) waiting.add("held");

@@ -1,7 +1,8 @@
 // Search: a form (from, to, date, transfers) and the trains found, with seats and prices per class.
 
 import { api, query } from "./api.js";
-import { $, announce, clearErrors, el, hhmm, localDate, showError } from "./dom.js";
+import { boundDateInput, loadCalendar, zoneLabel } from "./calendar.js";
+import { $, announce, clearErrors, el, hhmm, showError } from "./dom.js";
 import { attachSuggestions, remember } from "./stations.js";
 
 let onBook = () => {};
@@ -80,12 +81,27 @@ function render(answer, wantTransfers) {
     + `${answer.trains.length} direct trains, ${transfers.length} transfers`);
 }
 
+/** Take the operator's today and the dates on sale from the server (never the browser's clock):
+ *  the date picker defaults to today and is bounded by the pre-sale window. */
+export async function refreshDates() {
+  const form = $("#search-form");
+  const date = form.elements.date;
+  const hint = $("#search-date-hint");
+  try {
+    const calendar = await loadCalendar();
+    boundDateInput(date);
+    hint.textContent = `${zoneLabel()} 今天 today ${calendar.today} · 可购 on sale `
+      + `${calendar.first_date} – ${calendar.last_date}`;
+  } catch (error) {
+    hint.textContent = "";
+    showError(form, { field: "date", message: error.message });
+  }
+}
+
 export function initSearch(book) {
   onBook = book;
   const form = $("#search-form");
   const date = form.elements.date;
-  date.value = localDate(1);
-  date.min = localDate(0);
   attachSuggestions(form.elements.from);
   attachSuggestions(form.elements.to);
   form.addEventListener("submit", async (event) => {
