@@ -18,7 +18,7 @@ from open12306.domain.seats import SeatClass
 from open12306.entrypoints.api import _install_error_handlers
 from open12306.entrypoints.api_accounts import accounts_router
 from open12306.entrypoints.api_orders import orders_router, payments_router
-from open12306.services.changes import ChangeRequest, ChangeService
+from open12306.services.changes import ChangeRequest, ChangeService, PendingChange
 from open12306.services.orders import OrderRequest
 from open12306.services.ports_accounts import Account
 from open12306.services.ports_orders import OrderRecord, PaymentState
@@ -416,3 +416,15 @@ class _WorldContainer:
     def __init__(self, world: World) -> None:
         self.orders = world.orders
         self.accounts = world.accounts
+
+
+@pytest.mark.parametrize("origin", ["北京南", "beijingnan", "北京", "VNP"])
+def test_a_change_names_its_stations_in_every_form_search_takes(
+    world: World, changes: ChangeService, origin: str
+) -> None:
+    account, record = paid_ticket(world)
+    ticket = record.order.tickets[0]
+    target = ChangeRequest("G3", DAY, SeatClass.SECOND, from_station=origin, to_station="上海虹桥")
+    moved = changes.change(account, record.number, ticket.number, target)
+    assert not isinstance(moved, PendingChange)
+    assert (moved.new_ticket.trip.from_station, moved.new_ticket.trip.to_station) == ("VNP", "AOH")

@@ -422,7 +422,8 @@ class ChangeService:
         """The station to use for ``old`` on a train calling at ``stations``."""
         catalog = self.orders.catalog
         if given is not None:
-            wanted = given.strip().upper()
+            # any form search takes (name, telecode, pinyin, initials; a city: the stop in it)
+            wanted = catalog.stations.on_route(given, stations, "trip") or given.strip().upper()
             if wanted != old.upper() and catalog.city_of(wanted) != catalog.city_of(old):
                 raise DomainError(
                     "trip", "not_same_route", f"a change keeps the ticket's places ({old})"
