@@ -180,6 +180,7 @@ def test_search_register_book_pay_with_alipay_then_qr_change_and_refund(
     listed = page.locator(f'#orders-list li[data-order="{order}"]')
     expect(listed).to_contain_text("Paid")
     expect(listed).to_contain_text("Refunded")
+    expect(listed).to_contain_text(re.compile(r"实付 paid ¥\d+\.\d\d · 已退 returned ¥\d+\.\d\d"))
 
 
 def test_wechat_pay_by_qr_and_errors_shown_where_they_belong(page: Any, site: Site) -> None:

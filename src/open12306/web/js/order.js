@@ -389,6 +389,9 @@ async function render(order) {
       el("p", {}, el("strong", {}, order.train), ` ${order.date} · ${nameOf(order.from)} → ${nameOf(order.to)} · `
         + `${dateTime(order.departs_at)} – ${hhmm(order.arrives_at)} · ${CLASS_LABELS[order.seat_class] || order.seat_class}`),
       order.amount_fen ? el("p", {}, "金额 Amount ", el("span", { class: "price", text: yuan(order.amount_fen) })) : null,
+      order.paid_fen ? el("p", { class: "money" }, `实付 Paid ${yuan(order.paid_fen)}`
+        + (order.refunded_fen ? ` · 已退 Returned ${yuan(order.refunded_fen)}` : "")
+        + (order.fee_fen ? ` · 手续费 Fees ${yuan(order.fee_fen)}` : "")) : null,
       order.state === "failed" ? el("p", { class: "error", role: "alert" },
         `失败原因 Reason: ${REASONS[order.reason] || order.reason || "—"}`) : null,
       order.state === "queued" ? el("p", {}, "正在排队分配座位 Waiting in the queue for seats…") : null),

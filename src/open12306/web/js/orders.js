@@ -12,7 +12,8 @@ function orderItem(order) {
     badge(order.state, ORDER_STATES)),
     el("p", { class: "muted" }, `订单号 Order ${order.number} · 开车 departs ${dateTime(order.departs_at)}`
       + ` · ${order.passengers.length} 人 passenger(s)`
-      + (order.amount_fen ? ` · ${yuan(order.amount_fen)}` : "")),
+      + (order.paid_fen ? ` · 实付 paid ${yuan(order.paid_fen)}` : order.amount_fen ? ` · ${yuan(order.amount_fen)}` : "")
+      + (order.refunded_fen ? ` · 已退 returned ${yuan(order.refunded_fen)}` : "")),
     order.tickets.length ? el("p", {}, order.tickets.map((t) => el("span", { class: "seat" },
       `${t.number} ${t.train} ${t.coach}车 ${t.seat}`, badge(t.state, TICKET_STATES)))) : null,
     order.state === "held" ? el("p", {}, el("a", { href: `#/order/${encodeURIComponent(order.number)}` },
