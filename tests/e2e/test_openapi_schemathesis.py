@@ -34,7 +34,7 @@ from open12306.entrypoints.api_onboard import STAFF_TOKENS_ENV
 from tests.e2e.web_support import _Late
 from tests.integration.payments_support import LiveServer
 
-MAX_EXAMPLES = 25
+MAX_EXAMPLES = 20
 GATE_TOKEN = "gate-link-token-for-schemathesis"
 STAFF_TOKEN = "conductor-token-for-schemathesis"
 PASSWORD = "fuzzing pass 7"

@@ -35,6 +35,7 @@ LIMIT_KEY = "x-max-body-bytes"
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 _JSON_TYPES = ("application/json", "text/plain")
+_BODY_HEADERS = frozenset({b"content-length", b"transfer-encoding"})  # ASGI names: lower case
 _encoder = msgspec.json.Encoder()
 
 
@@ -105,10 +106,10 @@ class BodyGuard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = _headers(scope)
-        if b"content-length" not in headers and b"transfer-encoding" not in headers:
+        if not any(name in _BODY_HEADERS for name, _ in scope.get("headers", ())):
             await self.app(scope, receive, send)  # no body (the search fast path is here)
             return
+        headers = _headers(scope)
         limit = self.limits.limit(scope["method"], scope["path"])
         declared = _content_length(headers)
         body = None if declared is not None and declared > limit else await _read(receive, limit)
