@@ -2,6 +2,9 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+# Swagger UI for /docs, from the npm package pinned in docs-ui/ (copied into the package).
+SWAGGER_UI := src/open12306/swagger_ui
+SWAGGER_UI_FILES := swagger-ui-bundle.js swagger-ui.css favicon-32x32.png LICENSE NOTICE
 export OPEN12306_HOST ?= 127.0.0.1
 export OPEN12306_PORT ?= 8000
 export OPEN12306_DATABASE_URL ?= sqlite:///var/open12306.db
@@ -21,9 +24,17 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt requirements-fac
 	$(BIN)/pip install -q --no-deps -r requirements-face.txt
 	touch $@
 
-install: $(VENV)/.installed
+$(SWAGGER_UI)/.installed: docs-ui/package.json docs-ui/package-lock.json
+	@command -v npm >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq npm >/dev/null) \
+	  || (echo "npm is needed once to install the API viewer served at /docs" && exit 1)
+	cd docs-ui && npm ci --silent --ignore-scripts
+	mkdir -p $(SWAGGER_UI)
+	cd docs-ui/node_modules/swagger-ui-dist && cp $(SWAGGER_UI_FILES) $(CURDIR)/$(SWAGGER_UI)/
+	touch $@
 
-install-dev: $(VENV)/.installed-dev
+install: $(VENV)/.installed $(SWAGGER_UI)/.installed
+
+install-dev: $(VENV)/.installed-dev $(SWAGGER_UI)/.installed
 
 demo: install
 	@mkdir -p var
@@ -53,4 +64,4 @@ lint: install-dev
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis docs-ui/node_modules $(SWAGGER_UI)

@@ -14,15 +14,15 @@ from urllib.parse import parse_qsl
 import msgspec
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse, Response
-from fastapi.staticfiles import StaticFiles
+from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Mount
 
 from open12306 import __version__
 from open12306.bootstrap import Container
 from open12306.domain.errors import DomainError
+from open12306.entrypoints import openapi_doc
 from open12306.entrypoints.api_accounts import accounts_router
 from open12306.entrypoints.api_calendar import calendar_router
 from open12306.entrypoints.api_face import include_face_routes
@@ -30,7 +30,9 @@ from open12306.entrypoints.api_gate import include_gate_routes
 from open12306.entrypoints.api_onboard import onboard_router_for
 from open12306.entrypoints.api_orders import orders_router, payments_router
 from open12306.entrypoints.api_ride import debts_router, ride_router
-from open12306.entrypoints.errors import error_body, plain_error
+from open12306.entrypoints.body_guard import BodyGuard, BodyLimits
+from open12306.entrypoints.docs_page import mount_docs
+from open12306.entrypoints.errors import error_body, errors, plain_error
 from open12306.entrypoints.web import mount_web
 from open12306.services.run_view import run_view
 from open12306.services.search import Basis
@@ -45,6 +47,8 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 _encoder = msgspec.json.Encoder()
 JSON_HEADERS = [(b"content-type", b"application/json")]
+SEARCH_PATH = "/api/v1/search"
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
 def search_answer(container: Container, params: dict[str, str]) -> tuple[int, bytes, Basis | None]:
@@ -115,7 +119,7 @@ class SearchFastPath:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
             scope["type"] != "http"
-            or scope["path"] != "/api/v1/search"
+            or scope["path"] != SEARCH_PATH
             or scope["method"] not in ("GET", "HEAD")
         ):
             await self.app(scope, receive, send)
@@ -146,8 +150,9 @@ def create_app(container: Container, *, fast_path: bool = True) -> ASGIApp:
         docs_url=None,
         redoc_url=None,
     )
+    openapi_doc.install(app)
     cache = SearchCache(container)
-    _mount_docs(app)
+    mount_docs(app)
     _install_error_handlers(app)
 
     mount_web(app)
@@ -210,7 +215,7 @@ def create_app(container: Container, *, fast_path: bool = True) -> ASGIApp:
         status, body = cache.answer(request.scope["query_string"])
         return Response(body, status_code=status, media_type="application/json")
 
-    @app.get("/api/v1/runs/{train}/{day}", tags=["network"])
+    @app.get("/api/v1/runs/{train}/{day}", tags=["network"], responses=errors(404))
     def run(train: str, day: str) -> Response:
         """One run: stops with times, coach composition and per-segment load by class."""
         try:
@@ -226,9 +231,8 @@ def create_app(container: Container, *, fast_path: bool = True) -> ASGIApp:
     )
     _include_orders(app, container)
 
-    if fast_path:
-        return SearchFastPath(app, cache)
-    return app
+    limits = BodyLimits.of_openapi(app.openapi())
+    return BodyGuard(SearchFastPath(app, cache) if fast_path else app, limits)
 
 
 def _include_orders(app: FastAPI, container: Container) -> None:
@@ -312,20 +316,22 @@ async def _follow_changes(container: Container, interval: float = 0.05) -> None:
             orders.watch.notify_runs(moved)
 
 
-def _mount_docs(app: FastAPI) -> None:
-    import swagger_ui_bundle
-
-    app.mount("/static/swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path))
-
-    @app.get("/docs", include_in_schema=False)
-    def docs() -> HTMLResponse:
-        return get_swagger_ui_html(
-            openapi_url="/openapi.json",
-            title="open12306 API",
-            swagger_js_url="/static/swagger/swagger-ui-bundle.js",
-            swagger_css_url="/static/swagger/swagger-ui.css",
-            swagger_favicon_url="/static/swagger/favicon-32x32.png",
-        )
+def allowed_methods(app: FastAPI, scope: Scope, said: str = "") -> str:
+    """The ``Allow`` value for the path of ``scope``: every method some route takes there, and
+    those the refusing app ``said`` (a mount decides for itself; static files say nothing and
+    serve GET and HEAD)."""
+    methods = {m.strip() for m in said.split(",") if m.strip()}
+    for method in _METHODS:
+        probe = {**scope, "method": method}
+        for route in app.router.routes:
+            match, _ = route.matches(probe)
+            if match is Match.FULL:
+                if not isinstance(route, Mount):
+                    methods.add(method)
+                break
+    if scope["path"] == SEARCH_PATH:
+        methods.add("HEAD")  # answered by the fast path
+    return ", ".join(sorted(methods or {"GET", "HEAD"}))
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -338,6 +344,9 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, error: RequestValidationError) -> Response:
         first = error.errors()[0] if error.errors() else {}
+        if first.get("type") == "json_invalid":
+            detail = (first.get("ctx") or {}).get("error", "malformed")
+            return _json(400, plain_error("body", "malformed_json", f"body: {detail}"))
         location = [
             str(part) for part in first.get("loc", ()) if part not in ("query", "path", "body")
         ]
@@ -346,7 +355,16 @@ def _install_error_handlers(app: FastAPI) -> None:
         return _json(400, plain_error(field, "invalid", message))
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, error: StarletteHTTPException) -> Response:
+    async def http_error(request: Request, error: StarletteHTTPException) -> Response:
+        if error.status_code == 405:
+            said = (error.headers or {}).get("Allow", "")
+            allowed = allowed_methods(app, request.scope, said)
+            body = plain_error("method", "not_allowed", f"allowed here: {allowed}")
+            return Response(
+                _encoder.encode(body), 405, {"Allow": allowed}, media_type="application/json"
+            )
+        if error.status_code == 400:  # FastAPI could not read the body (e.g. not UTF-8)
+            return _json(400, plain_error("body", "malformed", str(error.detail)))
         reason = "not_found" if error.status_code == 404 else "http_error"
         return _json(error.status_code, plain_error("path", reason, str(error.detail)))
 

@@ -14,10 +14,12 @@ from datetime import date
 from typing import Annotated, Any, TypeVar
 
 import msgspec
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Request, Response, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
+from open12306.domain.credentials import PASSWORD_MAX, PASSWORD_MIN, USERNAME_MAX, USERNAME_MIN
 from open12306.domain.identity import Document, mask_number
 from open12306.domain.passengers import (
     Passenger,
@@ -26,7 +28,7 @@ from open12306.domain.passengers import (
     parse_sex,
 )
 from open12306.entrypoints.client_address import client_address, trusted_networks
-from open12306.entrypoints.errors import error_body
+from open12306.entrypoints.errors import error_body, errors
 from open12306.services.accounts import AccountService, RateLimited, Unauthenticated
 from open12306.services.ports_accounts import Account
 
@@ -34,6 +36,13 @@ T = TypeVar("T")
 
 ServiceGetter = Callable[[], AccountService]
 _encoder = msgspec.json.Encoder()
+# Documents the bearer token in the OpenAPI schema (``bearer_token`` reads the header itself).
+ACCOUNT_TOKEN = HTTPBearer(
+    scheme_name="account",
+    description="A session token, as `POST /api/v1/sessions` answers it",
+    auto_error=False,
+)
+Documented = Annotated[HTTPAuthorizationCredentials | None, Security(ACCOUNT_TOKEN)]
 
 
 class Credentials(BaseModel):
@@ -41,8 +50,16 @@ class Credentials(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    username: str = Field(max_length=200, examples=["zhang_san"])
-    password: str = Field(max_length=1024, examples=["correct horse 7"])
+    username: str = Field(
+        max_length=USERNAME_MAX,
+        json_schema_extra={"minLength": USERNAME_MIN},
+        examples=["zhang_san"],
+    )
+    password: str = Field(
+        max_length=PASSWORD_MAX,
+        json_schema_extra={"minLength": PASSWORD_MIN},
+        examples=["correct horse 7"],
+    )
 
 
 class PassengerIn(BaseModel):
@@ -111,6 +128,7 @@ def current_account_dependency(service_getter: ServiceGetter) -> Callable[..., A
     live bearer token). Other routers use it: ``Depends(current_account_dependency(get))``."""
 
     async def current_account(
+        _: Documented,
         token: Annotated[str, Depends(bearer_token)],
         service: Annotated[AccountService, Depends(provider(service_getter))],
     ) -> Account:
@@ -143,13 +161,13 @@ def accounts_router(
     Service = Annotated[AccountService, Depends(provider(service_getter))]
     Caller = Annotated[Account, Depends(current_account_dependency(service_getter))]
 
-    @router.post("/accounts", status_code=201)
+    @router.post("/accounts", status_code=201, responses=errors(409))
     def register(body: Credentials, service: Service) -> Response:
         """Create an account (username: 6–30 letters, digits, _, starting with a letter;
         password: 8–128 characters mixing two of letters, digits, symbols)."""
         return _json(201, account_view(service.register(body.username, body.password)))
 
-    @router.post("/sessions", status_code=201)
+    @router.post("/sessions", status_code=201, responses=errors(401, 429))
     def login(body: Credentials, request: Request, service: Service) -> Response:
         """Log in: a bearer token for ``Authorization: Bearer …`` and when it expires."""
         peer = request.client.host if request.client else None
@@ -166,7 +184,12 @@ def accounts_router(
         }
         return _json(201, body_out, {"Cache-Control": "no-store"})
 
-    @router.delete("/sessions/current", status_code=204)
+    @router.delete(
+        "/sessions/current",
+        status_code=204,
+        dependencies=[Security(ACCOUNT_TOKEN)],
+        responses=errors(401),
+    )
     def logout(token: Annotated[str, Depends(bearer_token)], service: Service) -> Response:
         """End the session of the bearer token sent."""
         service.logout(token)
@@ -177,7 +200,7 @@ def accounts_router(
         """The logged-in account."""
         return _json(200, account_view(account))
 
-    @router.post("/passengers", status_code=201)
+    @router.post("/passengers", status_code=201, responses=errors(409))
     def add_passenger(body: PassengerIn, account: Caller, service: Service) -> Response:
         """Save a real-name passenger (the document is checked; one per document)."""
         details = PassengerDetails(
@@ -198,13 +221,13 @@ def accounts_router(
         views = [passenger_view(p, today) for p in service.passengers(account)]
         return _json(200, {"passengers": views})
 
-    @router.get("/passengers/{passenger_id}")
+    @router.get("/passengers/{passenger_id}", responses=errors(404))
     def get_passenger(passenger_id: str, account: Caller, service: Service) -> Response:
         """One of the account's passengers (404 for anyone else's)."""
         passenger = service.passenger(account, passenger_id)
         return _json(200, passenger_view(passenger, service.today()))
 
-    @router.delete("/passengers/{passenger_id}", status_code=204)
+    @router.delete("/passengers/{passenger_id}", status_code=204, responses=errors(404))
     def delete_passenger(passenger_id: str, account: Caller, service: Service) -> Response:
         """Forget one of the account's passengers."""
         service.delete_passenger(account, passenger_id)

@@ -24,12 +24,15 @@ from open12306.adapters.face import (
 from open12306.bootstrap import Container
 from open12306.domain.errors import DomainError
 from open12306.entrypoints.api_accounts import current_account_dependency, provider
+from open12306.entrypoints.body_guard import MIB, route_limit
+from open12306.entrypoints.errors import errors
 from open12306.services.accounts import AccountService
 from open12306.services.face_port import FaceReason
 from open12306.services.faces import FaceEnrolment, FaceUnavailable
 from open12306.services.ports_accounts import Account
 
 FACE_MODEL = "dlib_resnet_v1"
+MAX_PHOTO_BODY = 8 * MIB  # a phone camera's full-size JPEG
 _REASONS = {
     FaceReason.NO_FACE_LIVE: "no_face",
     FaceReason.NO_FACE_ENROLLED: "no_face",
@@ -86,7 +89,12 @@ def face_router(
     Caller = Annotated[Account, Depends(current_account_dependency(accounts_getter))]
     photo_body = Body(media_type="image/jpeg", description="the photo: JPEG or PNG bytes")
 
-    @router.post("/passengers/{passenger_id}/face", status_code=201)
+    @router.post(
+        "/passengers/{passenger_id}/face",
+        status_code=201,
+        openapi_extra=route_limit(MAX_PHOTO_BODY),
+        responses=errors(404, 503),
+    )
     def enrol_face(
         passenger_id: str,
         account: Caller,
@@ -101,7 +109,7 @@ def face_router(
             media_type="application/json",
         )
 
-    @router.delete("/passengers/{passenger_id}/face", status_code=204)
+    @router.delete("/passengers/{passenger_id}/face", status_code=204, responses=errors(404))
     def forget_face(passenger_id: str, account: Caller, service: Enrolment) -> Response:
         """Forget the enrolled face of this saved passenger."""
         if not service.forget(account, passenger_id):

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 from zoneinfo import ZoneInfo
 
 import msgspec
-from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi import APIRouter, Depends, Header, Query, Response, Security
+from fastapi.security import HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 
 from open12306.adapters.db.inventory_repo import VersionConflict
@@ -28,6 +29,7 @@ from open12306.domain.onboard import Occupant, SegmentManifest, StaffMember
 from open12306.domain.passengers import parse_document_kind
 from open12306.domain.seats import SeatClass
 from open12306.entrypoints.api_accounts import bearer_token, provider
+from open12306.entrypoints.errors import errors
 from open12306.services.conductor import ConductorService, StaffTokens
 from open12306.services.onboard_counter import CounterOnboardPayment
 from open12306.services.onboard_sales import (
@@ -46,6 +48,11 @@ if TYPE_CHECKING:
     from open12306.bootstrap import Container
 
 STAFF_TOKENS_ENV = "OPEN12306_STAFF_TOKENS"
+STAFF_TOKEN = HTTPBearer(
+    scheme_name="staff",
+    description=f"A conductor's staff token (listed in the file `{STAFF_TOKENS_ENV}` names)",
+    auto_error=False,
+)
 _encoder = msgspec.json.Encoder()
 
 
@@ -181,7 +188,7 @@ def onboard_router(
     staff_getter: Callable[[], StaffTokens],
 ) -> APIRouter:
     """The routes, bound to the services the getters return."""
-    router = APIRouter(prefix="/api/v1", tags=["on board"])
+    router = APIRouter(prefix="/api/v1", tags=["on board"], dependencies=[Security(STAFF_TOKEN)])
     Conductor = Annotated[ConductorService, Depends(provider(conductor_getter))]
     Sales = Annotated[OnboardSales, Depends(provider(sales_getter))]
 
@@ -193,7 +200,7 @@ def onboard_router(
 
     Staff = Annotated[StaffMember, Depends(current_staff)]
 
-    @router.get("/runs/{train}/{day}/manifest")
+    @router.get("/runs/{train}/{day}/manifest", responses=errors(404, 422))
     def manifest(
         train: str,
         day: str,
@@ -212,7 +219,7 @@ def onboard_router(
         found = conductor.manifest(train, parse_date(day, "date"), stop)
         return _json(200, manifest_view(found))
 
-    @router.get("/runs/{train}/{day}/handheld-manifest")
+    @router.get("/runs/{train}/{day}/handheld-manifest", responses=errors(404))
     def handheld_manifest(train: str, day: str, staff: Staff, conductor: Conductor) -> Response:
         """What a handheld syncs to check ticket codes offline: route, live and revoked
         ticket numbers of the run."""
@@ -228,7 +235,14 @@ def onboard_router(
             },
         )
 
-    @router.post("/runs/{train}/{day}/onboard-tickets", status_code=201)
+    @router.post(
+        "/runs/{train}/{day}/onboard-tickets",
+        status_code=201,
+        responses={
+            200: {"description": "The sale this Idempotency-Key already made"},
+            **errors(402, 403, 404, 409, 422, 503),
+        },
+    )
     def sell(
         train: str,
         day: str,

@@ -25,7 +25,7 @@ from open12306.domain.ledger import Totals
 from open12306.domain.orders import Order, OrderState, Ticket, Trip
 from open12306.domain.seats import SeatClass
 from open12306.entrypoints.api_accounts import current_account_dependency, provider
-from open12306.entrypoints.errors import plain_error
+from open12306.entrypoints.errors import errors, plain_error
 from open12306.services.accounts import AccountService
 from open12306.services.changes import (
     ChangeBook,
@@ -186,7 +186,7 @@ def orders_router(
     Service = Annotated[OrderService, Depends(provider(service_getter))]
     Caller = Annotated[Account, Depends(current_account_dependency(accounts_getter))]
 
-    @router.post("/orders", status_code=202)
+    @router.post("/orders", status_code=202, responses=errors(404, 409, 429, 503))
     async def submit(
         body: OrderIn,
         account: Caller,
@@ -221,7 +221,7 @@ def orders_router(
         money = service.money(records)
         return _json(200, {"orders": [order_view(r, money[r.number]) for r in records]})
 
-    @router.get("/orders/{number}")
+    @router.get("/orders/{number}", responses=errors(404))
     async def get_order(
         number: str,
         account: Caller,
@@ -313,6 +313,12 @@ class DestinationIn(DestinationTargetIn):
     auth_code: str | None = Field(None, max_length=32)
 
 
+CHANGE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    202: {"description": "A dearer change held until it is paid: what to pay, where, by when"},
+    **errors(402, 404, 409, 503),
+}
+
+
 def offer_view(offer: ChangeOffer) -> dict[str, Any]:
     """A change priced before it is confirmed."""
     trip, quote = offer.trip, offer.quote
@@ -402,7 +408,7 @@ def payments_router(
     Service = Annotated[Settlement, Depends(provider(settlement_getter))]
     Caller = Annotated[Account, Depends(current_account_dependency(accounts_getter))]
 
-    @router.post("/orders/{number}/payments", status_code=201)
+    @router.post("/orders/{number}/payments", status_code=201, responses=errors(402, 404, 409, 503))
     def start_payment(number: str, body: PaymentIn, account: Caller, service: Service) -> Response:
         """Start paying a held order; answers with what to show (redirect URL or QR) or,
         for the credit line and a good counter payment code, with the order already paid.
@@ -438,7 +444,7 @@ def payments_router(
             reply = provider.acknowledge(True)
         return Response(reply.body, status_code=reply.status, media_type=reply.content_type)
 
-    @router.post("/orders/{number}/tickets/{ticket}/refund")
+    @router.post("/orders/{number}/tickets/{ticket}/refund", responses=errors(404, 409, 503))
     def refund(number: str, ticket: str, account: Caller, service: Service) -> Response:
         """Refund one ticket: the fee by the time left before departure (12306's ladder),
         the rest back through the channel that paid; the seat goes back on sale."""
@@ -454,7 +460,7 @@ def payments_router(
             },
         )
 
-    @router.post("/orders/{number}/refund")
+    @router.post("/orders/{number}/refund", responses=errors(404, 409, 503))
     def refund_order(number: str, account: Caller, service: Service) -> Response:
         """Refund every live ticket of a paid order: a ladder fee per ticket, all seats back
         on sale, one refund through the channel that paid."""
@@ -479,7 +485,7 @@ def payments_router(
             },
         )
 
-    @router.post("/orders/{number}/cancel")
+    @router.post("/orders/{number}/cancel", responses=errors(404, 409))
     def cancel_order(number: str, account: Caller, service: Service) -> Response:
         """Cancel an unpaid held order: its seats go back on sale at once. As on 12306, an
         account that cancelled 3 orders in a day can order no more that day (a new order is
@@ -506,7 +512,7 @@ def payments_router(
             body.to_station,
         )
 
-    @router.post("/orders/{number}/tickets/{ticket}/change/quote")
+    @router.post("/orders/{number}/tickets/{ticket}/change/quote", responses=errors(404, 409))
     def change_quote(
         number: str, ticket: str, body: ChangeTargetIn, account: Caller, service: Service
     ) -> Response:
@@ -516,7 +522,7 @@ def payments_router(
         offer = change_service(service).quote(account, number, ticket, _target(body))
         return _json(200, offer_view(offer))
 
-    @router.post("/orders/{number}/tickets/{ticket}/change")
+    @router.post("/orders/{number}/tickets/{ticket}/change", responses=CHANGE_RESPONSES)
     def change(
         number: str, ticket: str, body: ChangeIn, account: Caller, service: Service
     ) -> Response:
@@ -530,7 +536,7 @@ def payments_router(
         )
         return _change_answer(result)
 
-    @router.post("/orders/{number}/tickets/{ticket}/destination/quote")
+    @router.post("/orders/{number}/tickets/{ticket}/destination/quote", responses=errors(404, 409))
     def destination_quote(
         number: str, ticket: str, body: DestinationTargetIn, account: Caller, service: Service
     ) -> Response:
@@ -541,7 +547,7 @@ def payments_router(
         )
         return _json(200, offer_view(offer))
 
-    @router.post("/orders/{number}/tickets/{ticket}/destination")
+    @router.post("/orders/{number}/tickets/{ticket}/destination", responses=CHANGE_RESPONSES)
     def change_destination(
         number: str, ticket: str, body: DestinationIn, account: Caller, service: Service
     ) -> Response:

@@ -19,6 +19,7 @@ from open12306.adapters.qr import qr_png
 from open12306.domain.codes import CredentialFlags
 from open12306.domain.errors import DomainError
 from open12306.entrypoints.api_accounts import current_account_dependency, provider
+from open12306.entrypoints.errors import errors
 from open12306.services.accounts import AccountService
 from open12306.services.ports_accounts import Account
 from open12306.services.ticket_codes import (
@@ -74,7 +75,10 @@ def ride_router(
 
     @router.get(
         "/orders/{number}/tickets/{ticket}/code",
-        responses={200: {"content": {"image/png": {}, "application/json": {}}}},
+        responses={
+            200: {"content": {"image/png": {}, "application/json": {}}},
+            **errors(404, 409),
+        },
     )
     def ticket_code(
         number: str,
@@ -101,7 +105,7 @@ def ride_router(
             },
         )
 
-    @router.post("/ride/credentials", status_code=201)
+    @router.post("/ride/credentials", status_code=201, responses=errors(403))
     def ride_credential(body: CredentialIn, account: Caller, service: Credentials) -> Response:
         """A ride credential for the caller's wallet: the device key may then sign per-scan
         codes offline. Flags and the offline limit come from the account's credit score;
@@ -158,7 +162,13 @@ def debts_router(
             },
         )
 
-    @router.post("/ride/debts/payments")
+    @router.post(
+        "/ride/debts/payments",
+        responses={
+            201: {"description": "A payment started: where to pay"},
+            **errors(409, 503),
+        },
+    )
     def pay_debts(body: DebtPaymentIn, account: Caller, service: Debts) -> Response:
         """Pay every debt in one trade: ``started`` with where to pay (redirect URL or QR
         content), ``pending`` until the channel has the money, then ``paid`` (ask again, or the
