@@ -50,8 +50,9 @@ PURPOSE = b"passengers.id_number|p1"
 
 
 def test_sealed_values_name_their_key_and_differ_every_time() -> None:
+    first = DocumentCipher((b"\x01" * 32,)).seal(ID_NUMBER, PURPOSE)
     cipher = DocumentCipher((b"\x01" * 32,))
-    first, second = cipher.seal(ID_NUMBER, PURPOSE), cipher.seal(ID_NUMBER, PURPOSE)
+    second = cipher.seal(ID_NUMBER, PURPOSE)
     assert first != second  # a fresh nonce per value
     form, kid, body = first.split(".")
     assert (form, kid) == ("enc1", key_id(b"\x01" * 32)) and len(kid) == 8
@@ -81,7 +82,18 @@ def test_a_value_that_was_altered_or_moved_does_not_open(change: Callable[[str],
         DocumentCipher((b"\x02" * 32,)).open(sealed, PURPOSE)
 
 
-def test_after_a_rotation_old_values_open_and_new_ones_use_the_first_key() -> None:
+def test_a_value_read_and_written_back_unchanged_is_the_stored_one() -> None:
+    stored = DocumentCipher((b"\x01" * 32,)).seal(ID_NUMBER, PURPOSE)
+    cipher = DocumentCipher((b"\x01" * 32,))
+    assert cipher.open(stored, PURPOSE) == ID_NUMBER
+    assert cipher.seal(ID_NUMBER, PURPOSE) == stored  # no new value, no cipher work
+    other_row = cipher.seal(ID_NUMBER, b"passengers.id_number|p2")
+    assert other_row != stored and cipher.open(other_row, b"passengers.id_number|p2") == ID_NUMBER
+    with pytest.raises(SealedValueError):  # remembered for its own row only
+        cipher.open(stored, b"passengers.id_number|p2")
+
+
+def test_after_a_rotation_old_values_open_and_are_resealed_with_the_first_key() -> None:
     old, new = b"\x01" * 32, b"\x02" * 32
     sealed_before = DocumentCipher((old,)).seal(ID_NUMBER, PURPOSE)
     rotated = DocumentCipher((new, old))

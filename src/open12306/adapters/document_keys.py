@@ -18,6 +18,7 @@ import hashlib
 import hmac
 import os
 import secrets
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +32,7 @@ CIPHER_KEY_BYTES = 32  # AES-256
 NONCE_BYTES = 12  # 96 bits, random for every sealed value
 SEALED_FORMAT = "enc1"  # the layout below; a new layout gets a new name
 _KEY_ID_LABEL = b"open12306 document cipher key id\x00"
+MEMO_SIZE = 8192  # sealed values remembered (a few MiB at most)
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,24 @@ def key_id(key: bytes) -> str:
     return hashlib.sha256(_KEY_ID_LABEL + key).hexdigest()[:8]
 
 
+class _Memo:
+    """A bounded map (oldest entry dropped first); reads take no lock."""
+
+    def __init__(self, size: int) -> None:
+        self._items: dict[tuple[str, bytes], str] = {}
+        self._size = size
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, bytes]) -> str | None:
+        return self._items.get(key)
+
+    def put(self, key: tuple[str, bytes], value: str) -> None:
+        with self._lock:
+            if len(self._items) >= self._size:
+                self._items.pop(next(iter(self._items)))
+            self._items[key] = value
+
+
 @dataclass(frozen=True)
 class DocumentCipher:
     """Seals and opens document numbers: ``enc1.<key id>.<base64url(nonce | ciphertext | tag)>``.
@@ -67,10 +87,16 @@ class DocumentCipher:
     which row it belongs to) is authenticated with the value's header as associated data, so
     a sealed value copied into another row or field does not open. ``keys[0]`` seals; every
     key opens what it sealed (older keys stay listed after a rotation).
+
+    Recent values are remembered both ways, so a row read and written back unchanged (an
+    order through the allocator) costs no cipher work, and sealing the same number for the
+    same purpose again gives the value already stored rather than a new one.
     """
 
     keys: tuple[bytes, ...] = field(repr=False)
     _aead: dict[str, AESGCM] = field(init=False, repr=False, compare=False)
+    _sealed: _Memo = field(init=False, repr=False, compare=False)
+    _opened: _Memo = field(init=False, repr=False, compare=False)
     current_id: str = field(init=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -80,15 +106,38 @@ class DocumentCipher:
             raise ValueError(f"document cipher keys are {CIPHER_KEY_BYTES} bytes")
         object.__setattr__(self, "_aead", {key_id(k): AESGCM(k) for k in self.keys})
         object.__setattr__(self, "current_id", key_id(self.keys[0]))
+        object.__setattr__(self, "_sealed", _Memo(MEMO_SIZE))
+        object.__setattr__(self, "_opened", _Memo(MEMO_SIZE))
 
     def seal(self, plain: str, purpose: bytes) -> str:
+        known = self._sealed.get((plain, purpose))
+        if known is not None:
+            return known
+        value = self._seal(plain, purpose)
+        self._remember(plain, purpose, value)
+        return value
+
+    def open(self, value: str, purpose: bytes) -> str:
+        known = self._opened.get((value, purpose))
+        if known is not None:
+            return known
+        plain = self._open(value, purpose)
+        self._remember(plain, purpose, value)
+        return plain
+
+    def _remember(self, plain: str, purpose: bytes, value: str) -> None:
+        if value.split(".", 2)[1] == self.current_id:  # values of older keys get resealed
+            self._sealed.put((plain, purpose), value)
+        self._opened.put((value, purpose), plain)
+
+    def _seal(self, plain: str, purpose: bytes) -> str:
         header = f"{SEALED_FORMAT}.{self.current_id}."
         nonce = os.urandom(NONCE_BYTES)
         aad = header.encode() + purpose
         sealed = self._aead[self.current_id].encrypt(nonce, plain.encode(), aad)
         return header + base64.urlsafe_b64encode(nonce + sealed).decode().rstrip("=")
 
-    def open(self, value: str, purpose: bytes) -> str:
+    def _open(self, value: str, purpose: bytes) -> str:
         form, kid, body = _split(value)
         aead = self._aead.get(kid)
         if aead is None:
