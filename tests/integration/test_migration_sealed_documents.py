@@ -201,3 +201,17 @@ def test_without_the_key_clear_rows_stop_the_upgrade_and_stay_as_they_were(
     assert numbers == [ADULT, PASSPORT] and json.loads(body) == BODY_0008
     with engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0008"
+
+
+def test_db_upgrade_names_a_bad_key_file_and_touches_nothing(at_0008: str, tmp_path: Path) -> None:
+    (tmp_path / "document-enc-key").write_text("not a key\n")
+    env = {
+        "OPEN12306_DATABASE_URL": at_0008,
+        "OPEN12306_DOCUMENT_KEY_FILE": str(tmp_path / "document-key"),
+    }
+    result = CliRunner().invoke(cli_app, ["db", "upgrade"], env=env)
+    assert result.exit_code == 2
+    assert result.output.strip().startswith("error: ") and "document-enc-key" in result.output
+    assert "Traceback" not in result.output
+    numbers, _ = _stored(make_engine(at_0008))
+    assert numbers == [ADULT, PASSPORT]

@@ -66,7 +66,8 @@ def db_upgrade() -> None:
     from open12306.adapters.document_keys import load_or_create_cipher
 
     settings = Settings.from_env()
-    upgrade(settings.database_url, cipher=load_or_create_cipher(settings.document_enc_key_path()))
+    cipher = guarded(lambda: load_or_create_cipher(settings.document_enc_key_path()), (ValueError,))
+    upgrade(settings.database_url, cipher=cipher)
     typer.echo(f"database at {settings.database_url} is up to date")
 
 
