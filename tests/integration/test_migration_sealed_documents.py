@@ -21,11 +21,12 @@ from open12306.adapters.db.accounts_schema import accounts, passengers
 from open12306.adapters.db.documents_at_rest import attach_document_cipher
 from open12306.adapters.db.engine import make_engine
 from open12306.adapters.db.migrate import alembic_config, downgrade, upgrade
+from open12306.adapters.db.orders_codec import PlainDocuments
 from open12306.adapters.db.orders_repo import SqlOrdersStore
 from open12306.adapters.db.orders_schema import orders
 from open12306.adapters.document_keys import is_sealed, load_or_create_cipher
 from open12306.entrypoints.cli import app as cli_app
-from tests.conftest import fresh_postgres
+from tests.conftest import TEST_CIPHER, fresh_postgres
 from tests.integration.test_documents_at_rest import raw_database
 
 ADULT = "11010519491231002X"
@@ -215,3 +216,10 @@ def test_db_upgrade_names_a_bad_key_file_and_touches_nothing(at_0008: str, tmp_p
     assert "Traceback" not in result.output
     numbers, _ = _stored(make_engine(at_0008))
     assert numbers == [ADULT, PASSPORT]
+
+
+def test_before_the_upgrade_the_app_refuses_clear_orders_by_name(at_0008: str) -> None:
+    engine = make_engine(at_0008)
+    attach_document_cipher(engine, TEST_CIPHER)
+    with pytest.raises(PlainDocuments, match="run the migrations"):
+        SqlOrdersStore(engine).get(ORDER)

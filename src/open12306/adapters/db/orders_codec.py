@@ -105,12 +105,12 @@ class PlainDocuments(ValueError):
     """An order body still holding document numbers in clear (``open12306 db upgrade``)."""
 
 
-def seal_numbers(numbers: list[str], order_number: str, cipher: DocumentCipher) -> str:
+def _seal_numbers(numbers: list[str], order_number: str, cipher: DocumentCipher) -> str:
     """The ``docs`` field of an order body: its passengers' numbers, sealed."""
     return cipher.seal(_encoder.encode(numbers).decode(), order_purpose(order_number))
 
 
-def open_numbers(sealed: str, order_number: str, cipher: DocumentCipher) -> list[str]:
+def _open_numbers(sealed: str, order_number: str, cipher: DocumentCipher) -> list[str]:
     numbers = _decoder.decode(cipher.open(sealed, order_purpose(order_number)))
     if not isinstance(numbers, list) or not all(isinstance(n, str) for n in numbers):
         raise ValueError(f"order {order_number}: the sealed documents are not a list of numbers")
@@ -131,7 +131,7 @@ def encode(record: OrderRecord, cipher: DocumentCipher) -> str:
             }
             for p in o.passengers
         ],
-        "docs": seal_numbers([p.document.number for p in o.passengers], o.number, cipher),
+        "docs": _seal_numbers([p.document.number for p in o.passengers], o.number, cipher),
         "queued_at": o.queued_at.isoformat(),
         "state": o.state.value,
         "seats": [[s.coach, s.seat_label, s.fare_fen, s.seat_index] for s in o.seats],
@@ -158,7 +158,7 @@ def decode(
     people = raw["passengers"]
     if "docs" not in raw:
         raise PlainDocuments(f"order {number}: document numbers in clear; run the migrations")
-    numbers = open_numbers(raw["docs"], number, cipher)
+    numbers = _open_numbers(raw["docs"], number, cipher)
     if len(numbers) != len(people):
         raise ValueError(f"order {number}: {len(numbers)} documents for {len(people)} passengers")
     order = Order(
