@@ -1,5 +1,5 @@
-"""Migration 0009 on SQLite and PostgreSQL: a database at 0008 with document numbers in clear
-(a saved passenger, an order body as 0008 wrote it) is sealed by `open12306 db upgrade` with
+"""Migration 0010 on SQLite and PostgreSQL: a database at 0009 with document numbers in clear
+(a saved passenger, an order body as 0009 wrote it) is sealed by `open12306 db upgrade` with
 the deployment's key file, the app reads it, a second run changes nothing, and a downgrade
 gives the clear rows back."""
 
@@ -44,8 +44,8 @@ TRIP = {
     "departs": "2026-02-12T09:00:00+08:00",
     "arrives": "2026-02-12T13:48:00+08:00",
 }
-# An order body exactly as revision 0008's codec wrote it: numbers in clear under "doc".
-BODY_0008 = {
+# An order body exactly as the codec wrote it up to revision 0009: numbers in clear under "doc".
+BODY_CLEAR = {
     "account": ACCOUNT,
     "trip": TRIP,
     "passengers": [
@@ -73,10 +73,10 @@ NOW = datetime(2026, 2, 10, 1, 0, tzinfo=UTC)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def at_0008(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A database at revision 0008 holding a passenger and an order with numbers in clear."""
+def at_0009(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database at revision 0009 holding a passenger and an order with numbers in clear."""
     url = f"sqlite:///{tmp_path}/old.db" if request.param == "sqlite" else fresh_postgres()
-    upgrade(url, "0008")
+    upgrade(url, "0009")
     engine = make_engine(url)
     with engine.begin() as conn:
         conn.execute(
@@ -89,7 +89,7 @@ def at_0008(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
             _passenger("p2", "John Smith", "passport", PASSPORT),
         ]
         conn.execute(insert(passengers), people)
-        conn.execute(insert(orders).values(_order_row(json.dumps(BODY_0008, ensure_ascii=False))))
+        conn.execute(insert(orders).values(_order_row(json.dumps(BODY_CLEAR, ensure_ascii=False))))
     engine.dispose()
     yield url
 
@@ -149,12 +149,12 @@ def _cli_upgrade(url: str, folder: Path) -> None:
 
 
 def test_db_upgrade_seals_the_clear_rows_and_the_app_reads_them(
-    at_0008: str, tmp_path: Path
+    at_0009: str, tmp_path: Path
 ) -> None:
-    _cli_upgrade(at_0008, tmp_path)
+    _cli_upgrade(at_0009, tmp_path)
     key_file = tmp_path / "document-enc-key"
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
-    engine = make_engine(at_0008)
+    engine = make_engine(at_0009)
     attach_document_cipher(engine, load_or_create_cipher(key_file))
 
     numbers, body = _stored(engine)
@@ -176,50 +176,50 @@ def test_db_upgrade_seals_the_clear_rows_and_the_app_reads_them(
 
 
 def test_a_second_run_leaves_sealed_rows_alone_and_a_downgrade_opens_them(
-    at_0008: str, tmp_path: Path
+    at_0009: str, tmp_path: Path
 ) -> None:
     cipher = load_or_create_cipher(tmp_path / "document-enc-key")
-    upgrade(at_0008, cipher=cipher)
-    engine = make_engine(at_0008)
+    upgrade(at_0009, cipher=cipher)
+    engine = make_engine(at_0009)
     sealed = _stored(engine)
     # As after a run that sealed the rows but did not record the revision: nothing changes.
-    command.stamp(alembic_config(at_0008), "0008")
-    upgrade(at_0008, cipher=cipher)
+    command.stamp(alembic_config(at_0009), "0009")
+    upgrade(at_0009, cipher=cipher)
     assert _stored(engine) == sealed
 
-    downgrade(at_0008, "0008", cipher=cipher)
+    downgrade(at_0009, "0009", cipher=cipher)
     numbers, body = _stored(engine)
-    assert numbers == [ADULT, PASSPORT] and json.loads(body) == BODY_0008
+    assert numbers == [ADULT, PASSPORT] and json.loads(body) == BODY_CLEAR
 
 
 def test_without_the_key_clear_rows_stop_the_upgrade_and_stay_as_they_were(
-    at_0008: str,
+    at_0009: str,
 ) -> None:
     with pytest.raises(RuntimeError, match="document cipher"):
-        upgrade(at_0008)
-    engine = make_engine(at_0008)
+        upgrade(at_0009)
+    engine = make_engine(at_0009)
     numbers, body = _stored(engine)
-    assert numbers == [ADULT, PASSPORT] and json.loads(body) == BODY_0008
+    assert numbers == [ADULT, PASSPORT] and json.loads(body) == BODY_CLEAR
     with engine.connect() as conn:
-        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0008"
+        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0009"
 
 
-def test_db_upgrade_names_a_bad_key_file_and_touches_nothing(at_0008: str, tmp_path: Path) -> None:
+def test_db_upgrade_names_a_bad_key_file_and_touches_nothing(at_0009: str, tmp_path: Path) -> None:
     (tmp_path / "document-enc-key").write_text("not a key\n")
     env = {
-        "OPEN12306_DATABASE_URL": at_0008,
+        "OPEN12306_DATABASE_URL": at_0009,
         "OPEN12306_DOCUMENT_KEY_FILE": str(tmp_path / "document-key"),
     }
     result = CliRunner().invoke(cli_app, ["db", "upgrade"], env=env)
     assert result.exit_code == 2
     assert result.output.strip().startswith("error: ") and "document-enc-key" in result.output
     assert "Traceback" not in result.output
-    numbers, _ = _stored(make_engine(at_0008))
+    numbers, _ = _stored(make_engine(at_0009))
     assert numbers == [ADULT, PASSPORT]
 
 
-def test_before_the_upgrade_the_app_refuses_clear_orders_by_name(at_0008: str) -> None:
-    engine = make_engine(at_0008)
+def test_before_the_upgrade_the_app_refuses_clear_orders_by_name(at_0009: str) -> None:
+    engine = make_engine(at_0009)
     attach_document_cipher(engine, TEST_CIPHER)
     with pytest.raises(PlainDocuments, match="run the migrations"):
         SqlOrdersStore(engine).get(ORDER)
