@@ -4,6 +4,7 @@ SQLite files, every PostgreSQL row), and the app still reads every number back."
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -11,7 +12,9 @@ import pytest
 from sqlalchemy import Engine, inspect, select, text, update
 from sqlalchemy.engine import make_url
 
+from open12306.adapters.db.accounts_repo import SqlAccountsStore
 from open12306.adapters.db.accounts_schema import passengers
+from open12306.adapters.db.documents_at_rest import NoDocumentCipher
 from open12306.adapters.db.gate_tickets_repo import SqlGateTickets
 from open12306.adapters.db.orders_schema import orders
 from open12306.adapters.document_keys import SealedValueError
@@ -100,3 +103,15 @@ def test_an_order_body_moved_to_another_order_does_not_open(onboard: Onboard) ->
         )
     with pytest.raises(SealedValueError):
         world.orders_store.get(two.number)
+
+
+def test_a_store_without_the_cipher_refuses_numbers_and_writes_nothing(db_url: str) -> None:
+    bare = SqlAccountsStore.from_url(db_url)
+    world = build_onboard(db_url).world
+    account, (saved,) = world.account("zhang_san", (SAVED_NAME, OTHER_ID))
+    stranger = replace(world.accounts.store.passenger(account.id, saved), id="p" * 32)
+    with pytest.raises(NoDocumentCipher):
+        bare.add_passenger(stranger, "k" * 64)
+    with pytest.raises(NoDocumentCipher):
+        bare.passengers(account.id)
+    assert bare.count_passengers(account.id) == 1  # accounts and counts need no cipher

@@ -600,10 +600,12 @@ class SqlOrdersStore:
         self.engine = engine
 
     @classmethod
-    def from_url(cls, url: str, cipher: DocumentCipher) -> SqlOrdersStore:
-        """A store on a new engine for ``url`` sealing document numbers with ``cipher``."""
+    def from_url(cls, url: str, cipher: DocumentCipher | None = None) -> SqlOrdersStore:
+        """A store on a new engine for ``url`` sealing document numbers with ``cipher``
+        (without one, reading or writing a document number raises NoDocumentCipher)."""
         engine = make_engine(url)
-        attach_document_cipher(engine, cipher)
+        if cipher is not None:
+            attach_document_cipher(engine, cipher)
         return cls(engine)
 
     def next_number(self) -> str:
