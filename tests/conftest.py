@@ -9,8 +9,21 @@ from pathlib import Path
 
 import pytest
 
+from open12306.adapters.document_keys import DocumentCipher
+
 DEFAULT_PG_URL = "postgresql+psycopg://open12306:open12306@127.0.0.1:5432/open12306_test"
 _pg_state: dict[str, str | None] = {}
+
+# The document cipher of tests that build stores on an engine of their own (a deployment's
+# comes from its key file, see bootstrap.open_store).
+TEST_CIPHER = DocumentCipher((bytes(range(32)),))
+
+
+def cipher_key_file(folder: Path) -> Path:
+    """A key file holding TEST_CIPHER's key, for commands run against a test's database."""
+    path = folder / "document-enc-key"
+    path.write_text(TEST_CIPHER.keys[0].hex() + "\n", encoding="ascii")
+    return path
 
 
 def postgres_url() -> str | None:

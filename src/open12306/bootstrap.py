@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from open12306.adapters.clock import SystemClock
 from open12306.adapters.db.accounts_repo import SqlAccountsStore
+from open12306.adapters.db.documents_at_rest import attach_document_cipher
 from open12306.adapters.db.faces_repo import SqlFaceStore
 from open12306.adapters.db.gate_tickets_repo import SqlGateTickets
 from open12306.adapters.db.inventory_repo import VersionConflict
@@ -17,7 +18,11 @@ from open12306.adapters.db.orders_repo import SqlOrdersStore
 from open12306.adapters.db.payments2_repo import SqlSettlementBooks
 from open12306.adapters.db.store import SqlStore
 from open12306.adapters.db.transit_repo import SqlTransitStore
-from open12306.adapters.document_keys import HmacDocumentKeyer, load_or_create_secret
+from open12306.adapters.document_keys import (
+    HmacDocumentKeyer,
+    load_or_create_cipher,
+    load_or_create_secret,
+)
 from open12306.adapters.holidays import is_peak_day
 from open12306.adapters.issuer_signing import IssuerKeysOnDemand, key_dir_from_env, token_secret
 from open12306.adapters.passwords import ScryptHasher
@@ -81,7 +86,7 @@ def build(
     settings = settings or Settings.from_env()
     zone = ZoneInfo(settings.timezone)
     clock = clock or SystemClock(zone)
-    store = store or SqlStore.from_url(settings.database_url)
+    store = open_store(settings, store)
     trains = store.trains()
     quotas = QuotaPolicy(
         share=settings.quota_share_percent / 100, release_hours=settings.quota_release_hours
@@ -114,6 +119,14 @@ def build(
     _wire_orders(container, zone)
     _wire_ride(container)
     return container
+
+
+def open_store(settings: Settings, store: SqlStore | None = None) -> SqlStore:
+    """The store of ``settings`` (or ``store``) sealing document numbers with the deployment's
+    key file (``Settings.document_enc_key_path``, created on first use)."""
+    store = store or SqlStore.from_url(settings.database_url)
+    attach_document_cipher(store.engine, load_or_create_cipher(settings.document_enc_key_path()))
+    return store
 
 
 def _wire_orders(container: Container, zone: ZoneInfo) -> None:
@@ -210,7 +223,7 @@ def _wire_debts(container: Container, settlement: Settlement) -> None:
 
 def gate_bundle_service(settings: Settings) -> GateBundleService:
     """Deny lists and station manifests from the database, without building the app."""
-    store = SqlStore.from_url(settings.database_url)
+    store = open_store(settings)
     catalog = Catalog(store.stations(), store.trains())
     return GateBundleService(
         SqlGateTickets(store.engine),

@@ -59,6 +59,7 @@ class Settings:
     quota_share_percent: int = 20
     quota_release_hours: int = 48
     document_key_file: str = ""
+    document_enc_key_file: str = ""
     # Where queued orders are allocated: "thread" (in the server process), "process" (a child
     # process of the server: its own interpreter, so its own core), "none" (other processes
     # run `open12306 allocator`).
@@ -87,6 +88,7 @@ class Settings:
             quota_share_percent=_int("OPEN12306_QUOTA_SHARE_PERCENT", 20),
             quota_release_hours=_int("OPEN12306_QUOTA_RELEASE_HOURS", 48),
             document_key_file=env.get("OPEN12306_DOCUMENT_KEY_FILE") or "",
+            document_enc_key_file=env.get("OPEN12306_DOCUMENT_ENC_KEY_FILE") or "",
             allocator=_choice("OPEN12306_ALLOCATOR", ALLOCATOR_MODES),
             sandbox_admin_token=env.get("OPEN12306_SANDBOX_ADMIN_TOKEN") or "",
             trusted_proxies=_networks("OPEN12306_TRUSTED_PROXIES"),
@@ -116,3 +118,13 @@ class Settings:
             database = Path(self.database_url[len("sqlite:///") :])
             return database.with_name(database.name + ".sandbox-admin-token")
         return Path("var/sandbox-admin-token")
+
+    def document_enc_key_path(self) -> Path:
+        """Keys sealing stored document numbers: beside the document key, ``…document-key``
+        becoming ``…document-enc-key`` (any other name gets ``.enc`` added)."""
+        if self.document_enc_key_file:
+            return Path(self.document_enc_key_file)
+        key = self.document_key_path()
+        if key.name.endswith("document-key"):
+            return key.with_name(key.name.removesuffix("document-key") + "document-enc-key")
+        return key.with_name(key.name + ".enc")

@@ -18,6 +18,7 @@ from open12306.adapters.passwords import ScryptHasher
 from open12306.entrypoints.api import _install_error_handlers
 from open12306.entrypoints.api_accounts import accounts_router
 from open12306.services.accounts import AccountService
+from tests.conftest import TEST_CIPHER
 from tests.unit.accounts_support import ADULT_ID, CHILD_ID
 
 PASSWORD = "rail-pass-2026"
@@ -28,7 +29,7 @@ def client(tmp_path: Path) -> TestClient:
     url = f"sqlite:///{tmp_path}/accounts.db"
     upgrade(url)
     service = AccountService(
-        SqlAccountsStore.from_url(url),
+        SqlAccountsStore.from_url(url, TEST_CIPHER),
         ScryptHasher(log_n=4),  # cheap parameters keep the test quick
         HmacDocumentKeyer(b"s" * 32),
         FixedClock(datetime(2026, 2, 10, 1, 0, tzinfo=UTC)),

@@ -26,6 +26,7 @@ from open12306.entrypoints.api_orders import orders_router, payments_router
 from open12306.entrypoints.api_ride import ride_router
 from open12306.entrypoints.cli import app as cli_app
 from open12306.services.ticket_codes import RideCredentialService, TicketCodeService
+from tests.conftest import cipher_key_file
 from tests.e2e.test_orders_api import order_body, reason, signed_up
 from tests.integration.orders_support import ADULT_ID, DAY, OTHER_ID, ZONE, World, build_world
 
@@ -68,7 +69,13 @@ class Setup:
 
     def invoke(self, *args: str) -> Any:
         return self.cli.invoke(
-            cli_app, list(args), env={"OPEN12306_DATABASE_URL": self.url}, catch_exceptions=False
+            cli_app,
+            list(args),
+            env={
+                "OPEN12306_DATABASE_URL": self.url,
+                "OPEN12306_DOCUMENT_ENC_KEY_FILE": str(cipher_key_file(self.tmp)),
+            },
+            catch_exceptions=False,
         )
 
     def bundle(self, out: Path, station: str = "VNP") -> Any:

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from open12306.adapters.clock import FixedClock
 from open12306.adapters.db.accounts_repo import SqlAccountsStore
+from open12306.adapters.db.documents_at_rest import attach_document_cipher
 from open12306.adapters.db.inventory_repo import VersionConflict
 from open12306.adapters.db.orders_repo import SqlOrdersStore
 from open12306.adapters.db.store import SqlStore
@@ -27,6 +28,7 @@ from open12306.services.orders import OrderRequest, OrderService
 from open12306.services.ports_accounts import Account
 from open12306.services.read_model import ReadModel
 from open12306.services.settlement import Settlement
+from tests.conftest import TEST_CIPHER
 from tests.unit.accounts_support import ADULT_ID, CHILD_ID, resident_id
 
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -84,6 +86,7 @@ class World:
 
 def build_world(url: str) -> World:
     store = SqlStore.from_url(url)
+    attach_document_cipher(store.engine, TEST_CIPHER)
     store.save_network(STATIONS, [G1, G3], "test")
     store.add_runs([("G1", DAY), ("G3", DAY), ("G1", date(2026, 2, 13))])
     catalog = Catalog(STATIONS, [G1, G3])

@@ -9,6 +9,7 @@ from open12306.adapters.db.migrate import downgrade, upgrade
 from open12306.domain.identity import Document, DocumentKind, Sex
 from open12306.domain.passengers import Passenger
 from open12306.services.ports_accounts import Account, AccountStatus, Duplicate, StoredSession
+from tests.conftest import TEST_CIPHER
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 2, 10, 9, 30, 15, tzinfo=SHANGHAI)
@@ -33,7 +34,7 @@ def passenger(pid: str, account_id: str = "a1", number: str = "E12345678") -> Pa
 
 
 def test_accounts_round_trip_and_usernames_are_unique(db_url: str) -> None:
-    store = SqlAccountsStore.from_url(db_url)
+    store = SqlAccountsStore.from_url(db_url, TEST_CIPHER)
     store.add_account(account())
     loaded = store.account_by_username("zhang_san")
     assert loaded == account()
@@ -48,7 +49,7 @@ def test_accounts_round_trip_and_usernames_are_unique(db_url: str) -> None:
 
 
 def test_sessions_are_stored_revoked_and_pruned(db_url: str) -> None:
-    store = SqlAccountsStore.from_url(db_url)
+    store = SqlAccountsStore.from_url(db_url, TEST_CIPHER)
     store.add_account(account())
     live = StoredSession("h" * 64, "a1", NOW, NOW + timedelta(days=7))
     old = StoredSession("o" * 64, "a1", NOW - timedelta(days=9), NOW - timedelta(days=2))
@@ -65,7 +66,7 @@ def test_sessions_are_stored_revoked_and_pruned(db_url: str) -> None:
 
 
 def test_failure_counters_add_up_forget_old_windows_and_clear(db_url: str) -> None:
-    store = SqlAccountsStore.from_url(db_url)
+    store = SqlAccountsStore.from_url(db_url, TEST_CIPHER)
     for _ in range(3):
         store.add_failure("user:zhang_san", 900, 0)
     store.add_failure("ip:10.0.0.1", 900, 0)
@@ -93,7 +94,7 @@ def test_failure_times_since_a_moment_and_the_longest_key(db_url: str) -> None:
 
 
 def test_passengers_are_scoped_to_their_account(db_url: str) -> None:
-    store = SqlAccountsStore.from_url(db_url)
+    store = SqlAccountsStore.from_url(db_url, TEST_CIPHER)
     store.add_account(account())
     store.add_account(account("a2", "li_si_wu"))
     first, second = passenger("p1"), passenger("p22", number="G87654321")
@@ -115,7 +116,7 @@ def test_passengers_are_scoped_to_their_account(db_url: str) -> None:
 
 
 def test_times_come_back_as_the_same_instant_in_utc(db_url: str) -> None:
-    store = SqlAccountsStore.from_url(db_url)
+    store = SqlAccountsStore.from_url(db_url, TEST_CIPHER)
     store.add_account(account())
     loaded = store.account_by_id("a1")
     assert loaded is not None
@@ -124,13 +125,13 @@ def test_times_come_back_as_the_same_instant_in_utc(db_url: str) -> None:
 
 
 def test_naive_times_are_refused(db_url: str) -> None:
-    store = SqlAccountsStore.from_url(db_url)
+    store = SqlAccountsStore.from_url(db_url, TEST_CIPHER)
     with pytest.raises(ValueError):
         store.add_account(replace(account(), created_at=datetime(2026, 2, 10, 9)))
 
 
 def test_the_accounts_migration_goes_down_and_up(db_url: str) -> None:
-    store = SqlAccountsStore.from_url(db_url)
+    store = SqlAccountsStore.from_url(db_url, TEST_CIPHER)
     store.add_account(account())
     downgrade(db_url, "0001")
     upgrade(db_url)

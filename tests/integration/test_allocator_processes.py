@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from open12306.adapters.clock import FixedClock
 from open12306.adapters.db import orders_repo
+from open12306.adapters.db.documents_at_rest import attach_document_cipher
 from open12306.adapters.db.inventory_repo import VersionConflict
 from open12306.adapters.db.orders_repo import SqlOrdersStore
 from open12306.adapters.db.orders_schema import order_tickets
@@ -26,6 +27,7 @@ from open12306.services.allocator import Allocator
 from open12306.services.catalog import Catalog
 from open12306.services.ports_orders import OrderRecord
 from open12306.services.read_model import ReadModel
+from tests.conftest import TEST_CIPHER
 from tests.integration.orders_support import G1, G3, NOW, STATIONS, ZONE
 from tests.unit.accounts_support import resident_id
 
@@ -56,6 +58,7 @@ def _trip(train_code: str, day: date) -> Trip:
 
 def _queue_orders(url: str) -> list[str]:
     store = SqlStore.from_url(url)
+    attach_document_cipher(store.engine, TEST_CIPHER)
     store.save_network(STATIONS, [G1, G3], "test")
     store.add_runs([(code, day) for code in ("G1", "G3") for day in DAYS])
     orders = SqlOrdersStore(store.engine)
@@ -87,6 +90,7 @@ def _drain(args: tuple[str, bool, object]) -> tuple[int, int]:
 
         orders_repo.claim_runs = every_run  # type: ignore[assignment]
     store = SqlStore.from_url(url)
+    attach_document_cipher(store.engine, TEST_CIPHER)
     catalog = Catalog(STATIONS, [G1, G3])
     read_model = ReadModel(catalog, store, set(store.runs(DAYS[0], DAYS[-1])))
     allocator = Allocator(
@@ -120,6 +124,7 @@ def _run(url: str, claim: bool) -> tuple[list[tuple[int, int]], Sequence[str]]:
 
 def _audit(url: str, numbers: Sequence[str]) -> tuple[dict[str, int], int]:
     store = SqlStore.from_url(url)
+    attach_document_cipher(store.engine, TEST_CIPHER)
     orders = SqlOrdersStore(store.engine)
     states: dict[str, int] = {}
     for number in numbers:

@@ -17,6 +17,7 @@ from open12306.services.faces import (
     pack_embedding,
     unpack_embedding,
 )
+from tests.conftest import TEST_CIPHER
 from tests.integration.test_accounts_repo import NOW, account, passenger
 
 VECTOR = tuple((i - 64) / 100 for i in range(128))
@@ -24,7 +25,7 @@ MODEL = "dlib_resnet_v1"
 
 
 def stores(db_url: str) -> tuple[SqlAccountsStore, SqlFaceStore]:
-    accounts = SqlAccountsStore.from_url(db_url)
+    accounts = SqlAccountsStore.from_url(db_url, TEST_CIPHER)
     accounts.add_account(account())
     accounts.add_passenger(passenger("p1"), "key-1")
     accounts.add_passenger(passenger("p2", number="E87654321"), "key-2")

@@ -138,10 +138,12 @@ def _resident_id(serial: int) -> str:
 def make_riders(container: Any, parties: Sequence[int], first_serial: int) -> list[Rider]:
     """Accounts with ``parties[i]`` passengers each and a live session, in one transaction."""
     from open12306.adapters.db.accounts_schema import accounts, passengers, sessions
+    from open12306.adapters.db.documents_at_rest import document_cipher, passenger_purpose
     from open12306.domain.identity import Document, DocumentKind
     from open12306.services.accounts import token_hash
 
     keyer = container.accounts.keyer
+    cipher = document_cipher(container.store.engine)
     now = datetime.now(UTC)
     password_hash = container.accounts.hasher.hash("bench-only-password")
     account_rows, session_rows, passenger_rows, riders = [], [], [], []
@@ -179,7 +181,7 @@ def make_riders(container: Any, parties: Sequence[int], first_serial: int) -> li
                     "account_id": account_id,
                     "name": "王小明",
                     "id_type": "resident_id",
-                    "id_number": number,
+                    "id_number": cipher.seal(number, passenger_purpose(pid)),
                     "id_key": keyer.key(Document(DocumentKind.RESIDENT_ID, number)),
                     "birth_date": date(int(number[6:10]), int(number[10:12]), int(number[12:14])),
                     "sex": "male" if int(number[16]) % 2 else "female",

@@ -63,9 +63,11 @@ def version() -> None:
 def db_upgrade() -> None:
     """Create or migrate the database named by OPEN12306_DATABASE_URL."""
     from open12306.adapters.db.migrate import upgrade
+    from open12306.adapters.document_keys import load_or_create_cipher
 
     settings = Settings.from_env()
-    upgrade(settings.database_url)
+    cipher = guarded(lambda: load_or_create_cipher(settings.document_enc_key_path()), (ValueError,))
+    upgrade(settings.database_url, cipher=cipher)
     typer.echo(f"database at {settings.database_url} is up to date")
 
 

@@ -63,7 +63,7 @@ def _view(c: Any, record: Any) -> dict[str, Any]:
 
 def _select(c: Any, account_id: str | None, state: OrderState | None, limit: int) -> list[Any]:
     """Orders newest first, filtered by owner and by the state they are in after expiry."""
-    from open12306.adapters.db.orders_codec import decode
+    from open12306.adapters.db.orders_repo import read_orders
     from open12306.adapters.db.orders_schema import orders
 
     query = select(orders.c.number, orders.c.body, orders.c.idempotency_key, orders.c.version)
@@ -74,10 +74,8 @@ def _select(c: Any, account_id: str | None, state: OrderState | None, limit: int
         query = query.where(orders.c.state.in_(sorted(stored)))
     query = query.order_by(orders.c.created_at.desc(), orders.c.number.desc()).limit(limit)
     with c.store.engine.connect() as conn:
-        rows = conn.execute(query).all()
-    records = [
-        c.allocator.expire_if_overdue(decode(str(n), str(b), k, int(v))) for n, b, k, v in rows
-    ]
+        found = read_orders(conn, query)
+    records = [c.allocator.expire_if_overdue(r) for r in found]
     return [r for r in records if state is None or r.order.state is state]
 
 

@@ -15,7 +15,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from open12306.adapters.db.accounts_schema import accounts, login_attempts, passengers, sessions
+from open12306.adapters.db.documents_at_rest import (
+    attach_document_cipher,
+    document_cipher,
+    passenger_purpose,
+)
 from open12306.adapters.db.engine import make_engine
+from open12306.adapters.document_keys import DocumentCipher
 from open12306.domain.identity import Document, DocumentKind, Sex
 from open12306.domain.passengers import Passenger
 from open12306.services.ports_accounts import Account, AccountStatus, Duplicate, StoredSession
@@ -51,13 +57,14 @@ def _session(row: Row[Any]) -> StoredSession:
     )
 
 
-def _passenger(row: Row[Any]) -> Passenger:
+def _passenger(row: Row[Any], cipher: DocumentCipher) -> Passenger:
     birth: date = row.birth_date
+    number = cipher.open(row.id_number, passenger_purpose(row.id))
     return Passenger(
         id=row.id,
         account_id=row.account_id,
         name=row.name,
-        document=Document(DocumentKind(row.id_type), row.id_number),
+        document=Document(DocumentKind(row.id_type), number),
         birth_date=birth,
         sex=Sex(row.sex),
         student=bool(row.student),
@@ -76,8 +83,13 @@ class SqlAccountsStore:
         self.engine = engine
 
     @classmethod
-    def from_url(cls, url: str) -> SqlAccountsStore:
-        return cls(make_engine(url))
+    def from_url(cls, url: str, cipher: DocumentCipher | None = None) -> SqlAccountsStore:
+        """A store on a new engine for ``url`` sealing document numbers with ``cipher``
+        (without one, reading or writing a document number raises NoDocumentCipher)."""
+        engine = make_engine(url)
+        if cipher is not None:
+            attach_document_cipher(engine, cipher)
+        return cls(engine)
 
     # --- accounts -----------------------------------------------------------------------
 
@@ -186,12 +198,13 @@ class SqlAccountsStore:
     # --- passengers ---------------------------------------------------------------------
 
     def add_passenger(self, passenger: Passenger, document_key: str) -> None:
+        cipher = document_cipher(self.engine)
         values = {
             "id": passenger.id,
             "account_id": passenger.account_id,
             "name": passenger.name,
             "id_type": passenger.document.kind.value,
-            "id_number": passenger.document.number,
+            "id_number": cipher.seal(passenger.document.number, passenger_purpose(passenger.id)),
             "id_key": document_key,
             "birth_date": passenger.birth_date,
             "sex": passenger.sex.value,
@@ -208,7 +221,7 @@ class SqlAccountsStore:
                 .where(passengers.c.account_id == account_id)
                 .order_by(passengers.c.created_at, passengers.c.id)
             )
-            return [_passenger(row) for row in rows]
+            return [_passenger(row, document_cipher(conn)) for row in rows]
 
     def passenger(self, account_id: str, passenger_id: str) -> Passenger | None:
         return self._one_passenger(
@@ -242,7 +255,7 @@ class SqlAccountsStore:
     def _one_passenger(self, *conditions: Any) -> Passenger | None:
         with self.engine.connect() as conn:
             row = conn.execute(select(*_PASSENGER_COLUMNS).where(*conditions)).first()
-        return None if row is None else _passenger(row)
+        return None if row is None else _passenger(row, document_cipher(self.engine))
 
     def _insert_unique(self, statement: Insert) -> None:
         try:

@@ -61,6 +61,8 @@ login_attempts = Table(
 )
 Index("ix_login_attempts_window_start", login_attempts.c.window_start)
 
+SEALED_NUMBER_LENGTH = 128  # a sealed 32-character number takes 94
+
 passengers = Table(
     "passengers",
     metadata,
@@ -73,8 +75,9 @@ passengers = Table(
     ),
     Column("name", String(64), nullable=False),
     Column("id_type", String(32), nullable=False),
-    # normalised document number (as validate_document returns it)
-    Column("id_number", String(32), nullable=False),
+    # the normalised document number (as validate_document returns it), sealed: see
+    # adapters.db.documents_at_rest
+    Column("id_number", String(SEALED_NUMBER_LENGTH), nullable=False),
     # keyed hash (HMAC-SHA256, hex) of type and number: the lookup and uniqueness key
     Column("id_key", String(64), nullable=False),
     Column("birth_date", Date, nullable=False),

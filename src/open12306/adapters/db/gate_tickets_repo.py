@@ -6,7 +6,7 @@ from datetime import date
 
 from sqlalchemy import Engine, select
 
-from open12306.adapters.db.orders_codec import decode
+from open12306.adapters.db.orders_repo import read_orders
 from open12306.adapters.db.orders_schema import order_tickets, orders
 from open12306.services.ports_orders import OrderRecord
 
@@ -47,10 +47,7 @@ class SqlGateTickets:
             .order_by(orders.c.number)
         )
         with self.engine.connect() as conn:
-            return [
-                decode(str(n), str(b), None if k is None else str(k), int(v))
-                for n, b, k, v in conn.execute(query)
-            ]
+            return read_orders(conn, query)
 
     def order_of_ticket(self, ticket_no: str) -> str | None:
         """The number of the order holding ticket ``ticket_no``, or None."""

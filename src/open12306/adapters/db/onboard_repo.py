@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from sqlalchemy import Engine, select
 
 from open12306.adapters.db import inventory_repo
+from open12306.adapters.db.documents_at_rest import attach_document_cipher
 from open12306.adapters.db.engine import make_engine
 from open12306.adapters.db.inventory_repo import StoredInventory
-from open12306.adapters.db.orders_codec import decode
 from open12306.adapters.db.orders_repo import (
     DuplicateOrder,
     add_entries,
@@ -26,9 +26,11 @@ from open12306.adapters.db.orders_repo import (
     next_order_number,
     order,
     order_by_key,
+    read_orders,
     save_payment,
 )
 from open12306.adapters.db.orders_schema import order_tickets, orders
+from open12306.adapters.document_keys import DocumentCipher
 from open12306.domain.ledger import Entry
 from open12306.services.ports import RunKey
 from open12306.services.ports_orders import OrderRecord, PaymentRecord
@@ -43,8 +45,13 @@ class SqlOnboardStore:
         self.engine = engine
 
     @classmethod
-    def from_url(cls, url: str) -> SqlOnboardStore:
-        return cls(make_engine(url))
+    def from_url(cls, url: str, cipher: DocumentCipher | None = None) -> SqlOnboardStore:
+        """A store on a new engine for ``url`` sealing document numbers with ``cipher``
+        (without one, reading or writing a document number raises NoDocumentCipher)."""
+        engine = make_engine(url)
+        if cipher is not None:
+            attach_document_cipher(engine, cipher)
+        return cls(engine)
 
     def orders_on_run(self, key: RunKey) -> list[OrderRecord]:
         """Orders holding a ticket (live or revoked) on the run, by number."""
@@ -63,10 +70,7 @@ class SqlOnboardStore:
             .order_by(orders.c.number)
         )
         with self.engine.connect() as conn:
-            return [
-                decode(str(n), str(b), None if k is None else str(k), int(v))
-                for n, b, k, v in conn.execute(query)
-            ]
+            return read_orders(conn, query)
 
     def load(self, key: RunKey) -> StoredInventory | None:
         with self.engine.connect() as conn:

@@ -1,4 +1,9 @@
-"""Orders to and from the JSON document kept in ``orders.body``."""
+"""Orders to and from the JSON document kept in ``orders.body``.
+
+The passengers' document numbers are not in the JSON in clear: ``docs`` holds them as one
+value sealed with the deployment's ``DocumentCipher``, bound to the order number (see
+``documents_at_rest``); the rest of each passenger (name, document kind, ticket type) is plain.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,8 @@ from typing import Any
 
 import msgspec
 
+from open12306.adapters.db.documents_at_rest import order_purpose
+from open12306.adapters.document_keys import DocumentCipher
 from open12306.domain.fares import PassengerType
 from open12306.domain.identity import Document, DocumentKind
 from open12306.domain.orders import (
@@ -94,7 +101,23 @@ def _parse_ticket(order: str, raw: dict[str, Any]) -> Ticket:
     )
 
 
-def encode(record: OrderRecord) -> str:
+class PlainDocuments(ValueError):
+    """An order body still holding document numbers in clear (``open12306 db upgrade``)."""
+
+
+def _seal_numbers(numbers: list[str], order_number: str, cipher: DocumentCipher) -> str:
+    """The ``docs`` field of an order body: its passengers' numbers, sealed."""
+    return cipher.seal(_encoder.encode(numbers).decode(), order_purpose(order_number))
+
+
+def _open_numbers(sealed: str, order_number: str, cipher: DocumentCipher) -> list[str]:
+    numbers = _decoder.decode(cipher.open(sealed, order_purpose(order_number)))
+    if not isinstance(numbers, list) or not all(isinstance(n, str) for n in numbers):
+        raise ValueError(f"order {order_number}: the sealed documents are not a list of numbers")
+    return numbers
+
+
+def encode(record: OrderRecord, cipher: DocumentCipher) -> str:
     o = record.order
     body = {
         "account": o.account,
@@ -103,12 +126,12 @@ def encode(record: OrderRecord) -> str:
             {
                 "name": p.name,
                 "kind": p.document.kind.value,
-                "doc": p.document.number,
                 "type": p.ticket_type.value,
                 "infant": p.infant,
             }
             for p in o.passengers
         ],
+        "docs": _seal_numbers([p.document.number for p in o.passengers], o.number, cipher),
         "queued_at": o.queued_at.isoformat(),
         "state": o.state.value,
         "seats": [[s.coach, s.seat_label, s.fare_fen, s.seat_index] for s in o.seats],
@@ -128,8 +151,16 @@ def encode(record: OrderRecord) -> str:
     return _encoder.encode(body).decode()
 
 
-def decode(number: str, text: str, idempotency_key: str | None, version: int) -> OrderRecord:
+def decode(
+    number: str, text: str, idempotency_key: str | None, version: int, cipher: DocumentCipher
+) -> OrderRecord:
     raw = _decoder.decode(text)
+    people = raw["passengers"]
+    if "docs" not in raw:
+        raise PlainDocuments(f"order {number}: document numbers in clear; run the migrations")
+    numbers = _open_numbers(raw["docs"], number, cipher)
+    if len(numbers) != len(people):
+        raise ValueError(f"order {number}: {len(numbers)} documents for {len(people)} passengers")
     order = Order(
         number=number,
         account=raw["account"],
@@ -137,11 +168,11 @@ def decode(number: str, text: str, idempotency_key: str | None, version: int) ->
         passengers=tuple(
             Passenger(
                 p["name"],
-                Document(DocumentKind(p["kind"]), p["doc"]),
+                Document(DocumentKind(p["kind"]), doc),
                 PassengerType(p["type"]),
                 p["infant"],
             )
-            for p in raw["passengers"]
+            for p, doc in zip(people, numbers, strict=True)
         ),
         queued_at=datetime.fromisoformat(raw["queued_at"]),
         state=OrderState(raw["state"]),

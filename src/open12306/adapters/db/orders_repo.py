@@ -9,7 +9,7 @@ written together or not at all (group commit).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     Engine,
+    Select,
     String,
     bindparam,
     cast,
@@ -29,12 +30,14 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from open12306.adapters.db import inventory_repo
+from open12306.adapters.db.documents_at_rest import attach_document_cipher, document_cipher
 from open12306.adapters.db.engine import make_engine
 from open12306.adapters.db.inventory_repo import StoredInventory, VersionConflict
 from open12306.adapters.db.orders_codec import decode, encode
 from open12306.adapters.db.orders_schema import ledger_entries, order_tickets, orders, payments
 from open12306.adapters.db.payments2_schema import pending_refunds
 from open12306.adapters.db.schema import counters
+from open12306.adapters.document_keys import DocumentCipher
 from open12306.domain.ledger import Entry, EntryKind, Totals
 from open12306.domain.orders import OrderState, absolute_minutes, order_number
 from open12306.services.ports import RunKey, StoredState
@@ -68,7 +71,7 @@ def next_order_number(conn: Connection) -> str:
     return order_number(int(result.scalar_one()))
 
 
-def _columns(record: OrderRecord, now: datetime) -> dict[str, object]:
+def _columns(conn: Connection, record: OrderRecord, now: datetime) -> dict[str, object]:
     o = record.order
     return {
         "account_id": o.account,
@@ -84,7 +87,7 @@ def _columns(record: OrderRecord, now: datetime) -> dict[str, object]:
         "deadline": o.pay_deadline,
         "amount_fen": o.total_fen,
         "updated_at": now,
-        "body": encode(record),
+        "body": encode(record, document_cipher(conn)),
     }
 
 
@@ -148,7 +151,7 @@ def _ticket_rows(record: OrderRecord) -> list[dict[str, object]]:
 def insert_order(conn: Connection, record: OrderRecord) -> OrderRecord:
     """Store a new order (version 1); DuplicateOrder when its idempotency key is taken."""
     now = record.order.queued_at
-    values = _columns(record, now) | {
+    values = _columns(conn, record, now) | {
         "number": record.number,
         "idempotency_key": record.idempotency_key,
         "created_at": now,
@@ -176,7 +179,7 @@ def update_order(conn: Connection, record: OrderRecord, now: datetime) -> OrderR
     result = conn.execute(
         update(orders)
         .where(orders.c.number == record.number, orders.c.version == record.version)
-        .values(_columns(record, now) | {"version": record.version + 1})
+        .values(_columns(conn, record, now) | {"version": record.version + 1})
     )
     if result.rowcount != 1:
         raise OrderConflict(f"order {record.number} changed concurrently")
@@ -188,14 +191,17 @@ def update_order(conn: Connection, record: OrderRecord, now: datetime) -> OrderR
 _ORDER_COLUMNS = (orders.c.number, orders.c.body, orders.c.idempotency_key, orders.c.version)
 
 
-def _records(rows: Iterable[Sequence[object]]) -> list[OrderRecord]:
+def read_orders(conn: Connection, query: Select[Any]) -> list[OrderRecord]:
+    """The orders ``query`` selects (the ``_ORDER_COLUMNS``), decoded."""
+    cipher = document_cipher(conn)
     return [
-        decode(str(n), str(b), None if k is None else str(k), int(str(v))) for n, b, k, v in rows
+        decode(str(n), str(b), None if k is None else str(k), int(str(v)), cipher)
+        for n, b, k, v in conn.execute(query)
     ]
 
 
 def order(conn: Connection, number: str) -> OrderRecord | None:
-    found = _records(conn.execute(select(*_ORDER_COLUMNS).where(orders.c.number == number)))
+    found = read_orders(conn, select(*_ORDER_COLUMNS).where(orders.c.number == number))
     return found[0] if found else None
 
 
@@ -203,7 +209,7 @@ def order_by_key(conn: Connection, account_id: str, key: str) -> OrderRecord | N
     query = select(*_ORDER_COLUMNS).where(
         orders.c.account_id == account_id, orders.c.idempotency_key == key
     )
-    found = _records(conn.execute(query))
+    found = read_orders(conn, query)
     return found[0] if found else None
 
 
@@ -214,7 +220,7 @@ def account_orders(conn: Connection, account_id: str, limit: int) -> list[OrderR
         .order_by(orders.c.created_at.desc(), orders.c.number.desc())
         .limit(limit)
     )
-    return _records(conn.execute(query))
+    return read_orders(conn, query)
 
 
 def queued_orders(conn: Connection, key: RunKey, limit: int) -> list[OrderRecord]:
@@ -231,7 +237,7 @@ def queued_orders(conn: Connection, key: RunKey, limit: int) -> list[OrderRecord
     )
     if conn.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
-    return _records(conn.execute(query))
+    return read_orders(conn, query)
 
 
 def runs_with_queued(conn: Connection) -> list[RunKey]:
@@ -258,7 +264,7 @@ def next_order_numbers(conn: Connection, count: int) -> list[str]:
 def insert_orders(conn: Connection, records: Sequence[OrderRecord]) -> list[OrderRecord]:
     """Store new orders (version 1) with two statements; IntegrityError when a key is taken."""
     rows = [
-        _columns(r, r.order.queued_at)
+        _columns(conn, r, r.order.queued_at)
         | {
             "number": r.number,
             "idempotency_key": r.idempotency_key,
@@ -288,7 +294,7 @@ def update_orders(
     )
     rows = []
     for r in records:
-        columns = _columns(r, now)
+        columns = _columns(conn, r, now)
         rows.append(
             {f"c_{c}": columns[c] for c in _UPDATED}
             | {"n": r.number, "v": r.version, "v2": r.version + 1}
@@ -318,9 +324,10 @@ def orders_by_keys(
         orders.c.idempotency_key.in_(sorted({k for _, k in keys})),
     )
     found: dict[tuple[str, str], OrderRecord] = {}
+    cipher = document_cipher(conn)
     for n, b, k, v, a in conn.execute(query):
         if (str(a), str(k)) in wanted:
-            found[(str(a), str(k))] = decode(str(n), str(b), str(k), int(v))
+            found[(str(a), str(k))] = decode(str(n), str(b), str(k), int(v), cipher)
     return found
 
 
@@ -354,7 +361,7 @@ def overdue_of(conn: Connection, accounts: Sequence[str], now: datetime) -> list
         orders.c.state == OrderState.HELD.value,
         orders.c.deadline <= now,
     )
-    return _records(conn.execute(query))
+    return read_orders(conn, query)
 
 
 def claim_runs(conn: Connection, runs: int) -> list[RunKey]:
@@ -401,10 +408,11 @@ def queued_of_runs(
         .order_by(orders.c.created_at, orders.c.number)
         .limit(limit)
     )
+    cipher = document_cipher(conn)
     for n, b, k, v, code, day in conn.execute(query):
         key = (str(code), day)
         if key in wanted:
-            record = decode(str(n), str(b), None if k is None else str(k), int(v))
+            record = decode(str(n), str(b), None if k is None else str(k), int(v), cipher)
             found.setdefault(key, []).append(record)
     return found
 
@@ -415,7 +423,7 @@ def overdue_orders(conn: Connection, now: datetime, limit: int) -> list[OrderRec
         .where(orders.c.state == OrderState.HELD.value, orders.c.deadline <= now)
         .limit(limit)
     )
-    return _records(conn.execute(query))
+    return read_orders(conn, query)
 
 
 def unpaid_count(conn: Connection, account_id: str) -> int:
@@ -592,8 +600,13 @@ class SqlOrdersStore:
         self.engine = engine
 
     @classmethod
-    def from_url(cls, url: str) -> SqlOrdersStore:
-        return cls(make_engine(url))
+    def from_url(cls, url: str, cipher: DocumentCipher | None = None) -> SqlOrdersStore:
+        """A store on a new engine for ``url`` sealing document numbers with ``cipher``
+        (without one, reading or writing a document number raises NoDocumentCipher)."""
+        engine = make_engine(url)
+        if cipher is not None:
+            attach_document_cipher(engine, cipher)
+        return cls(engine)
 
     def next_number(self) -> str:
         """A fresh order number (serials are never reused; gaps are harmless)."""

@@ -20,8 +20,8 @@ from open12306.adapters.db.inventory_repo import StoredInventory
 from open12306.adapters.db.orders_codec import _parse_trip, _trip
 from open12306.adapters.db.orders_repo import (
     OrderConflict,
-    _records,
     add_entries,
+    read_orders,
     save_payment,
     update_order,
 )
@@ -208,7 +208,7 @@ class SqlSettlementBooks:
             .limit(CANCEL_WINDOW)
         )
         with self.engine.connect() as conn:
-            found = _records(conn.execute(query))
+            found = read_orders(conn, query)
         return sum(1 for r in found if r.order.closed_at is not None and r.order.closed_at >= since)
 
     # --- change payments -------------------------------------------------------------------
