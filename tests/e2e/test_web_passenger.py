@@ -268,6 +268,7 @@ def test_a_dearer_change_shows_the_difference_and_pays_it_where_the_order_was_pa
     page.get_by_role("button", name="Pay").click()
     page.wait_for_url(re.compile(f"#/order/{order}$"))
     expect(page.locator("#tickets .badge", has_text="Changed")).to_have_count(1)
+    expect(page.locator("#order-notice")).to_contain_text("改签成功")
     number = order
     view = site.container.orders.store.get(number)
     assert view is not None

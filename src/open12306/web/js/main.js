@@ -11,6 +11,7 @@ import { initSearch, refreshDates } from "./search.js";
 
 let afterLogin = "#/search";
 let returnedFromPayment = "";
+let returnedFromChange = ""; // the ticket whose change was being paid at the cashier
 
 function showView(name) {
   document.querySelectorAll("[data-view]").forEach((section) => {
@@ -46,8 +47,10 @@ function route() {
       if (needsLogin(hash)) return;
       const number = decodeURIComponent(arg);
       showView("order");
-      showOrder(number, returnedFromPayment === number);
+      showOrder(number, returnedFromPayment === number,
+        returnedFromPayment === number ? returnedFromChange : "");
       returnedFromPayment = "";
+      returnedFromChange = "";
       break;
     }
     case "orders":
@@ -75,6 +78,7 @@ function returnFromCashier() {
   const number = params.get("order");
   if (!number) return;
   returnedFromPayment = number;
+  returnedFromChange = params.get("change") || "";
   window.history.replaceState(null, "", `/#/order/${encodeURIComponent(number)}`);
 }
 

@@ -227,7 +227,8 @@ function changeOffer(order, ticket, target, offer, form) {
       body.channel = channel;
       if (channel === "alipay") {
         body.mode = "page";
-        body.return_url = `${window.location.origin}/?order=${encodeURIComponent(order.number)}`;
+        body.return_url = `${window.location.origin}/?order=${encodeURIComponent(order.number)}`
+          + `&change=${encodeURIComponent(ticket.number)}`;
       } else if (channel === "wechatpay") {
         body.mode = "qr";
       }
@@ -426,14 +427,52 @@ export function stopFollowing() {
   window.clearInterval(countdown);
 }
 
-/** Show an order; ``awaitingPayment`` keeps following a held order until it is paid. */
-export async function showOrder(number, awaitingPayment = false) {
+/** Back from the cashier with a change's difference paid: the change completes when the
+ *  channel's notification reaches the server, so look again until the ticket has changed. */
+async function followChange(order, ticketNumber) {
+  const token = followToken;
+  const done = (o) => o.tickets.some((t) => t.changed_from === ticketNumber);
+  let current = order;
+  if (!done(current)) {
+    setNotice(order, el("p", {}, "正在确认差价支付 Confirming the payment of the change…"));
+    await render(current);
+  }
+  for (let tries = 0; tries < 60 && !done(current); tries += 1) {
+    await new Promise((resolve) => { window.setTimeout(resolve, 1000); });
+    if (token !== followToken) return;
+    try {
+      current = await api("GET", orderPath(order.number));
+    } catch (error) {
+      announce(error.message);
+      return;
+    }
+  }
+  if (token !== followToken) return;
+  if (done(current)) {
+    const moved = current.tickets.find((t) => t.changed_from === ticketNumber);
+    setNotice(current, el("p", {}, `改签成功 Changed to ${moved.train} ${moved.date}, `
+      + `${moved.coach} 车 ${moved.seat} (coach ${moved.coach}, seat ${moved.seat}), 新票 new ticket ${moved.number}`));
+    announce(`改签成功 Changed to ${moved.train} ${moved.date}`);
+  } else {
+    setNotice(current, el("p", {}, "尚未收到差价支付结果 The change's payment is not confirmed yet; "
+      + "the old ticket stays valid. 请稍后刷新 Refresh later."));
+  }
+  await render(current);
+}
+
+/** Show an order; ``awaitingPayment`` keeps following a held order until it is paid, and
+ *  ``changedTicket`` (back from paying a change) until that ticket's change completes. */
+export async function showOrder(number, awaitingPayment = false, changedTicket = "") {
   stopFollowing();
   lastState = "";
   const box = $("#order-detail");
   try {
     const [order] = await Promise.all([api("GET", orderPath(number)), ensureCalendar()]);
     await render(order);
+    if (changedTicket) {
+      followChange(order, changedTicket);
+      return;
+    }
     const waiting = new Set(["queued"]);
     if (awaitingPayment) waiting.add("held");
     follow(order, waiting);
