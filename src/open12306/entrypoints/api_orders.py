@@ -324,13 +324,7 @@ def offer_view(offer: ChangeOffer) -> dict[str, Any]:
     trip, quote = offer.trip, offer.quote
     return {
         "old_ticket": offer.ticket.number,
-        "train": trip.train_code,
-        "date": trip.service_date.isoformat(),
-        "from": trip.from_station,
-        "to": trip.to_station,
-        "seat_class": trip.seat_class.value,
-        "departs_at": trip.departs_at.isoformat(),
-        "arrives_at": trip.arrives_at.isoformat(),
+        **_trip_view(trip),
         "old_fare_fen": quote.old_fare_fen,
         "new_fare_fen": quote.new_fare_fen,
         "pay_fen": quote.pay_fen,
