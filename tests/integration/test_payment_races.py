@@ -215,3 +215,38 @@ def test_money_for_a_cancelled_order_goes_back_whole(paid: Paid) -> None:
     assert refund.amount_fen == record.order.total_fen
     status = paid.channel.provider.query(record.number)
     assert status.state in (ChannelState.REFUNDED, ChannelState.CLOSED)
+
+
+def test_a_refund_with_no_way_back_to_the_payer_is_refused_and_never_marked_done(
+    paid: Paid,
+) -> None:
+    """Where the channel that took the money is not configured, a refund is refused before
+    anything is written; a channel refund that still finds no provider is recorded failed."""
+    from open12306.domain.errors import DomainError
+    from open12306.services.refund_retry import PendingState
+
+    account, record = held(paid.world)
+    prompt = paid.settlement.start(account, record.number, "alipay")
+    paid.channel.pay_at_cashier(prompt.redirect_url or "")
+    note = wait_for(
+        lambda: paid.channel.receiver.for_order("alipay", record.number), "the notification"
+    )[-1]
+    assert paid.settlement.notify("alipay", note.headers, note.body).result == "paid"
+    ticket = paid.world.orders_store.get(record.number).order.tickets[0]  # type: ignore[union-attr]
+    alipay = paid.settlement.providers.pop("alipay")
+    try:
+        with pytest.raises(DomainError) as refused:
+            paid.settlement.refund(account, record.number, ticket.number)
+        assert (refused.value.status, refused.value.reason) == (503, "channel_unavailable")
+        after = paid.world.orders_store.get(record.number)
+        assert after is not None and after.order.tickets[0].state is TicketState.ISSUED
+        assert [e.kind for e in paid.world.orders_store.entries(record.number)] == [
+            EntryKind.PAYMENT
+        ]
+        sent = paid.settlement.refund_through("alipay", record.number, "X1R", 100, 100)
+        assert sent is False
+        [kept] = paid.settlement.refunds_of(record.number)
+        assert (kept.refund_no, kept.state) == ("X1R", PendingState.FAILED)
+        assert kept.last_error.startswith("no_provider")
+    finally:
+        paid.settlement.providers["alipay"] = alipay

@@ -765,10 +765,8 @@ class Settlement:
         total_fen: int,
     ) -> None:
         log.error("refund %s of %s: no %s provider here to return it", refund_no, number, channel)
-        if self.refund_retry is None:
-            return
-        now = self.clock.now()
-        self.refund_retry.queue.save_refund(
+        error = f"no_provider: {channel} is not configured where this ran"
+        self._failed_refund(
             PendingRefund(
                 refund_no,
                 number,
@@ -776,11 +774,10 @@ class Settlement:
                 channel,
                 amount_fen,
                 total_fen,
-                now,
-                now,
-                PendingState.FAILED,
-                last_error=f"no_provider: {channel} is not configured where this ran",
-            )
+                self.clock.now(),
+                self.clock.now(),
+            ),
+            error,
         )
 
     def _shortfall(self, number: str, refund_no: str, amount_fen: int) -> None:
@@ -789,24 +786,18 @@ class Settlement:
             number,
             amount_fen,
         )
-        if self.refund_retry is None:
-            return
-        now = self.clock.now()
         channel = self._paid_channel(number) or "none"
-        self.refund_retry.queue.save_refund(
-            PendingRefund(
-                refund_no,
-                number,
-                number,
-                channel,
-                amount_fen,
-                amount_fen,
-                now,
-                now,
-                PendingState.FAILED,
-                last_error="exceeds_payments: no trade of the order has this much left to refund",
-            )
+        now = self.clock.now()
+        refund = PendingRefund(refund_no, number, number, channel, amount_fen, amount_fen, now, now)
+        self._failed_refund(
+            refund, "exceeds_payments: no trade of the order has this much left to refund"
         )
+
+    def _failed_refund(self, refund: PendingRefund, error: str) -> None:
+        """Record a refund that cannot move money as failed, for an operator to look at."""
+        if self.refund_retry is not None:
+            failed = dataclasses.replace(refund, state=PendingState.FAILED, last_error=error)
+            self.refund_retry.queue.save_refund(failed)
 
     def refund_through(
         self,
