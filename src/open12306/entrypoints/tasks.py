@@ -14,16 +14,19 @@ from open12306.adapters.station_data import load_stations
 from open12306.config import Settings
 from open12306.domain.network import Network
 from open12306.services.network_load import demo_network, load_network
+from open12306.services.ports import Clock
 from open12306.services.runs import ensure_runs
 from open12306.services.sales_simulation import next_days, simulate_fill
 
 
-def _today(settings: Settings) -> date:
+def _today(settings: Settings, clock: Clock | None = None) -> date:
+    """The operator's date by ``clock`` (default: the system clock) in the configured zone."""
     from zoneinfo import ZoneInfo
 
     from open12306.adapters.clock import SystemClock
 
-    return SystemClock(ZoneInfo(settings.timezone)).now().date()
+    zone = ZoneInfo(settings.timezone)
+    return (clock or SystemClock(zone)).now().astimezone(zone).date()
 
 
 def load_demo(
@@ -63,10 +66,11 @@ def import_feed(settings: Settings, path: Path, source: str) -> str:
     )
 
 
-def export_feed(settings: Settings, path: Path) -> str:
+def export_feed(settings: Settings, path: Path, clock: Clock | None = None) -> str:
+    """Write the store's network as a GTFS feed valid from the operator's today."""
     store = SqlStore.from_url(settings.database_url)
     network = Network(stations=tuple(store.stations()), trains=tuple(store.trains()))
-    write_feed(network, path)
+    write_feed(network, path, start=_today(settings, clock), timezone=settings.timezone)
     return f"exported {len(network.trains)} trains and {len(network.stations)} stations to {path}"
 
 
