@@ -13,6 +13,7 @@ from tests.operator_clock import operator_today
 
 NYC = Path(__file__).parents[1] / "data" / "gtfs" / "nyc_subway_1_2.zip"
 runner = CliRunner()
+pytestmark = pytest.mark.operator_day
 
 
 @pytest.fixture(scope="module")

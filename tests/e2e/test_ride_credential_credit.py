@@ -43,6 +43,7 @@ RAIL = railway_operator(
     "rail", next(c for c in load_corridors() if c.id == "jinghu-hsr"), train_type="G"
 )
 _serial = itertools.count(1)
+pytestmark = pytest.mark.operator_day
 
 
 @dataclass
