@@ -4,7 +4,8 @@
 #   scripts/pytest-at-utc.sh 23:50 -m operator_day tests
 # From 16:00 UTC the operator's day (Asia/Shanghai) is already the next one: the suite must
 # pass at every hour. Only the wall clock moves: the monotonic clock (Python's timeouts) stays
-# real. Installs Debian's faketime (and gcc for a 20-line preload shim) when missing.
+# real (see scripts/faketime_monotonic_sleep.c). Installs Debian's faketime, and gcc for that
+# shim, when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 at=${1:?usage: scripts/pytest-at-utc.sh HH:MM [pytest arguments]}
@@ -24,6 +25,15 @@ offset=$((target - $(date -u +%s)))
 export TZ=UTC FAKETIME_DONT_FAKE_MONOTONIC=1 FAKETIME
 FAKETIME=$(printf '%+d' "$offset")
 export LD_PRELOAD="$shim_dir/monotonic_sleep.so $(library)"
+# Chromium's own timed waits break when only its wall clock is faked: it gets libfaketime alone,
+# monotonic clock included (consistent within the browser), through OPEN12306_CHROMIUM.
+browser=${OPEN12306_CHROMIUM:-$(command -v chromium || true)}
+if [ -n "$browser" ]; then
+  printf '#!/bin/sh\nunset FAKETIME_DONT_FAKE_MONOTONIC\nLD_PRELOAD=%s exec %s "$@"\n' \
+    "$(library)" "$browser" >"$shim_dir/chromium"
+  chmod +x "$shim_dir/chromium"
+  export OPEN12306_CHROMIUM="$shim_dir/chromium"
+fi
 
 # The faked clock must reach Python, and its timeouts must still work.
 .venv/bin/python - "$target" <<'PY'
