@@ -50,8 +50,11 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) \
 	  || echo "chromium is not installed: the browser tests will fail (OPEN12306_SKIP_BROWSER=1 skips them)"
 
+# pytest-xdist: TEST_WORKERS processes (auto: one per core; 0: none), a test file per worker at a
+# time, so a module's fixtures (demo databases, live servers) are built once.
+TEST_WORKERS ?= auto
 test: install-dev browser
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 bench: install-dev
 	@command -v wrk >/dev/null 2>&1 || apt-get install -y -qq wrk >/dev/null 2>&1 \

@@ -104,3 +104,22 @@ def pytest_report_header(config: pytest.Config) -> str:
     if url is None:
         return f"postgres: SKIPPED — {_pg_state.get('why')}"
     return f"postgres: {url}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _key_dirs_of_this_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Issuer keys and the wallet in folders of this test process's own, never var/ of the
+    checkout: two xdist workers creating one key store at once would collide."""
+    folder = tmp_path_factory.mktemp("key-dirs")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("OPEN12306_KEY_DIR", str(folder / "keys"))
+        patch.setenv("OPEN12306_WALLET_DIR", str(folder / "wallet"))
+        yield
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The demo database's runs are made for the system clock's operator day: every test over
+    it is an ``operator_day`` test."""
+    for item in items:
+        if "demo_settings" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.operator_day)

@@ -157,15 +157,17 @@ def test_docs_are_served_without_internet(client: TestClient) -> None:
 
 
 def test_cached_answers_follow_quota_release(demo_settings: Settings) -> None:
-    from datetime import datetime
+    from datetime import datetime, time
     from urllib.parse import urlencode
     from zoneinfo import ZoneInfo
 
     from open12306.adapters.clock import FixedClock
     from open12306.entrypoints.api import SearchCache
+    from tests.operator_clock import operator_today
 
-    zone = ZoneInfo("Asia/Shanghai")
-    clock = FixedClock(datetime.now(zone).replace(hour=0, minute=1, second=0, microsecond=0))
+    zone = ZoneInfo(demo_settings.timezone)
+    # 00:01 of the operator's day the demo's runs were made for (by the system clock)
+    clock = FixedClock(datetime.combine(operator_today(demo_settings), time(0, 1), zone))
     container = build(demo_settings, clock=clock, materialise=False)
     cache = SearchCache(container)
     # Boarding two days ahead: the 48-hour quota releases fall later on this same day, so the

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from open12306.entrypoints.cli import app
+from tests.operator_clock import operator_today
 
 NYC = Path(__file__).parents[1] / "data" / "gtfs" / "nyc_subway_1_2.zip"
 runner = CliRunner()
+pytestmark = pytest.mark.operator_day
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +34,8 @@ def invoke(database: str, *args: str, timezone: str = "Asia/Shanghai") -> tuple[
 
 
 def tomorrow() -> str:
-    return (date.today() + timedelta(days=1)).isoformat()
+    """The operator's tomorrow: the command's own clock is the system one."""
+    return operator_today(offset=1).isoformat()
 
 
 def test_search_json_lists_dozens_of_trains_with_counts_and_prices(database: str) -> None:
@@ -134,7 +136,20 @@ def test_simulated_sales_show_up_in_search(database: str) -> None:
     )
     assert code == 0, err
     assert json.loads(out)["tickets"] > 0
-    today = date.today().isoformat()
+    today = operator_today().isoformat()
     answer = json.loads(invoke(database, "search", "广州", "深圳", today, "--json")[1])
     shown = {c["display"] for row in answer["trains"] for c in row["classes"]}
     assert shown - {"有"}, shown
+
+
+def test_an_exported_feed_starts_on_the_operators_day(database: str, tmp_path: Path) -> None:
+    import csv
+    import io
+    import zipfile
+
+    feed = tmp_path / "feed.zip"
+    code, _, err = invoke(database, "timetable", "export-gtfs", str(feed))
+    assert code == 0, err
+    with zipfile.ZipFile(feed) as archive:
+        calendar = list(csv.DictReader(io.StringIO(archive.read("calendar.txt").decode())))
+    assert {row["start_date"] for row in calendar} == {operator_today().strftime("%Y%m%d")}

@@ -15,7 +15,7 @@ import base64
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,7 @@ RAIL = railway_operator(
     "rail", next(c for c in load_corridors() if c.id == "jinghu-hsr"), train_type="G"
 )
 _serial = itertools.count(1)
+pytestmark = pytest.mark.operator_day
 
 
 @dataclass
@@ -160,14 +161,14 @@ def test_a_new_account_gets_a_pay_later_credential(server: Server) -> None:
 def test_arrears_refuse_a_credential_until_the_debt_is_paid(server: Server) -> None:
     headers = signed_up(server)
     account = issued(server, headers)["account_token"]
-    now = datetime.now(UTC)
+    now = server.container.clock.now()  # the server's clock: the operator's zone
     owed = fail_a_day(server, account, (now - timedelta(days=1)).date(), now)
     assert owed > 50_000
 
     assert refused(server, headers) == "arrears"
     assert refused(server, headers) == "arrears"  # asking again changes nothing
 
-    repay_through_alipay(server, account, datetime.now(UTC))
+    repay_through_alipay(server, account, server.container.clock.now())
     again = issued(server, headers)
     assert again["account_token"] == account
     assert again["offline_credit_limit_fen"] == 2_000
@@ -177,7 +178,7 @@ def test_arrears_refuse_a_credential_until_the_debt_is_paid(server: Server) -> N
 def test_failures_repaid_late_refuse_for_a_low_score(server: Server) -> None:
     headers = signed_up(server)
     account = issued(server, headers)["account_token"]
-    failed_at = datetime.now(UTC) - timedelta(days=20)
+    failed_at = server.container.clock.now() - timedelta(days=20)
     for days_before in (2, 1):
         day = (failed_at - timedelta(days=days_before)).date()
         fail_a_day(server, account, day, failed_at)
@@ -192,7 +193,7 @@ def test_failures_repaid_late_refuse_for_a_low_score(server: Server) -> None:
 def test_a_rider_pays_the_debt_over_http_and_the_notification_clears_it(server: Server) -> None:
     headers = signed_up(server)
     account = issued(server, headers)["account_token"]
-    now = datetime.now(UTC)
+    now = server.container.clock.now()  # the server's clock: the operator's zone
     owed = fail_a_day(server, account, (now - timedelta(days=2)).date(), now)
     listed = server.http.get("/api/v1/ride/debts", headers=headers).json()
     assert listed["owed_fen"] == owed and len(listed["debts"]) == 1

@@ -153,7 +153,8 @@ def test_search_register_book_pay_with_alipay_then_qr_change_and_refund(
     ticket_row.get_by_role("button", name="二维码 QR code").click()
     qr = page.get_by_role("img", name=re.compile("E-ticket QR code"))
     expect(qr).to_be_visible()
-    assert qr.evaluate("img => img.complete && img.naturalWidth > 0")
+    expect(qr).to_have_js_property("complete", True)  # an <img> shows its alt text before then
+    assert qr.evaluate("img => img.naturalWidth") > 0
     expect(page.locator(".ticket-panel")).to_contain_text("check-in window")
 
     ticket_row.get_by_role("button", name="改签 Change").click()
@@ -210,7 +211,8 @@ def test_wechat_pay_by_qr_and_errors_shown_where_they_belong(page: Any, site: Si
     page.get_by_role("button", name="微信支付 Pay with WeChat Pay").click()
     qr = page.get_by_role("img", name="微信支付二维码 WeChat Pay QR code")
     expect(qr).to_be_visible()
-    assert qr.evaluate("img => img.complete && img.naturalWidth > 0")
+    expect(qr).to_have_js_property("complete", True)  # an <img> shows its alt text before then
+    assert qr.evaluate("img => img.naturalWidth") > 0
     with page.context.expect_page() as opened:
         page.get_by_role("link", name=re.compile("WeChat Pay sandbox cashier")).click()
     cashier = opened.value

@@ -6,12 +6,16 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, timedelta
 
+import pytest
+
 from open12306.bootstrap import build
 from open12306.config import Settings
 from open12306.domain.inventory import Request
 from open12306.domain.seats import SeatClass
 from open12306.entrypoints.tasks import load_demo
 from open12306.services.search_query import parse_search
+
+pytestmark = pytest.mark.operator_day
 
 
 def test_search_and_change_feed(db_url: str) -> None:

@@ -15,16 +15,19 @@ from open12306.config import Settings
 from open12306.domain.calendar import service_dates
 from open12306.domain.network import Network
 from open12306.services.network_load import demo_network, load_network
+from open12306.services.ports import Clock
 from open12306.services.runs import ensure_runs, window_bounds
 from open12306.services.sales_simulation import next_days, simulate_fill
 
 
-def _today(settings: Settings) -> date:
+def _today(settings: Settings, clock: Clock | None = None) -> date:
+    """The operator's date by ``clock`` (default: the system clock) in the configured zone."""
     from zoneinfo import ZoneInfo
 
     from open12306.adapters.clock import SystemClock
 
-    return SystemClock(ZoneInfo(settings.timezone)).now().date()
+    zone = ZoneInfo(settings.timezone)
+    return (clock or SystemClock(zone)).now().astimezone(zone).date()
 
 
 def load_demo(
@@ -77,17 +80,19 @@ def import_feed(settings: Settings, path: Path, source: str, *, today: date | No
 EXPORT_DAYS = 365
 
 
-def export_feed(settings: Settings, path: Path, *, today: date | None = None) -> str:
+def export_feed(
+    settings: Settings, path: Path, clock: Clock | None = None, *, today: date | None = None
+) -> str:
     """Write the whole timetable as a GTFS feed in the operator's zone. Trains with a service
     calendar keep it; the others are written on a service valid for a year from ``today``
-    (default: the operator's), holiday-only ones on that year's peak days."""
+    (default: the operator's today by ``clock``), holiday-only ones on that year's peak days."""
     store = SqlStore.from_url(settings.database_url)
     network = Network(
         stations=tuple(store.stations()),
         trains=tuple(store.trains()),
         timezone=settings.timezone,
     )
-    days = service_dates(today or _today(settings), EXPORT_DAYS)
+    days = service_dates(today or _today(settings, clock), EXPORT_DAYS)
     peaks = [day for day in days if is_peak_day(day)]
     write_feed(network, path, start=days[0], end=days[-1], holidays=peaks)
     return f"exported {len(network.trains)} trains and {len(network.stations)} stations to {path}"
