@@ -2,6 +2,7 @@ import json
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -248,3 +249,54 @@ def test_a_key_file_left_by_a_crash_is_not_reused(store: IssuerKeyStore) -> None
     assert store.rotate().key_id == 2
     assert store.key_id(KeyState.NEXT) == 4
     assert orphan.read_bytes() == b"half-written"
+
+
+def _open_at_once(directory: str, barrier: Any, guarded: bool, results: Any) -> None:
+    barrier.wait()
+    try:
+        if guarded:
+            store = IssuerKeyStore.open_or_create(directory)
+        elif (Path(directory) / "keys.json").exists():  # the check-then-create of before
+            store = IssuerKeyStore.open(directory)
+        else:
+            store = IssuerKeyStore.create(directory)
+        results.put(("ok", store.public_bundle().decode()))
+    except Exception as exc:  # reported to the test, which counts them
+        results.put(("error", f"{type(exc).__name__}: {exc}"))
+
+
+def _race(tmp_path: Path, guarded: bool, processes: int = 6) -> list[tuple[str, str]]:
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    barrier, results = context.Barrier(processes), context.Queue()
+    directory = str(tmp_path / f"keys-{guarded}-{os.urandom(4).hex()}")
+    workers = [
+        context.Process(target=_open_at_once, args=(directory, barrier, guarded, results))
+        for _ in range(processes)
+    ]
+    for worker in workers:
+        worker.start()
+    found = [results.get(timeout=60) for _ in workers]
+    for worker in workers:
+        worker.join(timeout=60)
+    return found
+
+
+def test_processes_starting_on_a_new_key_directory_at_once_share_one_store(
+    tmp_path: Path,
+) -> None:
+    for _ in range(5):
+        found = _race(tmp_path, guarded=True)
+        assert {kind for kind, _ in found} == {"ok"}, found
+        assert len({bundle for _, bundle in found}) == 1  # the same keys for everyone
+
+
+def test_control_check_then_create_breaks_when_processes_start_at_once(tmp_path: Path) -> None:
+    failures = 0
+    for _ in range(10):
+        found = _race(tmp_path, guarded=False)
+        failures += sum(1 for kind, _ in found if kind == "error")
+        if failures:
+            break
+    assert failures > 0

@@ -26,6 +26,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+LOCK_NAME = ".lock"
 INDEX_NAME = "keys.json"
 STORE_FORMAT = "open12306-issuer-keystore"
 BUNDLE_FORMAT = "open12306-issuer-keys"
@@ -126,16 +127,23 @@ class IssuerKeyStore:
     @classmethod
     def create(cls, directory: Path | str) -> IssuerKeyStore:
         """Make a new store with a current and a next key; the directory must be new or empty."""
-        path = Path(directory)
+        store = cls._prepared(Path(directory))
+        with store._locked():
+            store._fill()
+        return store
+
+    @classmethod
+    def _prepared(cls, path: Path) -> IssuerKeyStore:
         path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
         os.chmod(path, DIR_MODE)
-        if any(path.iterdir()):
-            raise KeyStoreError(f"{path} is not empty")
-        store = cls(path, [])
-        with store._locked():
-            entries = [store._generate(1, KeyState.CURRENT), store._generate(2, KeyState.NEXT)]
-            store._save_index(entries)
-        return store
+        return cls(path, [])
+
+    def _fill(self) -> None:
+        """Generate the first keys (under the lock) in an empty store directory."""
+        if any(p.name != LOCK_NAME for p in self.directory.iterdir()):
+            raise KeyStoreError(f"{self.directory} is not empty")
+        entries = [self._generate(1, KeyState.CURRENT), self._generate(2, KeyState.NEXT)]
+        self._save_index(entries)
 
     @classmethod
     def open(cls, directory: Path | str) -> IssuerKeyStore:
@@ -154,9 +162,17 @@ class IssuerKeyStore:
 
     @classmethod
     def open_or_create(cls, directory: Path | str) -> IssuerKeyStore:
-        if (Path(directory) / INDEX_NAME).exists():
-            return cls.open(directory)
-        return cls.create(directory)
+        """Open the store, creating it first if there is none. Safe when several processes
+        start on a new directory at once: the first creates it under the store's lock, the
+        others then open what it made."""
+        path = Path(directory)
+        if (path / INDEX_NAME).exists():
+            return cls.open(path)
+        store = cls._prepared(path)
+        with store._locked():
+            if not (path / INDEX_NAME).exists():
+                store._fill()
+        return cls.open(path)
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -253,7 +269,7 @@ class IssuerKeyStore:
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
-        fd = os.open(self.directory / ".lock", os.O_RDWR | os.O_CREAT, FILE_MODE)
+        fd = os.open(self.directory / LOCK_NAME, os.O_RDWR | os.O_CREAT, FILE_MODE)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             yield
