@@ -7,10 +7,10 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from open12306.adapters.gtfs import read_feed, write_feed
+from open12306.adapters.gtfs import GtfsError, read_feed, write_feed
 from open12306.domain.errors import DomainError
 from open12306.domain.network import Network
 from open12306.domain.service_calendar import ServiceCalendar
@@ -176,8 +176,10 @@ def calendars(draw: st.DrawFn, service_id: str) -> ServiceCalendar:
 
 @st.composite
 def trains(draw: st.DrawFn) -> tuple[Train, ...]:
-    # Service ids include our own DAILY: the window service of daily trains must dodge it.
-    names = draw(st.lists(st.sampled_from(["DAILY", "WK", "SA+SU", "x,y"]), unique=True))
+    # Service ids include our own DAILY and HOLIDAY (and what they become when taken): the window
+    # services of trains without a calendar must dodge them.
+    choices = ["DAILY", "DAILY-2", "HOLIDAY", "HOLIDAY-2", "WK", "SA+SU", "x,y"]
+    names = draw(st.lists(st.sampled_from(choices), unique=True))
     pool = [draw(calendars(name)) for name in names]
     count = draw(st.integers(min_value=1, max_value=4))
     result = []
@@ -210,10 +212,22 @@ def trains(draw: st.DrawFn) -> tuple[Train, ...]:
     return tuple(result)
 
 
+# A calendar that names no date at all (a train that runs on no day): written as a service on
+# no weekday, not left out of the feed. Alone, the feed used to have no calendar files, so the
+# train read back as running every day; beside a daily train, its trip named an unknown service.
+DATELESS = ServiceCalendar("DAILY")
+# A calendar on exactly the export window's days, under the name the window would take.
+LIKE_THE_WINDOW = ServiceCalendar("DAILY", frozenset(range(7)), START, END)
+
+
 @settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(generated=trains())
+@example(generated=(replace(G1, calendar=replace(DATELESS, service_id="WK")),))
+@example(generated=(G1, replace(TRAIN_5, calendar=DATELESS)))
+@example(generated=(replace(D7001, calendar=DATELESS), replace(Z99, calendar=None)))
+@example(generated=(replace(G1, calendar=LIKE_THE_WINDOW), TRAIN_5, D7001))
 def test_generated_networks_round_trip(tmp_path: Path, generated: tuple[Train, ...]) -> None:
     network = Network(STATIONS, generated, agency="a", source="", timezone="Europe/Zurich")
     path = tmp_path / "feed.zip"
@@ -281,3 +295,31 @@ def test_feeds_of_format_1_run_every_day(tmp_path: Path) -> None:
             writer.writerows([{**r, column: value} if value else r for r in table])
     assert "o12306_window" not in rows(folder, "calendar.txt")[0]
     assert read_feed(folder) == NETWORK
+
+
+def test_a_calendar_without_dates_is_a_service_on_no_day(tmp_path: Path) -> None:
+    suspended = ServiceCalendar("SUSPENDED")
+    network = Network(STATIONS, (replace(G1, calendar=suspended),))
+    folder = tmp_path / "feed"
+    write_feed(network, folder, start=START, end=END)
+    assert [r["service_id"] for r in rows(folder, "trips.txt")] == ["SUSPENDED"]
+    (row,) = rows(folder, "calendar.txt")
+    assert [row[day] for day in ("monday", "tuesday", "wednesday", "thursday")] == ["0"] * 4
+    assert [row[day] for day in ("friday", "saturday", "sunday")] == ["0"] * 3
+    assert (row["start_date"], row["end_date"]) == ("20260201", "20260331")
+    assert (row["o12306_window"], row["o12306_dateless"]) == ("0", "1")
+    assert not (folder / "calendar_dates.txt").exists()
+    back = read_feed(folder)
+    assert back == network
+    assert back.trains[0].calendar == suspended
+
+
+def test_a_dateless_service_with_weekdays_is_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "feed"
+    write_feed(Network(STATIONS, (replace(G1, calendar=DATELESS),)), folder, start=START)
+    text = (folder / "calendar.txt").read_text(encoding="utf-8")
+    (folder / "calendar.txt").write_text(text.replace("0,0,0,0,0,0,0", "1,0,0,0,0,0,0"))
+    with pytest.raises(GtfsError) as err:
+        read_feed(folder)
+    assert err.value.reason == "dateless_with_weekdays"
+    assert str(err.value).startswith("calendar.txt line 2, field o12306_dateless:")

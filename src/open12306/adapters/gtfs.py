@@ -22,6 +22,11 @@ Decisions, per the specification:
   use ``DAILY``, every day from ``start`` to ``end`` (default: today and 364 days after), and
   holiday-only ones ``HOLIDAY``, whose days are the given holidays (calendar_dates.txt); both
   are marked ``o12306_window=1`` so that reading the feed back gives daily trains again.
+  A calendar that names no date at all (a train that runs on no day) is written in
+  calendar.txt on no weekday over the export window, marked ``o12306_dateless=1`` so that it
+  reads back without a range: GTFS consumers see a service that never runs, not a trip on an
+  unknown service, nor (in a feed of such trains alone) a feed without calendars, whose trains
+  would run every day.
 * agency_timezone is the network's zone: the wall clock its times are in.
 
 Import (`read_feed`):
@@ -340,17 +345,26 @@ def _gtfs_date(day: date) -> str:
 
 
 def _calendar_rows(trains: Sequence[Train], window: _Window) -> Rows:
-    rows = [["service_id", *WEEKDAY_NAMES, "start_date", "end_date", EXTRA + "window"]]
+    header = ["service_id", *WEEKDAY_NAMES, "start_date", "end_date"]
+    rows = [[*header, EXTRA + "window", EXTRA + "dateless"]]
     span = [_gtfs_date(window.first), _gtfs_date(window.last)]
     if any(t.calendar is None and not t.holiday_only for t in trains):
-        rows.append([window.daily, *["1"] * 7, *span, "1"])
+        rows.append([window.daily, *["1"] * 7, *span, "1", "0"])
     if any(t.calendar is None and t.holiday_only for t in trains):
-        rows.append([window.holiday, *["0"] * 7, *span, "1"])
+        rows.append([window.holiday, *["0"] * 7, *span, "1", "0"])
     for calendar in distinct_calendars([t.calendar for t in trains]):
         if calendar.start is not None and calendar.end is not None:
             weekly = [_gtfs_date(calendar.start), _gtfs_date(calendar.end)]
-            rows.append([calendar.service_id, *calendar.weekday_flags(), *weekly, "0"])
+            rows.append([calendar.service_id, *calendar.weekday_flags(), *weekly, "0", "0"])
+        elif _dateless(calendar):
+            rows.append([calendar.service_id, *["0"] * 7, *span, "0", "1"])
     return rows
+
+
+def _dateless(calendar: ServiceCalendar) -> bool:
+    """Whether the calendar names no date at all: GTFS only knows its service from a
+    calendar.txt row, which needs a range (the export window, on no weekday)."""
+    return calendar.start is None and not calendar.added and not calendar.removed
 
 
 def _calendar_date_rows(trains: Sequence[Train], window: _Window) -> Rows:
@@ -1015,6 +1029,15 @@ def _weekly(row: _Row) -> tuple[frozenset[int], date, date]:
     return weekdays_from_flags(flags), start, end
 
 
+def _no_range(row: _Row, weekdays: frozenset[int]) -> tuple[frozenset[int], None, None]:
+    """The weekly part of a calendar our export marked dateless: none (its row's range is the
+    export window, written only so that GTFS knows the service)."""
+    if weekdays:
+        detail = "a service that names no date runs on no weekday"
+        raise row.error(EXTRA + "dateless", "dateless_with_weekdays", detail)
+    return frozenset(), None, None
+
+
 def _exceptions(rows: Iterable[_Row]) -> dict[str, tuple[set[date], set[date]]]:
     """Added and removed dates by service_id; a (service_id, date) pair may appear once."""
     found: dict[str, tuple[set[date], set[date]]] = {}
@@ -1047,6 +1070,8 @@ def _read_services(
             services[service_id] = None
             continue
         weekdays, start, end = held[1] if held is not None else (frozenset(), None, None)
+        if own and held is not None and held[0].get(EXTRA + "dateless") == "1":
+            weekdays, start, end = _no_range(held[0], weekdays)
         added, removed = exceptions.get(service_id, (set(), set()))
         calendar = ServiceCalendar(
             service_id, weekdays, start, end, frozenset(added), frozenset(removed)
