@@ -72,8 +72,13 @@ def live(demo_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> I
     staff.write_text(f"c1 conductor sha256:{sha256(STAFF_TOKEN.encode()).hexdigest()}\n")
     late = _Late()
     server = LiveServer(late)
-    settings_ = replace(
-        demo_settings, database_url=f"sqlite:///{database}", host="127.0.0.1", port=server.port
+    settings_ = replace(  # the copy keeps the demo's keys: its sealed documents open
+        demo_settings,
+        database_url=f"sqlite:///{database}",
+        host="127.0.0.1",
+        port=server.port,
+        document_key_file=str(demo_settings.document_key_path()),
+        document_enc_key_file=str(demo_settings.document_enc_key_path()),
     )
     with pytest.MonkeyPatch.context() as patch:  # read while the routes are wired
         patch.setenv(GATE_TOKEN_ENV, GATE_TOKEN)
