@@ -278,3 +278,43 @@ def test_a_dearer_change_shows_the_difference_and_pays_it_where_the_order_was_pa
     assert [t.trip.seat_class.value for t in moved] == ["first"]
     account = view.order.account
     assert site.container.orders.store.credit_used(account) == 0
+
+
+def test_a_date_typed_before_the_calendar_arrives_is_kept(browser: Any, site: Site) -> None:
+    """The search view asks the server for the calendar again when it is shown; a date the
+    passenger types meanwhile is theirs: it is not replaced by today when the answer comes."""
+    from playwright.sync_api import expect
+
+    context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai")
+    held: list[Any] = []
+    seen = {"calendar": 0}
+
+    def calendar(route: Any) -> None:
+        seen["calendar"] += 1
+        if seen["calendar"] == 1:
+            route.continue_()  # the page's first look: before anything is shown
+        else:
+            held.append(route)
+
+    context.route("**/api/v1/calendar", calendar)
+    tab = context.new_page()
+    try:
+        tab.goto(site.url + "/")
+        field = tab.get_by_label("出发日期 Date")
+        expect(field).to_be_visible()
+        for _ in range(200):  # a bounded wait for the view's own request
+            if held:
+                break
+            tab.wait_for_timeout(50)
+        assert held, "the search view asks for the calendar when shown"
+        field.fill("2020-01-01")
+        for route in held:
+            route.continue_()
+        expect(tab.locator("#search-date-hint")).to_contain_text("today")
+        expect(field).to_have_value("2020-01-01")
+        tab.get_by_label("出发地 From").fill("北京")
+        tab.get_by_label("目的地 To").fill("上海")
+        tab.get_by_role("button", name="查询 Search").click()
+        expect(tab.locator("#search-date-error")).to_contain_text("has passed")
+    finally:
+        context.close()

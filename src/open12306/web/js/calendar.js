@@ -28,14 +28,18 @@ export function serverNow() { return Date.now() + offsetMs; }
 export function operatorZone() { return calendar ? calendar.timezone : "Asia/Shanghai"; }
 
 /** Bound a date input to the dates on sale; ``value`` (default: today) when it has none or
- *  one outside them. */
+ *  one outside them. A date the passenger typed is kept as typed (searching with it says
+ *  what is wrong), even when the calendar arrives after they typed it. */
 export function boundDateInput(input, value) {
   if (!calendar) return;
   input.min = calendar.first_date;
   input.max = calendar.last_date;
+  const typed = input.value && input.value !== input.dataset.setByPage;
+  if (typed && !value) return;
   const wanted = value || input.value;
   const inside = wanted && wanted >= calendar.first_date && wanted <= calendar.last_date;
   input.value = inside ? wanted : calendar.today;
+  input.dataset.setByPage = input.value;
 }
 
 /** The calendar, fetched once if it has not come yet; null when the server cannot be asked. */
