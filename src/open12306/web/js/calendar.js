@@ -27,19 +27,21 @@ export function serverNow() { return Date.now() + offsetMs; }
 /** The operator's time zone (IANA name) for showing instants. */
 export function operatorZone() { return calendar ? calendar.timezone : "Asia/Shanghai"; }
 
-/** Bound a date input to the dates on sale; ``value`` (default: today) when it has none or
- *  one outside them. A date the passenger typed is kept as typed (searching with it says
- *  what is wrong), even when the calendar arrives after they typed it. */
-export function boundDateInput(input, value) {
+/** The date picker's range: the dates on sale (its value left as it is). */
+export function boundDateRange(input) {
   if (!calendar) return;
   input.min = calendar.first_date;
   input.max = calendar.last_date;
-  const typed = input.value && input.value !== input.dataset.setByPage;
-  if (typed && !value) return;
+}
+
+/** Bound a date input to the dates on sale; ``value`` (default: today) when it has none or
+ *  one outside them. */
+export function boundDateInput(input, value) {
+  if (!calendar) return;
+  boundDateRange(input);
   const wanted = value || input.value;
   const inside = wanted && wanted >= calendar.first_date && wanted <= calendar.last_date;
   input.value = inside ? wanted : calendar.today;
-  input.dataset.setByPage = input.value;
 }
 
 /** The calendar, fetched once if it has not come yet; null when the server cannot be asked. */

@@ -1,7 +1,7 @@
 // Search: a form (from, to, date, transfers) and the trains found, with seats and prices per class.
 
 import { api, query } from "./api.js";
-import { boundDateInput, loadCalendar, zoneLabel } from "./calendar.js";
+import { boundDateInput, boundDateRange, loadCalendar, zoneLabel } from "./calendar.js";
 import { $, announce, clearErrors, el, hhmm, showError } from "./dom.js";
 import { attachSuggestions, remember } from "./stations.js";
 
@@ -87,9 +87,12 @@ export async function refreshDates() {
   const form = $("#search-form");
   const date = form.elements.date;
   const hint = $("#search-date-hint");
+  const shown = date.value;
   try {
     const calendar = await loadCalendar();
-    boundDateInput(date);
+    // a date typed while the calendar was on its way is the passenger's: kept as typed
+    if (date.value === shown) boundDateInput(date);
+    else boundDateRange(date);
     hint.textContent = `${zoneLabel()} 今天 today ${calendar.today} · 可购 on sale `
       + `${calendar.first_date} – ${calendar.last_date}`;
   } catch (error) {
