@@ -116,6 +116,7 @@ def test_search_register_book_pay_with_alipay_then_qr_change_and_refund(
     expect(page).to_have_url(re.compile("#/book$"))
     expect(page.locator("#book-trip")).to_contain_text("二等座")
 
+    expect(page.locator("#book-passengers")).to_contain_text("No saved passengers yet")
     page.get_by_role("link", name="添加乘车人 Add a passenger").click()
     add_passenger(page, "王小明", "110101199001011234")  # wrong check character
     number_field = page.get_by_label("证件号码 Document number")
@@ -237,6 +238,7 @@ def test_a_dearer_change_shows_the_difference_and_pays_it_where_the_order_was_pa
     search(page, day(site, 5))
     book_first_second_class(page)
     register(page)
+    expect(page.locator("#book-passengers")).to_contain_text("No saved passengers yet")
     page.get_by_role("link", name="添加乘车人 Add a passenger").click()
     add_passenger(page, "李小红", resident_id(f"11010119900202{next(_serial):03d}"))
     page.go_back()

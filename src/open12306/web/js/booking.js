@@ -46,6 +46,8 @@ export async function showBooking() {
       " 以预订 to book."));
     return;
   }
+  // A line held while the list loads, so the link under it does not move as it arrives.
+  box.replaceChildren(el("p", { class: "muted" }, "正在载入乘车人 Loading passengers…"));
   try {
     const passengers = await loadPassengers();
     if (!passengers.length) {
