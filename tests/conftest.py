@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from open12306.adapters.document_keys import DocumentCipher
+from open12306.shared.document_keys import DocumentCipher
 
 DEFAULT_PG_URL = "postgresql+psycopg://open12306:open12306@127.0.0.1:5432/open12306_test"
 _pg_state: dict[str, str | None] = {}
@@ -92,7 +92,7 @@ def fresh_postgres() -> str:
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A migrated, empty database: SQLite in a temp folder, or a wiped PostgreSQL schema."""
-    from open12306.adapters.db.migrate import upgrade
+    from open12306.database.migrate import upgrade
 
     url = f"sqlite:///{tmp_path}/test.db" if request.param == "sqlite" else fresh_postgres()
     upgrade(url)

@@ -12,8 +12,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
-from open12306.adapters.clock import SystemClock
 from open12306.config import Settings
+from open12306.shared.clock import SystemClock
 
 
 def operator_clock(settings: Settings | None = None) -> SystemClock:

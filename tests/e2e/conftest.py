@@ -13,8 +13,8 @@ from open12306.config import Settings
 
 @pytest.fixture(scope="session")
 def demo_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
-    from open12306.adapters.db.migrate import upgrade
-    from open12306.entrypoints.tasks import load_demo
+    from open12306.bootstrap.tasks import load_demo
+    from open12306.database.migrate import upgrade
 
     folder: Path = tmp_path_factory.mktemp("demo")
     settings = replace(Settings.from_env(), database_url=f"sqlite:///{folder}/demo.db")

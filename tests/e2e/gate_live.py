@@ -23,10 +23,10 @@ import pytest
 from typer.testing import CliRunner
 
 from open12306.bootstrap import build
+from open12306.cli.main import app as cli_app
 from open12306.config import Settings
-from open12306.entrypoints.api import create_app
-from open12306.entrypoints.api_gate import GATE_TOKEN_ENV
-from open12306.entrypoints.cli import app as cli_app
+from open12306.http.app import create_app
+from open12306.http.gates import GATE_TOKEN_ENV
 from tests.e2e.test_orders_payment_sandbox import (
     PASSWORD,
     Live,
@@ -153,7 +153,7 @@ def offline_gate(
         "GATE_OFFLINE_MARKER": str(marker),
         "HOME": str(tmp),
     }
-    command = [sys.executable, "-c", "from open12306.entrypoints.cli import main; main()"]
+    command = [sys.executable, "-c", "from open12306.cli.main import main; main()"]
     done = subprocess.run(
         [*command, "gate", "run", *args, "--json"],
         env=env,

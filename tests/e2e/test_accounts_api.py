@@ -10,14 +10,14 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from open12306.adapters.clock import FixedClock
-from open12306.adapters.db.accounts_repo import SqlAccountsStore
-from open12306.adapters.db.migrate import upgrade
-from open12306.adapters.document_keys import HmacDocumentKeyer
-from open12306.adapters.passwords import ScryptHasher
-from open12306.entrypoints.api import _install_error_handlers
-from open12306.entrypoints.api_accounts import accounts_router
-from open12306.services.accounts import AccountService
+from open12306.accounts.adapters.accounts_repo import SqlAccountsStore
+from open12306.accounts.adapters.passwords import ScryptHasher
+from open12306.accounts.services.accounts import AccountService
+from open12306.database.migrate import upgrade
+from open12306.http.accounts import accounts_router
+from open12306.http.app import _install_error_handlers
+from open12306.shared.clock import FixedClock
+from open12306.shared.document_keys import HmacDocumentKeyer
 from tests.conftest import TEST_CIPHER
 from tests.unit.accounts_support import ADULT_ID, CHILD_ID
 

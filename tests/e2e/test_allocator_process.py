@@ -59,7 +59,7 @@ def test_a_separate_allocator_command_serves_a_server_that_allocates_nothing(
     still: dict[str, Any] = live.http.get(url, params={"wait": 1}, headers=headers).json()
     assert still["state"] == "queued"  # nobody allocates yet
     env = {**os.environ, "OPEN12306_DATABASE_URL": demo_settings.database_url}
-    command = [sys.executable, "-c", "from open12306.entrypoints.cli import main; main()"]
+    command = [sys.executable, "-c", "from open12306.cli.main import main; main()"]
     worker = subprocess.Popen([*command, "allocator"], env=env)
     try:
         decided = live.http.get(url, params={"wait": 20, "state": "queued"}, headers=headers).json()

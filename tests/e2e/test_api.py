@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from open12306.adapters.clock import FixedClock
 from open12306.bootstrap import Container, build
+from open12306.catalog.domain.seats import SeatClass
 from open12306.config import Settings
-from open12306.domain.inventory import Request
-from open12306.domain.seats import SeatClass
-from open12306.entrypoints.api import create_app
+from open12306.http.app import create_app
+from open12306.inventory.domain import Request
+from open12306.shared.clock import FixedClock
 
 
 @pytest.fixture(scope="module")
@@ -161,8 +161,8 @@ def test_cached_answers_follow_quota_release(demo_settings: Settings) -> None:
     from urllib.parse import urlencode
     from zoneinfo import ZoneInfo
 
-    from open12306.adapters.clock import FixedClock
-    from open12306.entrypoints.api import SearchCache
+    from open12306.http.app import SearchCache
+    from open12306.shared.clock import FixedClock
     from tests.operator_clock import operator_today
 
     zone = ZoneInfo(demo_settings.timezone)

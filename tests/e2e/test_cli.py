@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from open12306.entrypoints.cli import app
+from open12306.cli.main import app
 from tests.operator_clock import operator_today
 
 NYC = Path(__file__).parents[1] / "data" / "gtfs" / "nyc_subway_1_2.zip"

@@ -11,10 +11,10 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from open12306.bootstrap import Container, build
+from open12306.cli import orders as cli_orders
+from open12306.cli.main import app
 from open12306.config import Settings
-from open12306.entrypoints import cli_orders
-from open12306.entrypoints.api import create_app
-from open12306.entrypoints.cli import app
+from open12306.http.app import create_app
 from tests.unit.accounts_support import resident_id
 
 PASSWORD = "rail-pass-2026"
@@ -168,8 +168,8 @@ def test_refunding_an_unpaid_order_is_refused(orders: dict[str, str]) -> None:
 def test_failed_refunds_are_listed_and_requeued(
     built_once: None, container: Container, orders: dict[str, str]
 ) -> None:
-    from open12306.adapters.db.payments2_repo import SqlSettlementBooks
-    from open12306.services.refund_retry import PendingRefund, PendingState
+    from open12306.sales.adapters.checkout_books import SqlSettlementBooks
+    from open12306.sales.services.refund_retry import PendingRefund, PendingState
 
     now = container.clock.now()
     failed = PendingRefund(
@@ -201,8 +201,8 @@ def test_failed_refunds_are_listed_and_requeued(
 def test_audit_finds_a_paid_order_whose_money_went_back(
     container: Container, orders: dict[str, str]
 ) -> None:
-    from open12306.adapters.db.orders_repo import add_entries
-    from open12306.domain import ledger
+    from open12306.sales.adapters.orders_repo import add_entries
+    from open12306.sales.domain import ledger
 
     clean = ok_json("orders", "audit")
     assert clean["orders_checked"] >= 1

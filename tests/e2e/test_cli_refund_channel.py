@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from open12306.config import Settings
-from open12306.services.payments_port import RefundState
+from open12306.payments.ports import RefundState
 from tests.e2e.test_orders_payment_sandbox import (
     Live,
     held_order,

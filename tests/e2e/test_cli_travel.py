@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from open12306.adapters.gate import load_bundle
-from open12306.adapters.qr import read_qr_png
-from open12306.domain.codes import ScanHint, open_scan, open_ticket
-from open12306.entrypoints.cli import app
+from open12306.cli.main import app
+from open12306.travel.adapters.gate import load_bundle
+from open12306.travel.adapters.qr import read_qr_png
+from open12306.travel.domain.codes import ScanHint, open_scan, open_ticket
 
 NOW = 1_800_000_000  # 2027-01-15 08:00 UTC
 DEPARTS = "2027-01-20T09:00+08:00"
@@ -304,7 +304,7 @@ def test_a_watched_folder_is_decided_image_by_image(
     image = code(wallet, tmp_path / "in.png", "--entry")
     camera = tmp_path / "camera"
     camera.mkdir()
-    command = [sys.executable, "-c", "from open12306.entrypoints.cli import main; main()"]
+    command = [sys.executable, "-c", "from open12306.cli.main import main; main()"]
     args = ["gate", "run", str(camera), "--watch", "--poll", "0.05", "--station", "VNP"]
     args += ["--bundle", str(here), "--journal", str(tmp_path / "g.db"), "--direction", "entry"]
     args += ["--now", str(NOW + 5), "--json"]

@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from open12306.config import Settings
-from open12306.entrypoints.docs_page import SWAGGER_UI_DIR, mount_docs
+from open12306.http.docs_page import SWAGGER_UI_DIR, mount_docs
 from tests.e2e.web_support import Site, launch_chromium, serve
 
 

@@ -14,8 +14,8 @@ import base64
 from pathlib import Path
 from typing import Any
 
-from open12306.adapters.gate import load_bundle
-from open12306.domain.codes import open_ticket
+from open12306.travel.adapters.gate import load_bundle
+from open12306.travel.domain.codes import open_ticket
 from tests.e2e.gate_live import (
     GATE_TOKEN,
     GateLive,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from open12306.adapters.gate import load_bundle
+from open12306.travel.adapters.gate import load_bundle
 from tests.e2e.gate_live import GateLive, gate_live, rider
 from tests.e2e.test_gate_demo import Gate, ticket_png
 

@@ -15,15 +15,15 @@ from fastapi.testclient import TestClient
 
 from open12306.bootstrap import build
 from open12306.config import Settings
-from open12306.entrypoints.api import create_app
-from open12306.entrypoints.api_face import MAX_PHOTO_BODY
-from open12306.entrypoints.api_gate import MAX_TAPS, MAX_TAPS_BODY
-from open12306.entrypoints.body_guard import (
+from open12306.http.app import create_app
+from open12306.http.body_guard import (
     DEFAULT_MAX_BODY,
     LIMIT_KEY,
     MAX_JSON_DEPTH,
     json_depth,
 )
+from open12306.http.faces import MAX_PHOTO_BODY
+from open12306.http.gates import MAX_TAPS, MAX_TAPS_BODY
 from tests.e2e.web_support import Site, serve
 
 # Routes outside the OpenAPI document that take or could be sent a body.

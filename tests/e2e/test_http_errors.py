@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 
 from open12306.bootstrap import build
 from open12306.config import Settings
-from open12306.entrypoints.api import create_app
-from open12306.entrypoints.api_gate import GATE_TOKEN_ENV
+from open12306.http.app import create_app
+from open12306.http.gates import GATE_TOKEN_ENV
 
 GATE_TOKEN = "gate-token-for-edge-tests"
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")

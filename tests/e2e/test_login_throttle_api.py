@@ -20,14 +20,14 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from open12306.adapters.clock import FixedClock
-from open12306.adapters.db.accounts_repo import SqlAccountsStore
-from open12306.adapters.db.migrate import upgrade
-from open12306.adapters.document_keys import HmacDocumentKeyer
-from open12306.adapters.passwords import ScryptHasher
-from open12306.entrypoints.api import _install_error_handlers
-from open12306.entrypoints.api_accounts import accounts_router
-from open12306.services.accounts import AccountService
+from open12306.accounts.adapters.accounts_repo import SqlAccountsStore
+from open12306.accounts.adapters.passwords import ScryptHasher
+from open12306.accounts.services.accounts import AccountService
+from open12306.database.migrate import upgrade
+from open12306.http.accounts import accounts_router
+from open12306.http.app import _install_error_handlers
+from open12306.shared.clock import FixedClock
+from open12306.shared.document_keys import HmacDocumentKeyer
 from tests.integration.payments_support import wait_for
 
 PASSWORD = "rail-pass-2026"
@@ -186,7 +186,7 @@ def test_open12306_serve_does_not_believe_x_forwarded_for(tmp_path: Path) -> Non
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     env = {**os.environ, "OPEN12306_DATABASE_URL": url, "OPEN12306_TRUSTED_PROXIES": ""}
-    command = [sys.executable, "-c", "from open12306.entrypoints.cli import main; main()"]
+    command = [sys.executable, "-c", "from open12306.cli.main import main; main()"]
     server = subprocess.Popen(
         [*command, "serve", "--host", "127.0.0.1", "--port", str(port)],
         env=env,

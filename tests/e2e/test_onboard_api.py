@@ -10,10 +10,10 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from open12306.domain.onboard import StaffRole, token_line
-from open12306.entrypoints.api import _install_error_handlers
-from open12306.entrypoints.api_accounts import accounts_router
-from open12306.entrypoints.api_onboard import onboard_router, staff_tokens_from_env
+from open12306.http.accounts import accounts_router
+from open12306.http.app import _install_error_handlers
+from open12306.http.onboard import onboard_router, staff_tokens_from_env
+from open12306.travel.domain.onboard import StaffRole, token_line
 from tests.integration.orders_support import DAY
 from tests.integration.test_onboard_conductor import Onboard, board, build_onboard, paid
 from tests.unit.accounts_support import resident_id
@@ -31,7 +31,7 @@ def bearer(token: str) -> dict[str, str]:
 @pytest.fixture
 def setup(tmp_path: Path) -> Iterator[tuple[TestClient, Onboard]]:
     # SQLite only: the integration tests run the same services on both databases
-    from open12306.adapters.db.migrate import upgrade
+    from open12306.database.migrate import upgrade
 
     url = f"sqlite:///{tmp_path}/onboard.db"
     upgrade(url)
@@ -193,7 +193,7 @@ def test_a_sale_with_a_bad_document_or_channel_is_refused(
 
 def test_the_router_wires_to_the_real_container(demo_settings: Any, tmp_path: Path) -> None:
     from open12306.bootstrap import build
-    from open12306.entrypoints.api_onboard import onboard_router_for
+    from open12306.http.onboard import onboard_router_for
 
     container = build(demo_settings)
     staff_file = tmp_path / "staff.txt"

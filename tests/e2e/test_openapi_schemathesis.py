@@ -28,9 +28,9 @@ from schemathesis.specs.openapi.checks import (
 
 from open12306.bootstrap import build
 from open12306.config import Settings
-from open12306.entrypoints.api import create_app
-from open12306.entrypoints.api_gate import GATE_TOKEN_ENV
-from open12306.entrypoints.api_onboard import STAFF_TOKENS_ENV
+from open12306.http.app import create_app
+from open12306.http.gates import GATE_TOKEN_ENV
+from open12306.http.onboard import STAFF_TOKENS_ENV
 from tests.e2e.web_support import _Late
 from tests.integration.payments_support import LiveServer
 

@@ -10,12 +10,12 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from open12306.adapters.db.migrate import upgrade
-from open12306.domain.checkin import checkin_gate
-from open12306.entrypoints.api import _install_error_handlers
-from open12306.entrypoints.api_accounts import accounts_router
-from open12306.entrypoints.api_orders import orders_router, payments_router
-from open12306.services.allocator import AllocatorLoop
+from open12306.catalog.domain.checkin import checkin_gate
+from open12306.database.migrate import upgrade
+from open12306.http.accounts import accounts_router
+from open12306.http.app import _install_error_handlers
+from open12306.http.orders import orders_router, payments_router
+from open12306.sales.services.allocator import AllocatorLoop
 from tests.integration.orders_support import ADULT_ID, DAY, OTHER_ID, World, build_world
 
 PASSWORD = "rail-pass-2026"
@@ -123,7 +123,7 @@ def test_other_accounts_see_404_and_errors_have_reasons(client: TestClient) -> N
 
 def test_the_app_serves_orders_and_runs_the_allocator(demo_settings: Any) -> None:
     from open12306.bootstrap import build
-    from open12306.entrypoints.api import create_app
+    from open12306.http.app import create_app
 
     container = build(demo_settings)
     with TestClient(create_app(container)) as app_client:
@@ -162,9 +162,9 @@ def test_pay_with_credit_then_refund_a_ticket(client: TestClient, world: World) 
 def test_embedded_app_mounts_the_sandbox_and_rejects_forged_notifications(
     demo_settings: Any,
 ) -> None:
-    from open12306.adapters.payments.embedded import sandbox_admin_token
     from open12306.bootstrap import build
-    from open12306.entrypoints.api import create_app
+    from open12306.http.app import create_app
+    from open12306.payments.adapters.embedded import sandbox_admin_token
 
     container = build(demo_settings)
     with TestClient(create_app(container)) as app_client:

@@ -19,13 +19,13 @@ from urllib.parse import urljoin
 import httpx
 import pytest
 
-from open12306.adapters.payments.embedded import sandbox_admin_token
-from open12306.adapters.payments.sandbox.demo import MerchantCredentials
 from open12306.bootstrap import Container, build
 from open12306.config import Settings
-from open12306.entrypoints.api import create_app
-from open12306.services.payments_port import PaymentState as ChannelState
-from open12306.services.payments_port import RefundState
+from open12306.http.app import create_app
+from open12306.payments.adapters.embedded import sandbox_admin_token
+from open12306.payments.adapters.sandbox.demo import MerchantCredentials
+from open12306.payments.ports import PaymentState as ChannelState
+from open12306.payments.ports import RefundState
 from tests.integration.payments_support import LiveServer, cashier_actions, wait_for
 from tests.unit.accounts_support import resident_id
 

@@ -24,17 +24,17 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from open12306.adapters.clock import FixedClock
-from open12306.adapters.corridor_data import load_corridors
-from open12306.adapters.db.migrate import upgrade
-from open12306.adapters.db.transit_repo import SqlTransitStore
 from open12306.bootstrap import Container, build
+from open12306.catalog.adapters.corridor_data import load_corridors
 from open12306.config import Settings
-from open12306.domain.codes import CredentialFlags, open_credential
-from open12306.domain.transit import Tap, TapDirection, railway_operator, service_day_bounds
-from open12306.entrypoints.api import create_app
-from open12306.services.transit_credit import CreditLineCharger, TransitCredit
-from open12306.services.transit_settlement import DebtPayments, TransitSettlement
+from open12306.database.migrate import upgrade
+from open12306.http.app import create_app
+from open12306.shared.clock import FixedClock
+from open12306.transit.adapters.transit_repo import SqlTransitStore
+from open12306.transit.domain import Tap, TapDirection, railway_operator, service_day_bounds
+from open12306.transit.services.credit_line import CreditLineCharger, TransitCredit
+from open12306.transit.services.day_settlement import DebtPayments, TransitSettlement
+from open12306.travel.domain.codes import CredentialFlags, open_credential
 from tests.e2e.test_orders_payment_sandbox import _Late
 from tests.integration.payments_support import LiveServer, cashier_actions, wait_for
 

@@ -15,17 +15,17 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from open12306.adapters.db.migrate import upgrade
-from open12306.adapters.gate import load_bundle
-from open12306.adapters.keys import DeviceKey, IssuerKeyStore
-from open12306.adapters.qr import read_qr_png
-from open12306.domain.codes import CredentialFlags, verify_credential, verify_ticket
-from open12306.entrypoints.api import _install_error_handlers
-from open12306.entrypoints.api_accounts import accounts_router
-from open12306.entrypoints.api_orders import orders_router, payments_router
-from open12306.entrypoints.api_ride import ride_router
-from open12306.entrypoints.cli import app as cli_app
-from open12306.services.ticket_codes import RideCredentialService, TicketCodeService
+from open12306.cli.main import app as cli_app
+from open12306.database.migrate import upgrade
+from open12306.http.accounts import accounts_router
+from open12306.http.app import _install_error_handlers
+from open12306.http.orders import orders_router, payments_router
+from open12306.http.ride import ride_router
+from open12306.travel.adapters.gate import load_bundle
+from open12306.travel.adapters.keys import DeviceKey, IssuerKeyStore
+from open12306.travel.adapters.qr import read_qr_png
+from open12306.travel.domain.codes import CredentialFlags, verify_credential, verify_ticket
+from open12306.travel.services.ticket_codes import RideCredentialService, TicketCodeService
 from tests.conftest import cipher_key_file
 from tests.e2e.test_orders_api import order_body, reason, signed_up
 from tests.integration.orders_support import ADULT_ID, DAY, OTHER_ID, ZONE, World, build_world

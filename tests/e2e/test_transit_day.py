@@ -18,18 +18,18 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from open12306.adapters.corridor_data import load_corridors
-from open12306.adapters.db.migrate import upgrade
-from open12306.domain.transit import railway_operator
-from open12306.entrypoints import cli_transit
-from open12306.entrypoints.cli import app
-from open12306.entrypoints.cli_transit import transit_app
-from open12306.services.payments_port import (
+from open12306.catalog.adapters.corridor_data import load_corridors
+from open12306.cli import transit as cli_transit
+from open12306.cli.main import app
+from open12306.cli.transit import transit_app
+from open12306.database.migrate import upgrade
+from open12306.payments.ports import (
     PaymentOptions,
     PaymentPrompt,
     PaymentState,
     PaymentStatus,
 )
+from open12306.transit.domain import railway_operator
 
 NOW = 1_800_000_000  # 2027-01-15 16:00 Beijing time: service day 2027-01-15
 DAY = "2027-01-15"
@@ -122,8 +122,8 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
 def account_of(wallet: Path) -> str:
     out = ok("wallet", "code", "--dir", wallet, "--png", wallet / "probe.png", "--now", NOW)
     assert "scan code" in out
-    from open12306.adapters.qr import read_qr_png
-    from open12306.domain.codes import open_scan
+    from open12306.travel.adapters.qr import read_qr_png
+    from open12306.travel.domain.codes import open_scan
 
     return open_scan(read_qr_png(wallet / "probe.png")).credential.value.account_token.hex()
 

@@ -5,11 +5,16 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
-from open12306.adapters.gate import DeviceKeyVerifier
-from open12306.adapters.keys import DeviceKey, IssuerKeyStore
-from open12306.adapters.qr import read_qr_png
-from open12306.domain.codes import CredentialFlags, open_credential, verify_credential, verify_scan
-from open12306.services.ticket_codes import account_token
+from open12306.travel.adapters.gate import DeviceKeyVerifier
+from open12306.travel.adapters.keys import DeviceKey, IssuerKeyStore
+from open12306.travel.adapters.qr import read_qr_png
+from open12306.travel.domain.codes import (
+    CredentialFlags,
+    open_credential,
+    verify_credential,
+    verify_scan,
+)
+from open12306.travel.services.ticket_codes import account_token
 from tests.e2e.gate_live import GateLive, gate_live, signed_up
 from tests.e2e.test_orders_payment_sandbox import PASSWORD
 

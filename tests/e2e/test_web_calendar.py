@@ -21,8 +21,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from open12306.adapters.clock import FixedClock
 from open12306.config import Settings
+from open12306.shared.clock import FixedClock
 from tests.e2e.test_web_passenger import add_passenger, order_held, register, search
 from tests.e2e.web_support import Site, launch_chromium, serve
 from tests.unit.accounts_support import resident_id

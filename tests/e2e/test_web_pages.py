@@ -9,8 +9,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from open12306.adapters.qr import read_qr_png
-from open12306.entrypoints.web import WEB_DIR, mount_web
+from open12306.http.web import WEB_DIR, mount_web
+from open12306.travel.adapters.qr import read_qr_png
 
 IMPORT = re.compile(r"""^import\b[^"']*["'](\./[\w./-]+\.js)["'];""", re.MULTILINE)
 

@@ -17,8 +17,8 @@ import pytest
 
 from open12306.bootstrap import Container, build
 from open12306.config import Settings
-from open12306.entrypoints.api import create_app
-from open12306.services.ports import Clock
+from open12306.http.app import create_app
+from open12306.shared.clock import Clock
 from tests.integration.payments_support import LiveServer
 
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")

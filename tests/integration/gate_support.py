@@ -7,10 +7,16 @@ import json
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from open12306.adapters.gate import DeviceKeyVerifier, GateKeyring
-from open12306.adapters.keys import DeviceKey, IssuerSigner
-from open12306.domain.codes import ScanHint, ScanPart, seal_credential, seal_scan, seal_ticket
-from open12306.domain.gate import Gate, GateConfig
+from open12306.travel.adapters.gate import DeviceKeyVerifier, GateKeyring
+from open12306.travel.adapters.keys import DeviceKey, IssuerSigner
+from open12306.travel.domain.codes import (
+    ScanHint,
+    ScanPart,
+    seal_credential,
+    seal_scan,
+    seal_ticket,
+)
+from open12306.travel.domain.gate import Gate, GateConfig
 from tests.unit.codes_support import T0, a_credential, a_ticket
 
 STATION = "VNP"

@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from open12306.services.payments_port import (
+from open12306.payments.ports import (
     Notification,
     NotificationRejected,
     PaymentProvider,

@@ -11,17 +11,17 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from open12306.adapters.db.inventory_repo import VersionConflict
-from open12306.adapters.db.payments2_repo import SqlSettlementBooks
-from open12306.adapters.payments.alipay import AlipayProvider
-from open12306.adapters.payments.sandbox import Sandbox, SandboxConfig, create_sandbox
-from open12306.adapters.payments.sandbox.demo import MerchantCredentials
-from open12306.adapters.payments.wechatpay import WeChatPayProvider
-from open12306.services.changes import ChangeRequest, ChangeService, PendingChange
-from open12306.services.payments_port import PaymentOptions, PaymentProvider, PayMode
-from open12306.services.ports_accounts import Account
-from open12306.services.ports_orders import OrderRecord
-from open12306.services.settlement import Settlement
+from open12306.accounts.ports import Account
+from open12306.inventory.adapters.inventory_repo import VersionConflict
+from open12306.payments.adapters.alipay import AlipayProvider
+from open12306.payments.adapters.sandbox import Sandbox, SandboxConfig, create_sandbox
+from open12306.payments.adapters.sandbox.demo import MerchantCredentials
+from open12306.payments.adapters.wechatpay import WeChatPayProvider
+from open12306.payments.ports import PaymentOptions, PaymentProvider, PayMode
+from open12306.sales.adapters.checkout_books import SqlSettlementBooks
+from open12306.sales.ports import OrderRecord
+from open12306.sales.services.changes import ChangeRequest, ChangeService, PendingChange
+from open12306.sales.services.checkout import Settlement
 from tests.integration.orders_support import World, build_world
 from tests.integration.payments_support import FAST_SCHEDULE, Receiver, cashier_actions, servers
 

@@ -10,16 +10,16 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from open12306.adapters.db.inventory_repo import VersionConflict
-from open12306.adapters.db.payments2_repo import SqlSettlementBooks
-from open12306.adapters.payments.alipay import AlipayProvider
-from open12306.adapters.payments.sandbox import Sandbox, SandboxConfig, create_sandbox
-from open12306.adapters.payments.sandbox.demo import MerchantCredentials
-from open12306.domain.ledger import balance_check
-from open12306.services.changes import ChangeService
-from open12306.services.ports_accounts import Account
-from open12306.services.ports_orders import OrderRecord
-from open12306.services.settlement import Settlement
+from open12306.accounts.ports import Account
+from open12306.inventory.adapters.inventory_repo import VersionConflict
+from open12306.payments.adapters.alipay import AlipayProvider
+from open12306.payments.adapters.sandbox import Sandbox, SandboxConfig, create_sandbox
+from open12306.payments.adapters.sandbox.demo import MerchantCredentials
+from open12306.sales.adapters.checkout_books import SqlSettlementBooks
+from open12306.sales.domain.ledger import balance_check
+from open12306.sales.ports import OrderRecord
+from open12306.sales.services.changes import ChangeService
+from open12306.sales.services.checkout import Settlement
 from tests.integration.orders_support import ADULT_ID, CHILD_ID, World, build_world, request
 from tests.integration.payments_support import (
     ADMIN,

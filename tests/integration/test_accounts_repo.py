@@ -4,11 +4,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from open12306.adapters.db.accounts_repo import SqlAccountsStore
-from open12306.adapters.db.migrate import downgrade, upgrade
-from open12306.domain.identity import Document, DocumentKind, Sex
-from open12306.domain.passengers import Passenger
-from open12306.services.ports_accounts import Account, AccountStatus, Duplicate, StoredSession
+from open12306.accounts.adapters.accounts_repo import SqlAccountsStore
+from open12306.accounts.domain.identity import Document, DocumentKind, Sex
+from open12306.accounts.domain.passengers import Passenger
+from open12306.accounts.ports import Account, AccountStatus, Duplicate, StoredSession
+from open12306.database.migrate import downgrade, upgrade
 from tests.conftest import TEST_CIPHER
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

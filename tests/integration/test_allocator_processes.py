@@ -12,21 +12,21 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from open12306.adapters.clock import FixedClock
-from open12306.adapters.db import orders_repo
-from open12306.adapters.db.documents_at_rest import attach_document_cipher
-from open12306.adapters.db.inventory_repo import VersionConflict
-from open12306.adapters.db.orders_repo import SqlOrdersStore
-from open12306.adapters.db.orders_schema import order_tickets
-from open12306.adapters.db.store import SqlStore
-from open12306.domain.fares import PassengerType
-from open12306.domain.identity import Document, DocumentKind
-from open12306.domain.orders import OrderState, Passenger, Trip, queue
-from open12306.domain.seats import SeatClass
-from open12306.services.allocator import Allocator
-from open12306.services.catalog import Catalog
-from open12306.services.ports_orders import OrderRecord
-from open12306.services.read_model import ReadModel
+from open12306.accounts.domain.identity import Document, DocumentKind
+from open12306.catalog.domain.fares import PassengerType
+from open12306.catalog.domain.seats import SeatClass
+from open12306.catalog.services.catalog import Catalog
+from open12306.database.documents_at_rest import attach_document_cipher
+from open12306.database.store import SqlStore
+from open12306.inventory.adapters.inventory_repo import VersionConflict
+from open12306.sales.adapters import orders_repo
+from open12306.sales.adapters.orders_repo import SqlOrdersStore
+from open12306.sales.adapters.tables import order_tickets
+from open12306.sales.domain import OrderState, Passenger, Trip, queue
+from open12306.sales.ports import OrderRecord
+from open12306.sales.services.allocator import Allocator
+from open12306.search.services.read_model import ReadModel
+from open12306.shared.clock import FixedClock
 from tests.conftest import TEST_CIPHER
 from tests.integration.orders_support import G1, G3, NOW, STATIONS, ZONE
 from tests.unit.accounts_support import resident_id
@@ -158,7 +158,7 @@ def _audit(url: str, numbers: Sequence[str]) -> tuple[dict[str, int], int]:
 
 @pytest.fixture
 def pg_url() -> str:
-    from open12306.adapters.db.migrate import upgrade
+    from open12306.database.migrate import upgrade
     from tests.conftest import fresh_postgres
 
     url = fresh_postgres()

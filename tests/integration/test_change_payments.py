@@ -8,14 +8,14 @@ from datetime import timedelta
 
 import pytest
 
-from open12306.domain.errors import DomainError
-from open12306.domain.ledger import EntryKind
-from open12306.domain.orders import TicketState
-from open12306.domain.seats import SeatClass
-from open12306.services.changes import ChangePaymentState, ChangeRequest, PendingChange
-from open12306.services.payments_port import PaymentOptions, PaymentState, PayMode
-from open12306.services.ports_accounts import Account
-from open12306.services.ports_orders import OrderRecord
+from open12306.accounts.ports import Account
+from open12306.catalog.domain.seats import SeatClass
+from open12306.payments.ports import PaymentOptions, PaymentState, PayMode
+from open12306.sales.domain import TicketState
+from open12306.sales.domain.ledger import EntryKind
+from open12306.sales.ports import OrderRecord
+from open12306.sales.services.changes import ChangePaymentState, ChangeRequest, PendingChange
+from open12306.shared.errors import DomainError
 from tests.integration.orders_support import DAY
 from tests.integration.payments_support import wait_for
 from tests.integration.settlement_channels_support import (

@@ -10,16 +10,16 @@ from datetime import date
 import pytest
 from sqlalchemy import update
 
-from open12306.adapters.db import inventory_repo
-from open12306.adapters.db.schema import run_inventory
-from open12306.adapters.db.store import SqlStore
-from open12306.domain.inventory import Request, SoldOut
-from open12306.domain.seats import SeatClass
-from open12306.domain.stations import Station
-from open12306.domain.timetable import StopTime, Train
-from open12306.services.catalog import Catalog
-from open12306.services.inventory import InventoryService
-from open12306.services.read_model import ReadModel
+from open12306.catalog.domain.seats import SeatClass
+from open12306.catalog.domain.stations import Station
+from open12306.catalog.domain.timetable import StopTime, Train
+from open12306.catalog.services.catalog import Catalog
+from open12306.database.store import SqlStore
+from open12306.inventory.adapters import inventory_repo
+from open12306.inventory.adapters.tables import run_inventory
+from open12306.inventory.domain import Request, SoldOut
+from open12306.inventory.services.run_inventory import InventoryService
+from open12306.search.services.read_model import ReadModel
 
 pytestmark = pytest.mark.postgres
 DAY = date(2026, 12, 1)
@@ -93,7 +93,7 @@ def _double_sales(url: str, guarded: bool) -> int:
 
 @pytest.fixture
 def pg_url() -> str:
-    from open12306.adapters.db.migrate import upgrade
+    from open12306.database.migrate import upgrade
     from tests.conftest import fresh_postgres
 
     url = fresh_postgres()

@@ -3,13 +3,13 @@ from pathlib import Path
 
 import pytest
 
-from open12306.adapters.corridor_data import (
+from open12306.catalog.adapters.corridor_data import (
     CorridorDataError,
     default_path,
     load_corridors,
     load_through_routes,
 )
-from open12306.domain.corridors import Corridor
+from open12306.catalog.domain.corridors import Corridor
 
 RAW_STATION_LIST = Path("/tmp/dl/mcp_12306/resources/station_name.js")
 
@@ -22,7 +22,7 @@ def corridors() -> list[Corridor]:
 def _station_names() -> dict[str, str]:
     """Telecode → name from the project's station list, else 12306's raw file, else skip."""
     try:
-        from open12306.adapters.station_data import load_stations
+        from open12306.catalog.adapters.station_data import load_stations
     except ImportError:
         if not RAW_STATION_LIST.exists():
             pytest.skip("neither the station loader nor the raw 12306 station list is available")

@@ -28,23 +28,23 @@ from starlette.responses import Response
 from starlette.routing import Route
 from typer.testing import CliRunner
 
-from open12306.adapters.clock import FixedClock
-from open12306.adapters.corridor_data import load_corridors
-from open12306.adapters.db.transit_repo import SqlTransitStore
-from open12306.adapters.payments.alipay import AlipayProvider
-from open12306.adapters.payments.sandbox import Sandbox, SandboxConfig, create_sandbox
-from open12306.adapters.payments.sandbox.demo import MerchantCredentials
-from open12306.domain.transit import Tap, TapDirection, railway_operator, service_day_bounds
-from open12306.entrypoints.cli_transit import transit_app
-from open12306.services.payments_port import (
+from open12306.catalog.adapters.corridor_data import load_corridors
+from open12306.cli.transit import transit_app
+from open12306.payments.adapters.alipay import AlipayProvider
+from open12306.payments.adapters.sandbox import Sandbox, SandboxConfig, create_sandbox
+from open12306.payments.adapters.sandbox.demo import MerchantCredentials
+from open12306.payments.ports import (
     NotificationRejected,
     PaymentOptions,
     PaymentPrompt,
     PaymentState,
     PaymentStatus,
 )
-from open12306.services.transit_credit import CreditLineCharger, TransitCredit
-from open12306.services.transit_settlement import (
+from open12306.shared.clock import FixedClock
+from open12306.transit.adapters.transit_repo import SqlTransitStore
+from open12306.transit.domain import Tap, TapDirection, railway_operator, service_day_bounds
+from open12306.transit.services.credit_line import CreditLineCharger, TransitCredit
+from open12306.transit.services.day_settlement import (
     DebtPaymentOutcome,
     DebtPayments,
     TransitSettlement,

@@ -5,7 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from open12306.adapters.document_keys import (
+from open12306.accounts.domain.identity import Document, DocumentKind
+from open12306.config import Settings
+from open12306.shared.document_keys import (
     DocumentCipher,
     HmacDocumentKeyer,
     SealedValueError,
@@ -14,8 +16,6 @@ from open12306.adapters.document_keys import (
     load_or_create_cipher,
     load_or_create_secret,
 )
-from open12306.config import Settings
-from open12306.domain.identity import Document, DocumentKind
 
 
 def test_keys_depend_on_secret_kind_and_normalised_number() -> None:

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from open12306.adapters.clock import FixedClock
+from open12306.bootstrap.tasks import export_feed
 from open12306.config import Settings
-from open12306.entrypoints.tasks import export_feed
+from open12306.shared.clock import FixedClock
 
 
 def _feed(db_url: str, path: Path, at: datetime) -> dict[str, list[dict[str, str]]]:

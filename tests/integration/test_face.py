@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageFile
 
-from open12306.adapters.face import DEFAULT_THRESHOLD, FaceSettings, load_face_matcher
-from open12306.services.face_port import FaceMatcher, FaceReason
+from open12306.accounts.adapters.face import DEFAULT_THRESHOLD, FaceSettings, load_face_matcher
+from open12306.accounts.ports import FaceMatcher, FaceReason
 
 FACES = Path(__file__).resolve().parents[1] / "data" / "faces"
 _EXTRA = ("numpy", "dlib", "face_recognition_models", "face_recognition")

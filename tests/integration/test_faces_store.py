@@ -6,17 +6,17 @@ from datetime import timedelta
 
 import pytest
 
-from open12306.adapters.db.accounts_repo import SqlAccountsStore
-from open12306.adapters.db.faces_repo import SqlFaceStore
-from open12306.adapters.face import UnavailableMatcher
-from open12306.domain.errors import DomainError, NotFound
-from open12306.entrypoints.api_face import LazyEmbedder
-from open12306.services.faces import (
+from open12306.accounts.adapters.accounts_repo import SqlAccountsStore
+from open12306.accounts.adapters.face import UnavailableMatcher
+from open12306.accounts.adapters.faces_repo import SqlFaceStore
+from open12306.accounts.services.faces import (
     FaceEnrolment,
     FaceUnavailable,
     pack_embedding,
     unpack_embedding,
 )
+from open12306.http.faces import LazyEmbedder
+from open12306.shared.errors import DomainError, NotFound
 from tests.conftest import TEST_CIPHER
 from tests.integration.test_accounts_repo import NOW, account, passenger
 

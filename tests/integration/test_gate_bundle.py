@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from open12306.adapters.gate import (
+from open12306.travel.adapters.gate import (
     BundleError,
     GateBundle,
     dumps_bundle,
@@ -15,10 +15,10 @@ from open12306.adapters.gate import (
     loads_bundle,
     save_bundle,
 )
-from open12306.adapters.gate.keyring import DeviceKeyVerifier
-from open12306.adapters.keys import IssuerKeyStore
-from open12306.domain.codes import seal_ticket
-from open12306.domain.gate import (
+from open12306.travel.adapters.gate.keyring import DeviceKeyVerifier
+from open12306.travel.adapters.keys import IssuerKeyStore
+from open12306.travel.domain.codes import seal_ticket
+from open12306.travel.domain.gate import (
     DenyLists,
     Direction,
     Gate,

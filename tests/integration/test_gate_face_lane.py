@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from open12306.adapters.face import UnavailableMatcher
-from open12306.adapters.gate import (
+from open12306.accounts.adapters.face import UnavailableMatcher
+from open12306.accounts.ports import FaceReason, FaceResult
+from open12306.travel.adapters.gate import (
     BundleError,
     FaceLane,
     GateBundle,
@@ -23,9 +24,8 @@ from open12306.adapters.gate import (
     run_gate_id,
     save_bundle,
 )
-from open12306.adapters.qr import save_qr_png
-from open12306.domain.gate import CodeKind, ReasonCode
-from open12306.services.face_port import FaceReason, FaceResult
+from open12306.travel.adapters.qr import save_qr_png
+from open12306.travel.domain.gate import CodeKind, ReasonCode
 from tests.integration.gate_support import LIVE, NOW, issuer_bundle, ticket
 from tests.unit.codes_support import T0
 from tests.unit.gate_support import ID_NUMBER, manifest, manifest_ticket

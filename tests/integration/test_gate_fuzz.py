@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 import time
 
-from open12306.domain.gate import Direction, GateState
+from open12306.travel.domain.gate import Direction, GateState
 from tests.integration.gate_support import NOW, real_gate, scan, ticket
 
 ENTRY = Direction.ENTRY

@@ -4,9 +4,9 @@ import sqlite3
 from datetime import date
 from pathlib import Path
 
-from open12306.adapters.gate import GateJournal, TapCollector
-from open12306.adapters.gate.keyring import DeviceKeyVerifier
-from open12306.domain.gate import (
+from open12306.travel.adapters.gate import GateJournal, TapCollector
+from open12306.travel.adapters.gate.keyring import DeviceKeyVerifier
+from open12306.travel.domain.gate import (
     Direction,
     Gate,
     GateConfig,

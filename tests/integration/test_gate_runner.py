@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from open12306.adapters.gate import GateBundle, GateJournal, run_gate, save_bundle
-from open12306.adapters.qr import save_qr_png
-from open12306.domain.gate import Direction, ReasonCode
+from open12306.travel.adapters.gate import GateBundle, GateJournal, run_gate, save_bundle
+from open12306.travel.adapters.qr import save_qr_png
+from open12306.travel.domain.gate import Direction, ReasonCode
 from tests.integration.gate_support import LIVE, NOW, issuer_bundle, scan, ticket
 from tests.unit.codes_support import T0
 

@@ -17,19 +17,19 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from open12306.adapters.clock import FixedClock
-from open12306.adapters.db.store import SqlStore
-from open12306.adapters.gtfs import GtfsError, read_feed
 from open12306.bootstrap import Container, build
+from open12306.bootstrap.tasks import export_feed, import_feed
+from open12306.catalog.adapters.gtfs import GtfsError, read_feed
+from open12306.catalog.domain.seats import SeatClass
+from open12306.catalog.domain.stations import Station
+from open12306.catalog.domain.timetable import StopTime, Train
+from open12306.catalog.services.network_load import load_network
 from open12306.config import Settings
-from open12306.domain.errors import NotFound
-from open12306.domain.seats import SeatClass
-from open12306.domain.stations import Station
-from open12306.domain.timetable import StopTime, Train
-from open12306.entrypoints.tasks import export_feed, import_feed
-from open12306.services.network_load import load_network
-from open12306.services.orders import OrderRequest
-from open12306.services.search_query import parse_search
+from open12306.database.store import SqlStore
+from open12306.sales.services.orders import OrderRequest
+from open12306.search.services.query import parse_search
+from open12306.shared.clock import FixedClock
+from open12306.shared.errors import NotFound
 
 ZURICH = ZoneInfo("Europe/Zurich")
 MONDAY = date(2026, 12, 28)

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from open12306.adapters.gtfs import GtfsError, read_feed, same_clock
-from open12306.domain.errors import DomainError
-from open12306.domain.service_calendar import ServiceCalendar
+from open12306.catalog.adapters.gtfs import GtfsError, read_feed, same_clock
+from open12306.catalog.domain.service_calendar import ServiceCalendar
+from open12306.shared.errors import DomainError
 
 STOPS = """stop_id,stop_name,stop_lat,stop_lon,location_type,parent_station
 A,Alpha,30.0,120.0,1,

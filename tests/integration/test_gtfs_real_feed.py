@@ -8,16 +8,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from open12306.adapters.clock import FixedClock
-from open12306.adapters.db.store import SqlStore
-from open12306.adapters.gtfs import read_feed, write_feed
 from open12306.bootstrap import build
+from open12306.catalog.adapters.gtfs import read_feed, write_feed
+from open12306.catalog.domain.network import Network, validate_network
+from open12306.catalog.domain.stations import Station
+from open12306.catalog.domain.timetable import validate_train
+from open12306.catalog.services.network_load import load_network
 from open12306.config import Settings
-from open12306.domain.network import Network, validate_network
-from open12306.domain.stations import Station
-from open12306.domain.timetable import validate_train
-from open12306.services.network_load import load_network
-from open12306.services.search_query import parse_search
+from open12306.database.store import SqlStore
+from open12306.search.services.query import parse_search
+from open12306.shared.clock import FixedClock
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "gtfs"
 

@@ -10,12 +10,12 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from open12306.adapters.gtfs import GtfsError, read_feed, write_feed
-from open12306.domain.errors import DomainError
-from open12306.domain.network import Network
-from open12306.domain.service_calendar import ServiceCalendar
-from open12306.domain.stations import Station
-from open12306.domain.timetable import StopTime, Train
+from open12306.catalog.adapters.gtfs import GtfsError, read_feed, write_feed
+from open12306.catalog.domain.network import Network
+from open12306.catalog.domain.service_calendar import ServiceCalendar
+from open12306.catalog.domain.stations import Station
+from open12306.catalog.domain.timetable import StopTime, Train
+from open12306.shared.errors import DomainError
 
 STATIONS = (
     Station("VNP", "北京南", "beijingnan", "bjn", "北京", 39.865, 116.379),

@@ -1,6 +1,6 @@
 from datetime import date
 
-from open12306.adapters.holidays import (
+from open12306.catalog.adapters.holidays import (
     SPRING_FESTIVAL,
     is_chunyun,
     is_official_holiday,

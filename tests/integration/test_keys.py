@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from open12306.adapters.keys import (
+from open12306.travel.adapters.keys import (
     BundleVerifier,
     DeviceKey,
     Ed25519DeviceVerifier,
@@ -16,7 +16,7 @@ from open12306.adapters.keys import (
     KeyState,
     KeyStoreError,
 )
-from open12306.domain.codes import (
+from open12306.travel.domain.codes import (
     CodeError,
     ScanHint,
     ScanPart,

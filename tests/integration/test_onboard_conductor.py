@@ -8,20 +8,20 @@ from datetime import date, datetime, time, timedelta
 
 import pytest
 
-from open12306.adapters.db.inventory_repo import VersionConflict
-from open12306.adapters.db.onboard_repo import DuplicateOrder, SqlOnboardStore
-from open12306.domain.codes import seal_ticket
-from open12306.domain.errors import DomainError
-from open12306.domain.inventory import Request, RunInventory
-from open12306.domain.onboard import OnboardReason, StaffMember, StaffRole
-from open12306.domain.seats import SeatClass
-from open12306.domain.stations import Station
-from open12306.domain.timetable import StopTime, Train
-from open12306.services.conductor import ConductorService
-from open12306.services.onboard_sales import CreditOnboardPayment, OnboardSales
-from open12306.services.orders import OrderRequest
-from open12306.services.ports_accounts import Account
-from open12306.services.ports_orders import OrderRecord
+from open12306.accounts.ports import Account
+from open12306.catalog.domain.seats import SeatClass
+from open12306.catalog.domain.stations import Station
+from open12306.catalog.domain.timetable import StopTime, Train
+from open12306.inventory.adapters.inventory_repo import VersionConflict
+from open12306.inventory.domain import Request, RunInventory
+from open12306.sales.ports import OrderRecord
+from open12306.sales.services.orders import OrderRequest
+from open12306.shared.errors import DomainError
+from open12306.travel.adapters.onboard_repo import DuplicateOrder, SqlOnboardStore
+from open12306.travel.domain.codes import seal_ticket
+from open12306.travel.domain.onboard import OnboardReason, StaffMember, StaffRole
+from open12306.travel.services.conductor import ConductorService
+from open12306.travel.services.onboard_sales import CreditOnboardPayment, OnboardSales
 from tests.integration import orders_support
 from tests.integration.orders_support import ADULT_ID, DAY, OTHER_ID, ZONE, World, build_world
 from tests.unit.codes_support import FakeIssuer, a_ticket

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from open12306.domain.errors import DomainError
-from open12306.domain.ledger import EntryKind
-from open12306.services.onboard_counter import WALK_UP_ACCOUNT, CounterOnboardPayment
-from open12306.services.onboard_sales import Authorized, OnboardCharge
-from open12306.services.payments_port import RefundState
+from open12306.payments.ports import RefundState
+from open12306.sales.domain.ledger import EntryKind
+from open12306.shared.errors import DomainError
+from open12306.travel.services.onboard_counter import WALK_UP_ACCOUNT, CounterOnboardPayment
+from open12306.travel.services.onboard_sales import Authorized, OnboardCharge
 from tests.integration.settlement_channels_support import (
     Channel,
     channel,  # noqa: F401  (module fixture)

@@ -9,13 +9,14 @@ from datetime import date
 
 import pytest
 
-from open12306.domain.errors import DomainError
-from open12306.domain.identity import Document, DocumentKind
-from open12306.domain.ledger import EntryKind, balance_check
-from open12306.domain.onboard import StaffMember, StaffRole
-from open12306.domain.orders import TicketState
-from open12306.domain.seats import SeatClass
-from open12306.services.onboard_sales import (
+from open12306.accounts.domain.identity import Document, DocumentKind
+from open12306.accounts.ports import Account
+from open12306.catalog.domain.seats import SeatClass
+from open12306.sales.domain import TicketState
+from open12306.sales.domain.ledger import EntryKind, balance_check
+from open12306.shared.errors import DomainError
+from open12306.travel.domain.onboard import StaffMember, StaffRole
+from open12306.travel.services.onboard_sales import (
     Authorized,
     OnboardCharge,
     OnboardPayment,
@@ -23,7 +24,6 @@ from open12306.services.onboard_sales import (
     SaleResult,
     Traveller,
 )
-from open12306.services.ports_accounts import Account
 from tests.integration.orders_support import ADULT_ID, DAY, OTHER_ID
 from tests.integration.test_onboard_conductor import (
     CONDUCTOR,

@@ -7,11 +7,11 @@ from datetime import date
 
 import pytest
 
-from open12306.domain.errors import DomainError
-from open12306.domain.orders import OrderState
-from open12306.domain.seats import SeatClass
-from open12306.services.allocator import AllocatorLoop
-from open12306.services.orders import OrderRequest
+from open12306.catalog.domain.seats import SeatClass
+from open12306.sales.domain import OrderState
+from open12306.sales.services.allocator import AllocatorLoop
+from open12306.sales.services.orders import OrderRequest
+from open12306.shared.errors import DomainError
 from tests.integration.orders_support import ADULT_ID, DAY, OTHER_ID, World, build_world, request
 from tests.unit.accounts_support import resident_id
 

@@ -6,10 +6,10 @@ from datetime import timedelta
 
 import pytest
 
-from open12306.domain.errors import DomainError, NotFound
-from open12306.domain.inventory import Request, SoldOut
-from open12306.domain.orders import OrderState
-from open12306.domain.seats import SeatClass
+from open12306.catalog.domain.seats import SeatClass
+from open12306.inventory.domain import Request, SoldOut
+from open12306.sales.domain import OrderState
+from open12306.shared.errors import DomainError, NotFound
 from tests.integration.orders_support import (
     ADULT_ID,
     CHILD_ID,

@@ -10,18 +10,18 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from open12306.domain.errors import DomainError
-from open12306.domain.inventory import Request, RunInventory
-from open12306.domain.ledger import EntryKind, balance_check
-from open12306.domain.orders import OrderState, TicketState
-from open12306.domain.seats import SeatClass
-from open12306.entrypoints.api import _install_error_handlers
-from open12306.entrypoints.api_accounts import accounts_router
-from open12306.entrypoints.api_orders import orders_router, payments_router
-from open12306.services.changes import ChangeRequest, ChangeService, PendingChange
-from open12306.services.orders import OrderRequest
-from open12306.services.ports_accounts import Account
-from open12306.services.ports_orders import OrderRecord, PaymentState
+from open12306.accounts.ports import Account
+from open12306.catalog.domain.seats import SeatClass
+from open12306.http.accounts import accounts_router
+from open12306.http.app import _install_error_handlers
+from open12306.http.orders import orders_router, payments_router
+from open12306.inventory.domain import Request, RunInventory
+from open12306.sales.domain import OrderState, TicketState
+from open12306.sales.domain.ledger import EntryKind, balance_check
+from open12306.sales.ports import OrderRecord, PaymentState
+from open12306.sales.services.changes import ChangeRequest, ChangeService, PendingChange
+from open12306.sales.services.orders import OrderRequest
+from open12306.shared.errors import DomainError
 from tests.integration.orders_support import ADULT_ID, DAY, OTHER_ID, ZONE, World, build_world
 
 G1 = ("G1", DAY)
@@ -374,7 +374,7 @@ def test_refunding_a_changed_ticket_frees_its_new_seat(
 def test_after_a_change_the_order_shows_the_live_ticket_and_the_money(world: World) -> None:
     """The order, "My orders" and the operator's view show the new train and seat after a
     change, and the money taken and given back, not the booking as first made."""
-    from open12306.entrypoints import cli_orders
+    from open12306.cli import orders as cli_orders
 
     app = FastAPI()
     _install_error_handlers(app)

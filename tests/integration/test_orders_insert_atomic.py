@@ -12,8 +12,8 @@ import dataclasses
 import pytest
 from sqlalchemy import func, select
 
-from open12306.adapters.db.orders_repo import DuplicateOrder, insert_order
-from open12306.adapters.db.orders_schema import order_tickets, orders
+from open12306.sales.adapters.orders_repo import DuplicateOrder, insert_order
+from open12306.sales.adapters.tables import order_tickets, orders
 from tests.integration.orders_support import ADULT_ID, World, build_world, request
 
 

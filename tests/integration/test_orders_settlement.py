@@ -7,12 +7,12 @@ from datetime import timedelta
 
 import pytest
 
-from open12306.domain.errors import DomainError
-from open12306.domain.ledger import EntryKind, balance_check
-from open12306.domain.orders import OrderState, TicketState
-from open12306.domain.seats import SeatClass
-from open12306.services.ports_accounts import Account
-from open12306.services.ports_orders import OrderRecord
+from open12306.accounts.ports import Account
+from open12306.catalog.domain.seats import SeatClass
+from open12306.sales.domain import OrderState, TicketState
+from open12306.sales.domain.ledger import EntryKind, balance_check
+from open12306.sales.ports import OrderRecord
+from open12306.shared.errors import DomainError
 from tests.integration.orders_support import ADULT_ID, CHILD_ID, DAY, World, build_world, request
 
 

@@ -2,8 +2,8 @@ import base64
 
 import pytest
 
-from open12306.adapters.passwords import ScryptHasher
-from open12306.services.ports_accounts import PasswordHasher
+from open12306.accounts.adapters.passwords import ScryptHasher
+from open12306.accounts.ports import PasswordHasher
 
 # RFC 7914 §12, third test vector: N = 16384, r = 8, p = 1, 64-byte key.
 RFC_SALT = b"SodiumChloride"

@@ -21,13 +21,13 @@ from typing import Any
 
 import pytest
 
-from open12306.domain.ledger import EntryKind, balance_check
-from open12306.domain.orders import OrderState, TicketState
-from open12306.services.payments_port import PaymentOptions
-from open12306.services.payments_port import PaymentState as ChannelState
-from open12306.services.ports_accounts import Account
-from open12306.services.ports_orders import OrderRecord, PaymentRecord, PaymentState
-from open12306.services.settlement import Outcome
+from open12306.accounts.ports import Account
+from open12306.payments.ports import PaymentOptions
+from open12306.payments.ports import PaymentState as ChannelState
+from open12306.sales.domain import OrderState, TicketState
+from open12306.sales.domain.ledger import EntryKind, balance_check
+from open12306.sales.ports import OrderRecord, PaymentRecord, PaymentState
+from open12306.sales.services.checkout import Outcome
 from tests.integration.orders_support import request
 from tests.integration.payments_support import wait_for
 from tests.integration.settlement_channels_support import (
@@ -222,8 +222,8 @@ def test_a_refund_with_no_way_back_to_the_payer_is_refused_and_never_marked_done
 ) -> None:
     """Where the channel that took the money is not configured, a refund is refused before
     anything is written; a channel refund that still finds no provider is recorded failed."""
-    from open12306.domain.errors import DomainError
-    from open12306.services.refund_retry import PendingState
+    from open12306.sales.services.refund_retry import PendingState
+    from open12306.shared.errors import DomainError
 
     account, record = held(paid.world)
     prompt = paid.settlement.start(account, record.number, "alipay")

@@ -11,12 +11,12 @@ from datetime import datetime, timedelta
 import httpx
 import pytest
 
-from open12306.adapters.payments.alipay import AlipayProvider
-from open12306.adapters.payments.sandbox import Sandbox, SandboxConfig, create_sandbox
-from open12306.adapters.payments.sandbox.config import SHANGHAI
-from open12306.adapters.payments.sandbox.demo import MerchantCredentials
-from open12306.adapters.payments.sandbox.payment_codes import PaymentCodes, well_formed
-from open12306.services.payments_port import (
+from open12306.payments.adapters.alipay import AlipayProvider
+from open12306.payments.adapters.sandbox import Sandbox, SandboxConfig, create_sandbox
+from open12306.payments.adapters.sandbox.config import SHANGHAI
+from open12306.payments.adapters.sandbox.demo import MerchantCredentials
+from open12306.payments.adapters.sandbox.payment_codes import PaymentCodes, well_formed
+from open12306.payments.ports import (
     NotificationKind,
     PaymentError,
     PaymentState,

@@ -18,11 +18,11 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
-from open12306.adapters.payments.sandbox import Sandbox, SandboxConfig, create_sandbox, keys
-from open12306.adapters.payments.sandbox.alipay_gateway import sign_content
-from open12306.adapters.payments.sandbox.config import SHANGHAI
-from open12306.adapters.payments.sandbox.demo import MerchantCredentials
-from open12306.adapters.payments.sandbox.wechat_api import SCHEME
+from open12306.payments.adapters.sandbox import Sandbox, SandboxConfig, create_sandbox, keys
+from open12306.payments.adapters.sandbox.alipay_gateway import sign_content
+from open12306.payments.adapters.sandbox.config import SHANGHAI
+from open12306.payments.adapters.sandbox.demo import MerchantCredentials
+from open12306.payments.adapters.sandbox.wechat_api import SCHEME
 from tests.integration.payments_support import ADMIN, ADMIN_TOKEN, servers
 
 NOW = datetime(2026, 2, 10, 9, 30, tzinfo=SHANGHAI)

@@ -14,12 +14,12 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
-from open12306.adapters.payments.alipay import AlipayProvider
-from open12306.adapters.payments.sandbox import Sandbox, SandboxConfig, create_sandbox, keys
-from open12306.adapters.payments.sandbox.alipay_gateway import sign_content
-from open12306.adapters.payments.sandbox.config import SHANGHAI
-from open12306.adapters.payments.sandbox.demo import MerchantCredentials
-from open12306.services.payments_port import (
+from open12306.payments.adapters.alipay import AlipayProvider
+from open12306.payments.adapters.sandbox import Sandbox, SandboxConfig, create_sandbox, keys
+from open12306.payments.adapters.sandbox.alipay_gateway import sign_content
+from open12306.payments.adapters.sandbox.config import SHANGHAI
+from open12306.payments.adapters.sandbox.demo import MerchantCredentials
+from open12306.payments.ports import (
     PaymentError,
     PaymentOptions,
     PaymentState,

@@ -10,11 +10,11 @@ from dataclasses import dataclass, replace
 import httpx
 import pytest
 
-from open12306.adapters.payments.sandbox import Sandbox, SandboxConfig, create_sandbox
-from open12306.adapters.payments.sandbox.demo import MerchantCredentials
-from open12306.adapters.payments.sandbox.wechat_api import encrypt_resource
-from open12306.adapters.payments.wechatpay import WeChatPayProvider
-from open12306.services.payments_port import (
+from open12306.payments.adapters.sandbox import Sandbox, SandboxConfig, create_sandbox
+from open12306.payments.adapters.sandbox.demo import MerchantCredentials
+from open12306.payments.adapters.sandbox.wechat_api import encrypt_resource
+from open12306.payments.adapters.wechatpay import WeChatPayProvider
+from open12306.payments.ports import (
     NotificationKind,
     NotificationRejected,
     PaymentError,

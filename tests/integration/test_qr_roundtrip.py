@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from open12306.adapters.keys import DeviceKey, Ed25519DeviceVerifier, IssuerKeyStore
-from open12306.adapters.qr import (
+from open12306.travel.adapters.keys import DeviceKey, Ed25519DeviceVerifier, IssuerKeyStore
+from open12306.travel.adapters.qr import (
     QrReadError,
     qr_info,
     qr_png,
@@ -14,7 +14,7 @@ from open12306.adapters.qr import (
     read_qr_png,
     save_qr_png,
 )
-from open12306.domain.codes import (
+from open12306.travel.domain.codes import (
     ScanHint,
     ScanPart,
     open_code,

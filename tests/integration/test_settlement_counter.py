@@ -8,15 +8,15 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from open12306.adapters.db import orders_repo
-from open12306.adapters.db.orders_schema import ledger_entries
-from open12306.domain.errors import DomainError
-from open12306.domain.ledger import EntryKind
-from open12306.domain.orders import OrderState, TicketState
-from open12306.domain.seats import SeatClass
-from open12306.services.payments_port import PaymentOptions, RefundState
-from open12306.services.ports_orders import PaymentState
-from open12306.services.refund_retry import PendingState
+from open12306.catalog.domain.seats import SeatClass
+from open12306.payments.ports import PaymentOptions, RefundState
+from open12306.sales.adapters import orders_repo
+from open12306.sales.adapters.tables import ledger_entries
+from open12306.sales.domain import OrderState, TicketState
+from open12306.sales.domain.ledger import EntryKind
+from open12306.sales.ports import PaymentState
+from open12306.sales.services.refund_retry import PendingState
+from open12306.shared.errors import DomainError
 from tests.integration.orders_support import ADULT_ID, DAY, request
 from tests.integration.settlement_channels_support import (
     Channel,

@@ -6,14 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from open12306.adapters.station_data import (
+from open12306.catalog.adapters.station_data import (
     STATIONS_TSV,
     StationDataError,
     default_station_index,
     load_stations,
 )
-from open12306.domain.station_index import StationIndex, UnknownStation
-from open12306.domain.stations import Station
+from open12306.catalog.domain.station_index import StationIndex, UnknownStation
+from open12306.catalog.domain.stations import Station
 
 HEADER = "code\tname\tpinyin\tinitials\tcity\tlat\tlon\n"
 

@@ -2,11 +2,11 @@ from datetime import date
 
 import pytest
 
-from open12306.adapters.db.inventory_repo import VersionConflict
-from open12306.adapters.db.migrate import downgrade, upgrade
-from open12306.adapters.db.store import SqlStore
-from open12306.domain.stations import Station
-from open12306.domain.timetable import StopTime, Train
+from open12306.catalog.domain.stations import Station
+from open12306.catalog.domain.timetable import StopTime, Train
+from open12306.database.migrate import downgrade, upgrade
+from open12306.database.store import SqlStore
+from open12306.inventory.adapters.inventory_repo import VersionConflict
 
 STATIONS = [
     Station("VNP", "北京南", "beijingnan", "bjn", "北京", 39.9, 116.4),
@@ -79,7 +79,7 @@ def test_migrations_match_the_schema(db_url: str) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    from open12306.adapters.db.schema import metadata
+    from open12306.database.tables import metadata
 
     store = SqlStore.from_url(db_url)
     with store.engine.connect() as conn:

@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from open12306.adapters.corridor_data import load_corridors
-from open12306.adapters.db.transit_repo import SqlTransitStore
-from open12306.domain.transit import (
+from open12306.catalog.adapters.corridor_data import load_corridors
+from open12306.cli.transit import DEMO_OPERATORS, OPERATORS_ENV, transit_app
+from open12306.transit.adapters.transit_repo import SqlTransitStore
+from open12306.transit.domain import (
     FlatFareOperator,
     Tap,
     TapDirection,
@@ -22,8 +23,7 @@ from open12306.domain.transit import (
     service_day_bounds,
     settle_accounts,
 )
-from open12306.domain.transit.catalog import OperatorCatalog, catalog_from_config
-from open12306.entrypoints.cli_transit import DEMO_OPERATORS, OPERATORS_ENV, transit_app
+from open12306.transit.domain.catalog import OperatorCatalog, catalog_from_config
 
 DAY = date(2027, 3, 10)  # a Wednesday
 START = service_day_bounds(DAY)[0] + 2 * 3600  # 06:30 Beijing time

@@ -6,11 +6,17 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from open12306.adapters.clock import FixedClock
-from open12306.adapters.db.transit_repo import SqlTransitStore
-from open12306.domain.transit import Caps, Tap, TapDirection, metro_operator, service_day_bounds
-from open12306.services.transit_credit import CreditLineCharger, TransitCredit
-from open12306.services.transit_settlement import Debt, TransitSettlement, pay_debt
+from open12306.shared.clock import FixedClock
+from open12306.transit.adapters.transit_repo import SqlTransitStore
+from open12306.transit.domain import (
+    Caps,
+    Tap,
+    TapDirection,
+    metro_operator,
+    service_day_bounds,
+)
+from open12306.transit.services.credit_line import CreditLineCharger, TransitCredit
+from open12306.transit.services.day_settlement import Debt, TransitSettlement, pay_debt
 
 DAY = date(2027, 1, 15)
 START = service_day_bounds(DAY)[0] + 3 * 3600

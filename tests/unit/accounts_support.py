@@ -6,9 +6,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from open12306.domain.identity import Document, check_character
-from open12306.domain.passengers import Passenger
-from open12306.services.ports_accounts import Account, Duplicate, StoredSession
+from open12306.accounts.domain.identity import Document, check_character
+from open12306.accounts.domain.passengers import Passenger
+from open12306.accounts.ports import Account, Duplicate, StoredSession
 
 START = datetime(2026, 2, 10, 9, 0, tzinfo=UTC)
 

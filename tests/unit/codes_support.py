@@ -12,14 +12,14 @@ from datetime import date
 
 from hypothesis import strategies as st
 
-from open12306.domain.codes import (
+from open12306.catalog.domain.seats import SeatClass
+from open12306.travel.domain.codes import (
     CredentialFlags,
     RideCredential,
     ScanHint,
     ScanPart,
     TicketCode,
 )
-from open12306.domain.seats import SeatClass
 
 T0 = 1_770_000_000  # 2026-02-02 02:40 UTC
 

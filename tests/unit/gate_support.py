@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from open12306.domain.codes import (
+from open12306.travel.domain.codes import (
     CredentialFlags,
     ScanHint,
     ScanPart,
@@ -12,7 +12,7 @@ from open12306.domain.codes import (
     seal_scan,
     seal_ticket,
 )
-from open12306.domain.gate import (
+from open12306.travel.domain.gate import (
     DenyLists,
     Gate,
     GateConfig,

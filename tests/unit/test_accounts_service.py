@@ -5,18 +5,18 @@ from datetime import date, timedelta
 
 import pytest
 
-from open12306.domain.errors import DomainError, NotFound
-from open12306.domain.identity import Document, DocumentKind, Sex
-from open12306.domain.passengers import PassengerDetails
-from open12306.domain.rate_limit import Backoff, RateLimit
-from open12306.services.accounts import (
+from open12306.accounts.domain.identity import Document, DocumentKind, Sex
+from open12306.accounts.domain.passengers import PassengerDetails
+from open12306.accounts.domain.rate_limit import Backoff, RateLimit
+from open12306.accounts.ports import AccountStatus
+from open12306.accounts.services.accounts import (
     AccountPolicy,
     AccountService,
     Conflict,
     RateLimited,
     Unauthenticated,
 )
-from open12306.services.ports_accounts import AccountStatus
+from open12306.shared.errors import DomainError, NotFound
 from tests.unit.accounts_support import (
     ADULT_ID,
     CHILD_ID,

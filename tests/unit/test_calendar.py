@@ -2,10 +2,10 @@ from datetime import date
 
 import pytest
 
-from open12306.domain.calendar import chunyun_window, runs_on, service_dates
-from open12306.domain.errors import DomainError
-from open12306.domain.service_calendar import ServiceCalendar, validate_calendar
-from open12306.domain.timetable import StopTime, Train, validate_train
+from open12306.catalog.domain.run_calendar import chunyun_window, runs_on, service_dates
+from open12306.catalog.domain.service_calendar import ServiceCalendar, validate_calendar
+from open12306.catalog.domain.timetable import StopTime, Train, validate_train
+from open12306.shared.errors import DomainError
 
 STOPS = (StopTime("VNP", None, 600, 0), StopTime("AOH", 900, None, 1318))
 REGULAR = Train("G1", STOPS, "emu-16")

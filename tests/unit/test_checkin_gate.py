@@ -1,6 +1,6 @@
 """Check-in gates: stable per station and train, spread over both halls and every gate."""
 
-from open12306.domain.checkin import GATES_PER_HALL, checkin_gate
+from open12306.catalog.domain.checkin import GATES_PER_HALL, checkin_gate
 
 
 def test_the_gate_is_stable_and_well_formed() -> None:

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from open12306.entrypoints.client_address import client_address, trusted_networks
+from open12306.http.client_address import client_address, trusted_networks
 
 PROXIES = trusted_networks(["10.0.0.0/8", "fd00::/8", "192.0.2.1"])
 

@@ -20,7 +20,7 @@ ALWAYS = {
     "datetime.datetime.utcnow",
     "time.time",
     "time.time_ns",
-    "open12306.adapters.clock.SystemClock",
+    "open12306.shared.clock.SystemClock",
 }
 # Read the clock when called without a timestamp.
 WITHOUT_ARGUMENT = {"time.localtime", "time.gmtime", "time.ctime", "time.asctime"}
@@ -72,7 +72,7 @@ import datetime as dt
 import time
 from datetime import date, datetime
 from time import time as seconds
-from open12306.adapters.clock import SystemClock
+from open12306.shared.clock import SystemClock
 
 a = date.today()
 b = datetime.now(ZONE)

@@ -1,7 +1,7 @@
 import pytest
 from hypothesis import given, settings
 
-from open12306.domain.codes import (
+from open12306.travel.domain.codes import (
     CodeError,
     CodeType,
     CredentialFlags,
@@ -12,7 +12,7 @@ from open12306.domain.codes import (
     seal_ticket,
     verify_credential,
 )
-from open12306.domain.codes.wire import Writer
+from open12306.travel.domain.codes.wire import Writer
 from tests.unit.codes_support import (
     DEVICE_KEY,
     FakeIssuer,

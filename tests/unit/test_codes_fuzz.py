@@ -5,7 +5,7 @@ from collections.abc import Callable
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from open12306.domain.codes import (
+from open12306.travel.domain.codes import (
     CodeError,
     RideCredential,
     ScanCode,

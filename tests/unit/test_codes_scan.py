@@ -1,7 +1,7 @@
 import pytest
 from hypothesis import given, settings
 
-from open12306.domain.codes import (
+from open12306.travel.domain.codes import (
     CodeError,
     CodeType,
     RideCredential,
@@ -14,7 +14,7 @@ from open12306.domain.codes import (
     seal_scan,
     verify_scan,
 )
-from open12306.domain.codes.wire import Writer
+from open12306.travel.domain.codes.wire import Writer
 from tests.unit.codes_support import (
     DEVICE_KEY,
     T0,

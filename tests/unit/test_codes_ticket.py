@@ -3,7 +3,8 @@ from datetime import date
 import pytest
 from hypothesis import given, settings
 
-from open12306.domain.codes import (
+from open12306.catalog.domain.seats import SeatClass
+from open12306.travel.domain.codes import (
     CodeError,
     CodeType,
     TicketCode,
@@ -14,8 +15,7 @@ from open12306.domain.codes import (
     seal_ticket,
     verify_ticket,
 )
-from open12306.domain.codes.wire import Writer
-from open12306.domain.seats import SeatClass
+from open12306.travel.domain.codes.wire import Writer
 from tests.unit.codes_support import (
     FakeIssuer,
     FakeIssuerVerifier,

@@ -2,7 +2,7 @@ from collections import Counter
 
 import pytest
 
-from open12306.domain.composition import (
+from open12306.catalog.domain.composition import (
     COMPOSITIONS,
     Coach,
     Composition,
@@ -10,8 +10,8 @@ from open12306.domain.composition import (
     composition_for,
     get_composition,
 )
-from open12306.domain.errors import NotFound
-from open12306.domain.seats import Berth, SeatClass
+from open12306.catalog.domain.seats import Berth, SeatClass
+from open12306.shared.errors import NotFound
 
 
 def test_known_compositions_exist() -> None:

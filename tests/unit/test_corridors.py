@@ -1,7 +1,12 @@
 import pytest
 
-from open12306.domain.corridors import Corridor, CorridorStation, splice, validate_corridor
-from open12306.domain.errors import DomainError
+from open12306.catalog.domain.corridors import (
+    Corridor,
+    CorridorStation,
+    splice,
+    validate_corridor,
+)
+from open12306.shared.errors import DomainError
 
 
 def _line(cid: str, *stations: tuple[str, int], kind: str = "hsr", speed: int = 350) -> Corridor:

@@ -1,12 +1,12 @@
 import pytest
 
-from open12306.domain.credentials import (
+from open12306.accounts.domain.credentials import (
     PASSWORD_MAX,
     USERNAME_MAX,
     check_password,
     check_username,
 )
-from open12306.domain.errors import DomainError
+from open12306.shared.errors import DomainError
 
 
 @pytest.mark.parametrize(

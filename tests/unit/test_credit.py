@@ -6,13 +6,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from open12306.domain.credit import (
+from open12306.shared.errors import DomainError
+from open12306.transit.domain.credit import (
     DEFAULT_CREDIT_RULES,
     CreditHistory,
     credit_decision,
     credit_score,
 )
-from open12306.domain.errors import DomainError
 
 
 def test_a_new_account_starts_at_600_and_may_ride_with_the_lowest_limit() -> None:

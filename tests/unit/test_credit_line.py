@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from open12306.domain.errors import DomainError
-from open12306.services.credit_score import CreditRecord, assess, line_score
+from open12306.shared.errors import DomainError
+from open12306.transit.services.credit_score import CreditRecord, assess, line_score
 
 
 def test_a_new_account_may_ride_with_the_lowest_limits() -> None:

@@ -8,12 +8,12 @@ from types import ModuleType
 
 import pytest
 
-from open12306.adapters.face import (
+from open12306.accounts.adapters.face import (
     FaceSettings,
     UnavailableMatcher,
     load_face_matcher,
 )
-from open12306.services.face_port import FaceReason, FaceResult, refused
+from open12306.accounts.ports import FaceReason, FaceResult, refused
 
 
 class Importer:

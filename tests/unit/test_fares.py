@@ -4,8 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from open12306.domain.errors import DomainError
-from open12306.domain.fares import (
+from open12306.catalog.domain.fares import (
     DEFAULT_RULES,
     FareRules,
     PassengerType,
@@ -14,7 +13,8 @@ from open12306.domain.fares import (
     tapered_km,
     zone_km,
 )
-from open12306.domain.seats import Berth, SeatClass
+from open12306.catalog.domain.seats import Berth, SeatClass
+from open12306.shared.errors import DomainError
 
 R = DEFAULT_RULES
 EMU = (SeatClass.BUSINESS, SeatClass.FIRST, SeatClass.SECOND, SeatClass.STANDING)

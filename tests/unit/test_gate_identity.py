@@ -2,8 +2,8 @@
 
 import pytest
 
-from open12306.domain.errors import DomainError
-from open12306.domain.gate import (
+from open12306.shared.errors import DomainError
+from open12306.travel.domain.gate import (
     CodeKind,
     DenyLists,
     Direction,

@@ -3,8 +3,8 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from open12306.domain.codes import ScanHint, ScanPart, seal_scan
-from open12306.domain.gate import (
+from open12306.travel.domain.codes import ScanHint, ScanPart, seal_scan
+from open12306.travel.domain.gate import (
     CounterSeen,
     DenyLists,
     Direction,

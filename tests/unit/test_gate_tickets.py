@@ -4,8 +4,8 @@ from datetime import date
 
 import pytest
 
-from open12306.domain.codes import seal_ticket
-from open12306.domain.gate import (
+from open12306.travel.domain.codes import seal_ticket
+from open12306.travel.domain.gate import (
     DenyLists,
     Direction,
     GateState,

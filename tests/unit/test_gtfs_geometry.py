@@ -7,7 +7,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from open12306.adapters.gtfs import along_shape_km, format_time, haversine_km, parse_time
+from open12306.catalog.adapters.gtfs import (
+    along_shape_km,
+    format_time,
+    haversine_km,
+    parse_time,
+)
 
 
 @pytest.mark.parametrize(

@@ -5,11 +5,11 @@ from datetime import date
 
 import pytest
 
-from open12306.domain.errors import DomainError, NotFound
-from open12306.domain.network import Network, validate_network
-from open12306.domain.service_calendar import ServiceCalendar
-from open12306.domain.stations import Station
-from open12306.domain.timetable import StopTime, Train
+from open12306.catalog.domain.network import Network, validate_network
+from open12306.catalog.domain.service_calendar import ServiceCalendar
+from open12306.catalog.domain.stations import Station
+from open12306.catalog.domain.timetable import StopTime, Train
+from open12306.shared.errors import DomainError, NotFound
 
 BEIJING_SOUTH = Station("VNP", "北京南", "beijingnan", "bjn", "北京", 39.865, 116.379)
 TIANJIN_SOUTH = Station("TIP", "天津南", "tianjinnan", "tjn", "天津")

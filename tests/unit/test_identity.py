@@ -4,9 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from open12306.domain.errors import DomainError
-from open12306.domain.fares import PassengerType
-from open12306.domain.identity import (
+from open12306.accounts.domain.identity import (
     PROVINCES,
     Document,
     DocumentKind,
@@ -19,6 +17,8 @@ from open12306.domain.identity import (
     ticket_type,
     validate_document,
 )
+from open12306.catalog.domain.fares import PassengerType
+from open12306.shared.errors import DomainError
 
 TODAY = date(2026, 2, 10)
 # The worked examples printed in GB 11643-1999.

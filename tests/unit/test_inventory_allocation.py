@@ -2,9 +2,9 @@
 
 import pytest
 
-from open12306.domain.errors import DomainError
-from open12306.domain.inventory import Allocation, Request, RunInventory, SoldOut, Strategy
-from open12306.domain.seats import Berth, Seat, SeatClass
+from open12306.catalog.domain.seats import Berth, Seat, SeatClass
+from open12306.inventory.domain import Allocation, Request, RunInventory, SoldOut, Strategy
+from open12306.shared.errors import DomainError
 
 SECOND = SeatClass.SECOND
 SLEEPER = SeatClass.HARD_SLEEPER

@@ -5,8 +5,8 @@ import random
 
 import pytest
 
-from open12306.domain.errors import DomainError
-from open12306.domain.inventory import (
+from open12306.catalog.domain.seats import Seat, SeatClass
+from open12306.inventory.domain import (
     InventoryState,
     Quota,
     Request,
@@ -15,7 +15,7 @@ from open12306.domain.inventory import (
     decode_state,
     encode_state,
 )
-from open12306.domain.seats import Seat, SeatClass
+from open12306.shared.errors import DomainError
 
 SECOND = SeatClass.SECOND
 SEATS = [Seat(k, 1 + k // 10, SECOND, f"{k}", k // 5, "ABCDF"[k % 5]) for k in range(30)]

@@ -8,7 +8,7 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from open12306.domain.inventory import Allocation, Request, RunInventory, SoldOut
+from open12306.inventory.domain import Allocation, Request, RunInventory, SoldOut
 from tests.unit.test_inventory_codec import QUOTAS, SEATS, SECOND, STANDING
 
 

@@ -12,8 +12,8 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from open12306.domain.errors import DomainError
-from open12306.domain.inventory import (
+from open12306.catalog.domain.seats import CLASS_ORDER, Berth, Seat, SeatClass
+from open12306.inventory.domain import (
     Allocation,
     Quota,
     Request,
@@ -21,7 +21,7 @@ from open12306.domain.inventory import (
     SoldOut,
     Strategy,
 )
-from open12306.domain.seats import CLASS_ORDER, Berth, Seat, SeatClass
+from open12306.shared.errors import DomainError
 
 BUSINESS, SECOND, SLEEPER = SeatClass.BUSINESS, SeatClass.SECOND, SeatClass.HARD_SLEEPER
 STANDING = SeatClass.STANDING

@@ -3,8 +3,8 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from open12306.domain.inventory import free_gaps, gap_around, range_mask
-from open12306.domain.inventory.masks import geometry
+from open12306.inventory.domain import free_gaps, gap_around, range_mask
+from open12306.inventory.domain.masks import geometry
 
 
 def test_range_mask_covers_segments_i_to_j_minus_1() -> None:

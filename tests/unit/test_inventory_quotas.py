@@ -2,9 +2,9 @@
 
 import pytest
 
-from open12306.domain.errors import DomainError
-from open12306.domain.inventory import Quota, Request, RunInventory, SoldOut
-from open12306.domain.seats import Seat, SeatClass
+from open12306.catalog.domain.seats import Seat, SeatClass
+from open12306.inventory.domain import Quota, Request, RunInventory, SoldOut
+from open12306.shared.errors import DomainError
 
 SECOND = SeatClass.SECOND
 

@@ -5,21 +5,21 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from open12306.domain import ledger
-from open12306.domain.errors import DomainError
-from open12306.domain.ledger import TOTAL, Entry, EntryKind, Violation, balance_check
-from open12306.domain.orders import (
+from open12306.sales.domain import (
     Order,
     SeatAssignment,
     TicketState,
     change_ticket,
     hold,
+    ledger,
     order_number,
     pay,
     queue,
     refund_ticket,
 )
-from open12306.domain.refunds import DEFAULT_LADDER
+from open12306.sales.domain.ledger import TOTAL, Entry, EntryKind, Violation, balance_check
+from open12306.sales.domain.refunds import DEFAULT_LADDER
+from open12306.shared.errors import DomainError
 from tests.unit.test_orders_support import NOW, a_passenger, a_trip, seats
 
 AT = NOW + timedelta(minutes=3)

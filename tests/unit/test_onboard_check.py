@@ -6,9 +6,9 @@ from datetime import date
 
 import pytest
 
-from open12306.domain.codes import seal_ticket
-from open12306.domain.onboard import OnboardReason, RunManifest, check_scanned
-from open12306.domain.onboard.check import OnboardCheck
+from open12306.travel.domain.codes import seal_ticket
+from open12306.travel.domain.onboard import OnboardReason, RunManifest, check_scanned
+from open12306.travel.domain.onboard.check import OnboardCheck
 from tests.unit.codes_support import FakeIssuer, a_ticket
 from tests.unit.gate_support import FakeKeyring
 

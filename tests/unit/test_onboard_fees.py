@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from open12306.domain.errors import DomainError
-from open12306.domain.onboard import (
+from open12306.shared.errors import DomainError
+from open12306.travel.domain.onboard import (
     OnboardFees,
     plan_extension,
     plan_supplementary,
@@ -101,7 +101,7 @@ def test_an_extension_must_go_beyond_and_be_on_board() -> None:
 def test_sales_open_before_the_segment_and_close_after_a_late_arrival() -> None:
     from datetime import UTC, datetime, timedelta
 
-    from open12306.domain.onboard import OutsideWindow, SaleWindow
+    from open12306.travel.domain.onboard import OutsideWindow, SaleWindow
 
     departs = datetime(2026, 2, 12, 4, 0, tzinfo=UTC)
     arrives = departs + timedelta(minutes=30)

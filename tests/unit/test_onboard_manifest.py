@@ -8,8 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from open12306.domain.errors import DomainError
-from open12306.domain.onboard import (
+from open12306.catalog.domain.seats import Seat, SeatClass
+from open12306.shared.errors import DomainError
+from open12306.travel.domain.onboard import (
     RideTicket,
     Unprocessable,
     build_segment_manifest,
@@ -18,7 +19,6 @@ from open12306.domain.onboard import (
     mask_passenger_name,
     segment_leaving,
 )
-from open12306.domain.seats import Seat, SeatClass
 
 DAY = date(2026, 2, 12)
 ROUTE = ("VNP", "TIP", "NJH", "AOH")
@@ -130,7 +130,7 @@ def test_every_seat_is_occupied_or_empty_never_both(
 ) -> None:
     """Sell random journeys on a real inventory, ticket what was sold (some left as unpaid
     holds): on any segment, seats split exactly into ticketed, unticketed and empty."""
-    from open12306.domain.inventory import Request, RunInventory
+    from open12306.inventory.domain import Request, RunInventory
 
     inventory = RunInventory.empty(SEATS, 3)
     tickets: list[RideTicket] = []

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from open12306.domain.errors import DomainError
-from open12306.domain.onboard import (
+from open12306.shared.errors import DomainError
+from open12306.travel.domain.onboard import (
     StaffMember,
     StaffRole,
     find_staff,

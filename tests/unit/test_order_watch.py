@@ -7,8 +7,8 @@ import threading
 from datetime import date
 from typing import Any, cast
 
-from open12306.services.order_watch import OrderWatch
-from open12306.services.ports_orders import OrderRecord
+from open12306.sales.ports import OrderRecord
+from open12306.sales.services.order_watch import OrderWatch
 
 
 class _Record:

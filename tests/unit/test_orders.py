@@ -5,10 +5,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from open12306.domain.errors import DomainError
-from open12306.domain.fares import PassengerType
-from open12306.domain.identity import Document, DocumentKind
-from open12306.domain.orders import (
+from open12306.accounts.domain.identity import Document, DocumentKind
+from open12306.catalog.domain.fares import PassengerType
+from open12306.sales.domain import (
     TRANSITIONS,
     Order,
     OrderState,
@@ -33,7 +32,8 @@ from open12306.domain.orders import (
     ticket_number,
     use_ticket,
 )
-from open12306.domain.refunds import DEFAULT_LADDER
+from open12306.sales.domain.refunds import DEFAULT_LADDER
+from open12306.shared.errors import DomainError
 from tests.unit.test_orders_support import NOW, ORDER_NO, a_passenger, a_trip, seats
 
 DEADLINE = NOW + timedelta(minutes=30)

@@ -20,9 +20,7 @@ from hypothesis.stateful import (
     rule,
 )
 
-from open12306.domain import ledger
-from open12306.domain.errors import DomainError
-from open12306.domain.orders import (
+from open12306.sales.domain import (
     TRANSITIONS,
     Order,
     OrderState,
@@ -35,12 +33,14 @@ from open12306.domain.orders import (
     fail,
     hold,
     is_overdue,
+    ledger,
     pay,
     queue,
     refund_ticket,
     use_ticket,
 )
-from open12306.domain.refunds import DEFAULT_LADDER
+from open12306.sales.domain.refunds import DEFAULT_LADDER
+from open12306.shared.errors import DomainError
 from tests.unit.test_orders_support import NOW, ORDER_NO, a_passenger, a_trip, seats
 
 fares = st.integers(100, 200_000)

@@ -6,9 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from open12306.domain.errors import DomainError
-from open12306.domain.fares import PassengerType
-from open12306.domain.orders import (
+from open12306.catalog.domain.fares import PassengerType
+from open12306.sales.domain import (
     Interval,
     Passenger,
     PassengerKey,
@@ -18,6 +17,7 @@ from open12306.domain.orders import (
     overlaps,
     pay_deadline,
 )
+from open12306.shared.errors import DomainError
 from tests.unit.test_orders_support import NOW, TZ, a_passenger, a_trip
 
 RULES = SaleRules()

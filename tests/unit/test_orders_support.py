@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from open12306.domain.fares import PassengerType
-from open12306.domain.identity import Document, DocumentKind, check_character
-from open12306.domain.orders import Passenger, SeatAssignment, Trip, order_number
-from open12306.domain.seats import SeatClass
+from open12306.accounts.domain.identity import Document, DocumentKind, check_character
+from open12306.catalog.domain.fares import PassengerType
+from open12306.catalog.domain.seats import SeatClass
+from open12306.sales.domain import Passenger, SeatAssignment, Trip, order_number
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 2, 10, 8, 0, tzinfo=TZ)

@@ -2,9 +2,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from open12306.domain.errors import DomainError
-from open12306.domain.identity import Document, DocumentKind, Sex
-from open12306.domain.passengers import (
+from open12306.accounts.domain.identity import Document, DocumentKind, Sex
+from open12306.accounts.domain.passengers import (
     PassengerDetails,
     check_name,
     check_passenger,
@@ -12,6 +11,7 @@ from open12306.domain.passengers import (
     parse_document_kind,
     parse_sex,
 )
+from open12306.shared.errors import DomainError
 from tests.unit.accounts_support import ADULT_ID
 
 TODAY = date(2026, 2, 10)

@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from open12306.adapters.payments.money import fen_to_yuan, yuan_to_fen
-from open12306.adapters.payments.sandbox.alipay_gateway import sign_content
-from open12306.adapters.payments.sandbox.alipay_ledger import AlipayBizError, AlipayLedger
-from open12306.adapters.payments.sandbox.wechat_ledger import WeChatError, WeChatLedger
+from open12306.payments.adapters.money import fen_to_yuan, yuan_to_fen
+from open12306.payments.adapters.sandbox.alipay_gateway import sign_content
+from open12306.payments.adapters.sandbox.alipay_ledger import AlipayBizError, AlipayLedger
+from open12306.payments.adapters.sandbox.wechat_ledger import WeChatError, WeChatLedger
 
 NOW = datetime(2026, 2, 10, 8, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
 

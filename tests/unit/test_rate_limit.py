@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from open12306.domain.rate_limit import Backoff, RateLimit, address_bucket
+from open12306.accounts.domain.rate_limit import Backoff, RateLimit, address_bucket
 
 LIMIT = RateLimit(limit=5, window=900)
 

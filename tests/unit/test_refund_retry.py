@@ -7,15 +7,15 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from open12306.adapters.clock import FixedClock
-from open12306.services.payments_port import PaymentError, RefundResult, RefundState
-from open12306.services.refund_retry import (
+from open12306.payments.ports import PaymentError, RefundResult, RefundState
+from open12306.sales.services.refund_retry import (
     MAX_DELAY,
     PendingRefund,
     PendingState,
     RefundRetry,
     retry_delay,
 )
+from open12306.shared.clock import FixedClock
 
 NOW = datetime(2026, 2, 10, 1, 0, tzinfo=UTC)
 

@@ -8,16 +8,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from open12306.adapters.clock import FixedClock
-from open12306.domain.errors import DomainError
-from open12306.domain.refund_split import Draw, Trade, lineage, split_refund
-from open12306.services.payments_port import PaymentError, RefundResult, RefundState
-from open12306.services.refund_retry import (
+from open12306.payments.ports import PaymentError, RefundResult, RefundState
+from open12306.sales.domain.refund_split import Draw, Trade, lineage, split_refund
+from open12306.sales.services.refund_retry import (
     PendingRefund,
     PendingState,
     RefundRetry,
     permanent_refusal,
 )
+from open12306.shared.clock import FixedClock
+from open12306.shared.errors import DomainError
 
 NOW = datetime(2026, 2, 10, 1, 0, tzinfo=UTC)
 ORDER = Trade("alipay", "E1", 10_000, 0, NOW)
@@ -57,7 +57,7 @@ def test_a_trade_listed_twice_or_a_negative_refund_is_refused() -> None:
 
 
 def test_lineage_follows_changes_back() -> None:
-    from open12306.domain.orders.tickets import Ticket
+    from open12306.sales.domain.tickets import Ticket
 
     def ticket(number: str, before: str | None) -> Ticket:
         return Ticket(number, "E1", 0, None, 1, "01A", 100, changed_from=before)  # type: ignore[arg-type]

@@ -5,8 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from open12306.domain.errors import DomainError
-from open12306.domain.refunds import (
+from open12306.sales.domain.refunds import (
     DEFAULT_LADDER,
     RefundLadder,
     change_quote,
@@ -16,6 +15,7 @@ from open12306.domain.refunds import (
     refund_quote,
     round_fee,
 )
+from open12306.shared.errors import DomainError
 
 TZ = ZoneInfo("Asia/Shanghai")
 DEPART = datetime(2026, 2, 20, 9, 0, tzinfo=TZ)

@@ -1,7 +1,7 @@
 from datetime import date, timedelta
 
-from open12306.domain.routes import RouteIndex, TransferRules, direct_legs, transfers
-from open12306.domain.timetable import StopTime, Train
+from open12306.catalog.domain.routes import RouteIndex, TransferRules, direct_legs, transfers
+from open12306.catalog.domain.timetable import StopTime, Train
 
 DAY0 = date(2026, 12, 1)
 

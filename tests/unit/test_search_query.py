@@ -2,8 +2,8 @@ from datetime import date
 
 import pytest
 
-from open12306.domain.errors import DomainError
-from open12306.services.search_query import parse_search
+from open12306.search.services.query import parse_search
+from open12306.shared.errors import DomainError
 
 
 def test_parses_all_parameters() -> None:

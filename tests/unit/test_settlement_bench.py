@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from open12306.bench import settlement
-from open12306.domain.transit import TapDirection
+from open12306.transit.domain import TapDirection
 
 
 def test_city_day_is_seeded_and_has_duplicates_and_broken_journeys() -> None:

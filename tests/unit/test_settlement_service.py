@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from open12306.domain.corridors import Corridor, CorridorStation
-from open12306.domain.transit import (
+from open12306.catalog.domain.corridors import Corridor, CorridorStation
+from open12306.transit.domain import (
     Caps,
     FlatFareOperator,
     Operator,
@@ -15,7 +15,7 @@ from open12306.domain.transit import (
     railway_operator,
     service_day_bounds,
 )
-from open12306.services.transit_settlement import (
+from open12306.transit.services.day_settlement import (
     MemoryArrears,
     MemoryDenyList,
     apply_charges,

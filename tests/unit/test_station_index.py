@@ -6,15 +6,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from open12306.domain.errors import DomainError, NotFound
-from open12306.domain.station_index import (
+from open12306.catalog.domain.station_index import (
     AmbiguousStation,
     StationIndex,
     UnknownStation,
     edit_distance,
     normalize,
 )
-from open12306.domain.stations import Station
+from open12306.catalog.domain.stations import Station
+from open12306.shared.errors import DomainError, NotFound
 
 NETWORK = [
     Station("VNP", "北京南", "beijingnan", "bjn", "北京"),

@@ -8,11 +8,11 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from open12306.domain.orders import hold, pay, queue, refund_ticket
-from open12306.domain.orders.tickets import TicketState
-from open12306.domain.refunds import DEFAULT_LADDER
-from open12306.services.ports_orders import OrderRecord
-from open12306.services.ticket_usage import (
+from open12306.sales.domain import hold, pay, queue, refund_ticket
+from open12306.sales.domain.refunds import DEFAULT_LADDER
+from open12306.sales.domain.tickets import TicketState
+from open12306.sales.ports import OrderRecord
+from open12306.travel.services.ticket_usage import (
     TapOutcome,
     TicketTap,
     TicketUsageService,

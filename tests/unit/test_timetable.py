@@ -1,7 +1,7 @@
 import pytest
 
-from open12306.domain.errors import DomainError
-from open12306.domain.timetable import StopTime, Train, validate_train
+from open12306.catalog.domain.timetable import StopTime, Train, validate_train
+from open12306.shared.errors import DomainError
 
 
 def test_valid_train_passes_midnight() -> None:

@@ -3,12 +3,12 @@ from collections import Counter
 
 import pytest
 
-from open12306.adapters.corridor_data import load_corridors, load_through_routes
-from open12306.domain.composition import COMPOSITIONS
-from open12306.domain.corridors import Corridor, CorridorStation
-from open12306.domain.errors import DomainError
-from open12306.domain.timetable import Train, validate_train
-from open12306.domain.timetable_generator import generate_timetable
+from open12306.catalog.adapters.corridor_data import load_corridors, load_through_routes
+from open12306.catalog.domain.composition import COMPOSITIONS
+from open12306.catalog.domain.corridors import Corridor, CorridorStation
+from open12306.catalog.domain.timetable import Train, validate_train
+from open12306.catalog.domain.timetable_generator import generate_timetable
+from open12306.shared.errors import DomainError
 
 SEED = 2026
 

@@ -6,9 +6,9 @@ from datetime import date
 
 import pytest
 
-from open12306.domain.corridors import Corridor, CorridorStation
-from open12306.domain.errors import DomainError
-from open12306.domain.transit import (
+from open12306.catalog.domain.corridors import Corridor, CorridorStation
+from open12306.shared.errors import DomainError
+from open12306.transit.domain import (
     BEIJING_SUBWAY_BANDS,
     Caps,
     FlatFareOperator,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from open12306.domain.transit import Tap, TapDirection, taps_from_gate_rows
+from open12306.transit.domain import Tap, TapDirection, taps_from_gate_rows
 from tests.unit.gate_support import T0, TOKEN, scan_code
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from open12306.domain.transit import (
+from open12306.transit.domain import (
     FlatFareOperator,
     JourneyStatus,
     Operator,

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from open12306.domain.transit import (
+from open12306.transit.domain import (
     Caps,
     Charge,
     FlatFareOperator,

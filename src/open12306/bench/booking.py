@@ -116,9 +116,9 @@ def _settings(url: str, folder: Path) -> Settings:
 
 
 def _prepare(settings: Settings) -> Any:
-    from open12306.adapters.db.migrate import upgrade
     from open12306.bootstrap import build
-    from open12306.entrypoints.tasks import load_demo
+    from open12306.bootstrap.tasks import load_demo
+    from open12306.database.migrate import upgrade
 
     upgrade(settings.database_url)
     load_demo(
@@ -128,7 +128,7 @@ def _prepare(settings: Settings) -> Any:
 
 
 def _resident_id(serial: int) -> str:
-    from open12306.domain.identity import check_character
+    from open12306.accounts.domain.identity import check_character
 
     born = date(1970, 1, 1) + timedelta(days=serial // 900)
     first17 = f"110101{born:%Y%m%d}{100 + serial % 900:03d}"
@@ -137,10 +137,10 @@ def _resident_id(serial: int) -> str:
 
 def make_riders(container: Any, parties: Sequence[int], first_serial: int) -> list[Rider]:
     """Accounts with ``parties[i]`` passengers each and a live session, in one transaction."""
-    from open12306.adapters.db.accounts_schema import accounts, passengers, sessions
-    from open12306.adapters.db.documents_at_rest import document_cipher, passenger_purpose
-    from open12306.domain.identity import Document, DocumentKind
-    from open12306.services.accounts import token_hash
+    from open12306.accounts.adapters.tables import accounts, passengers, sessions
+    from open12306.accounts.domain.identity import Document, DocumentKind
+    from open12306.accounts.services.accounts import token_hash
+    from open12306.database.documents_at_rest import document_cipher, passenger_purpose
 
     keyer = container.accounts.keyer
     cipher = document_cipher(container.store.engine)
@@ -200,7 +200,7 @@ def make_riders(container: Any, parties: Sequence[int], first_serial: int) -> li
 
 def _targets(container: Any, days: Sequence[date], rng: random.Random) -> list[Target]:
     """Every run on ``days`` with a seated class, each with a random stop pair."""
-    from open12306.domain.seats import SeatClass
+    from open12306.catalog.domain.seats import SeatClass
 
     out = []
     catalog = container.catalog
@@ -344,9 +344,9 @@ def _oversold(container: Any, code: str, day: date, seat_class: str) -> dict[str
     """Audit one run from the database: inventory invariants, counts and seat overlaps."""
     from sqlalchemy import select
 
-    from open12306.adapters.db import inventory_repo
-    from open12306.adapters.db.orders_schema import order_tickets, orders
-    from open12306.domain.seats import SeatClass
+    from open12306.catalog.domain.seats import SeatClass
+    from open12306.inventory.adapters import inventory_repo
+    from open12306.sales.adapters.tables import order_tickets, orders
 
     with container.store.engine.connect() as conn:
         stored = inventory_repo.load(conn, (code, day))
@@ -397,7 +397,7 @@ def _floor(container: Any) -> tuple[int, float]:
     """Delete the held orders' rows, insert them again in batches; (tickets, seconds)."""
     from sqlalchemy import delete, insert, select
 
-    from open12306.adapters.db.orders_schema import order_tickets, orders
+    from open12306.sales.adapters.tables import order_tickets, orders
 
     with container.store.engine.begin() as conn:
         order_rows = [
@@ -484,7 +484,7 @@ def _bench_backend(
         "OPEN12306_DATABASE_URL": url,
         "OPEN12306_DOCUMENT_KEY_FILE": str(folder / "document-key"),
     }
-    server, port = _serve("open12306.entrypoints.asgi:app", env, workers)
+    server, port = _serve("open12306.http.asgi:app", env, workers)
     try:
         _wait_ready(port, "/api/v1/health")
         spread = [asyncio.run(_load(port, jobs, seconds, connections)) for jobs in spread_jobs]

@@ -27,10 +27,10 @@ import zxingcpp
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from PIL import Image
 
-from open12306.adapters.gate import DeviceKeyVerifier, GateKeyring
-from open12306.adapters.keys import DeviceKey, IssuerSigner
-from open12306.adapters.qr import qr_info, qr_png, read_qr_png
-from open12306.domain.codes import (
+from open12306.travel.adapters.gate import DeviceKeyVerifier, GateKeyring
+from open12306.travel.adapters.keys import DeviceKey, IssuerSigner
+from open12306.travel.adapters.qr import qr_info, qr_png, read_qr_png
+from open12306.travel.domain.codes import (
     CredentialFlags,
     RideCredential,
     ScanHint,
@@ -38,7 +38,7 @@ from open12306.domain.codes import (
     seal_credential,
     seal_scan,
 )
-from open12306.domain.gate import Direction, Gate, GateConfig, GateState
+from open12306.travel.domain.gate import Direction, Gate, GateConfig, GateState
 
 T0 = 1_770_000_000
 _BUNDLE_TEMPLATE = (

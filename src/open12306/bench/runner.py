@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from open12306.domain.errors import DomainError
+from open12306.shared.errors import DomainError
 
 NAMES = ("inventory", "search", "gate", "booking")
 

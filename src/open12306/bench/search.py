@@ -111,9 +111,9 @@ def _rate_in_process(call: Any, items: list[Any], seconds: float) -> float:
 
 
 def _prepare(folder: Path) -> tuple[Settings, Any]:
-    from open12306.adapters.db.migrate import upgrade
     from open12306.bootstrap import build
-    from open12306.entrypoints.tasks import load_demo
+    from open12306.bootstrap.tasks import load_demo
+    from open12306.database.migrate import upgrade
 
     settings = replace(Settings.from_env(), database_url=f"sqlite:///{folder}/bench.db")
     upgrade(settings.database_url)
@@ -124,7 +124,7 @@ def _prepare(folder: Path) -> tuple[Settings, Any]:
 
 
 def _pairs(container: Any, day: str) -> list[dict[str, str]]:
-    from open12306.services.search_query import parse_search
+    from open12306.search.services.query import parse_search
 
     pairs = []
     for a in CITIES:
@@ -142,8 +142,8 @@ def _pairs(container: Any, day: str) -> list[dict[str, str]]:
 
 
 def run(seconds: float = 3.0, repeats: int = 3, workers: int = 2) -> dict[str, Any]:
-    from open12306.entrypoints.api import SearchCache
-    from open12306.services.search_query import parse_search
+    from open12306.http.app import SearchCache
+    from open12306.search.services.query import parse_search
 
     with tempfile.TemporaryDirectory(prefix="open12306-bench-") as tmp:
         folder = Path(tmp)
@@ -164,7 +164,7 @@ def run(seconds: float = 3.0, repeats: int = 3, workers: int = 2) -> dict[str, A
         body_file.write_bytes(first_body)
 
         env = {"OPEN12306_DATABASE_URL": settings.database_url}
-        ours, port = _serve("open12306.entrypoints.asgi:app", env, workers)
+        ours, port = _serve("open12306.http.asgi:app", env, workers)
         try:
             _wait_ready(port, "/api/v1/health")
             for path in paths:  # warm every worker's cache

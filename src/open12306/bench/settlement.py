@@ -27,8 +27,8 @@ import time
 from datetime import date
 from typing import Any
 
-from open12306.domain.corridors import Corridor, CorridorStation
-from open12306.domain.transit import (
+from open12306.catalog.domain.corridors import Corridor, CorridorStation
+from open12306.transit.domain import (
     TAP_ORDER_KEY,
     Caps,
     FlatFareOperator,
@@ -39,7 +39,7 @@ from open12306.domain.transit import (
     railway_operator,
     service_day_bounds,
 )
-from open12306.services.transit_settlement import settle_day
+from open12306.transit.services.day_settlement import settle_day
 
 DAY = date(2026, 11, 25)
 MAX_REPEATS = 9

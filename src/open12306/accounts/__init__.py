@@ -1,0 +1,1 @@
+"""Accounts: logins and sessions, saved real-name passengers, their documents and faces."""

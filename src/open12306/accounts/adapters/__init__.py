@@ -1,0 +1,1 @@
+"""Accounts on real components: SQL tables and store, scrypt passwords, face embeddings."""

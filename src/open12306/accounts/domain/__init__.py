@@ -1,0 +1,1 @@
+"""Account rules: usernames and passwords, travel documents, saved passengers, attempt limits."""

@@ -1,0 +1,1 @@
+"""Account use cases: register, log in, save passengers, enrol faces."""

@@ -1,1 +1,0 @@
-"""The outside world: database, data files, caches."""

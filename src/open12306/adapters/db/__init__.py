@@ -1,1 +1,0 @@
-"""Relational storage through SQLAlchemy Core: SQLite (embedded default) or PostgreSQL."""

@@ -1,0 +1,1 @@
+"""The catalog: stations, the timetable and its calendars, fares, compositions, runs, GTFS."""

@@ -1,0 +1,1 @@
+"""Timetable rules: stations and their index, trains, calendars, routes, seats, fares, quotas."""

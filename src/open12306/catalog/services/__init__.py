@@ -1,0 +1,1 @@
+"""Catalog use cases: load a timetable, materialise runs, look at a run."""

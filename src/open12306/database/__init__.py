@@ -1,0 +1,1 @@
+"""The one database every context's tables live in: all tables, migrations, the run store."""

@@ -1,1 +1,0 @@
-"""Pure domain rules: standard library only, no I/O, no clock reads."""

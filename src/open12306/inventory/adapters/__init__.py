@@ -1,0 +1,1 @@
+"""Run inventories in SQL with optimistic versions and a change sequence."""

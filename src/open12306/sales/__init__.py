@@ -1,0 +1,1 @@
+"""Sales: orders, the submission queue and allocator, payment of orders, refunds and changes."""

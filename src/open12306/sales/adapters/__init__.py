@@ -1,0 +1,1 @@
+"""Orders, payments, the ledger and the checkout's books in SQL."""

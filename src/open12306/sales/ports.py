@@ -1,0 +1,168 @@
+"""What the order services store: orders with their bookkeeping, payments, ledger entries."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+from open12306.catalog.domain.seats import SeatClass
+from open12306.inventory.ports import StoredState
+from open12306.sales.domain import Order
+from open12306.sales.domain.ledger import Entry, Totals
+from open12306.shared.run_key import RunKey
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRecord:
+    """An order as stored: the domain order plus what the store needs beside it.
+
+    ``passenger_ids`` are the account's saved passengers in order; ``person_keys`` their
+    keyed document hashes (the overlapping-trip rule's key); ``standing_pool`` the seated class
+    whose standing room a standing party uses; ``version`` counts writes (optimistic locking).
+    """
+
+    order: Order
+    passenger_ids: tuple[str, ...]
+    person_keys: tuple[str, ...]
+    idempotency_key: str | None = None
+    letters: tuple[str | None, ...] = ()
+    berths: tuple[str | None, ...] = ()
+    together: bool = True
+    allow_standing: bool = False
+    standing_pool: SeatClass | None = None
+    version: int = 0
+
+    @property
+    def number(self) -> str:
+        return self.order.number
+
+
+class DuplicateKey(Exception):
+    """An order with this account's idempotency key is already stored."""
+
+
+class PaymentState(StrEnum):
+    """A payment attempt's life: ``created`` (asked for, no money yet) → ``succeeded`` (its
+    money paid the order) or ``returned`` (its money arrived for an order that could not take
+    it and went back whole) or ``closed`` (given up; money that still arrives is returned)."""
+
+    CREATED = "created"
+    SUCCEEDED = "succeeded"
+    RETURNED = "returned"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentRecord:
+    """One payment attempt of an order through a channel.
+
+    ``stored_as`` is the state the store held when the record was read (None: not stored
+    yet). Writing a payment is a guarded transition: it succeeds only while the stored state
+    is still ``stored_as`` (a new record only if none is stored), so two confirmations of
+    one trade cannot both apply it."""
+
+    id: str
+    order_number: str
+    account_id: str
+    channel: str
+    amount_fen: int
+    state: PaymentState
+    created_at: datetime
+    updated_at: datetime
+    provider_trade_no: str | None = None
+    stored_as: PaymentState | None = field(default=None, compare=False)
+
+
+DrainWork = Callable[
+    [dict[RunKey, StoredState], dict[RunKey, list[OrderRecord]]],
+    tuple[list[OrderRecord], list[tuple[RunKey, bytes, int]]],
+]
+"""Decides a claimed batch: (stored inventories, queued orders by run) → (changed orders,
+(run, new state, version read) per run)."""
+
+
+class OrdersStore(Protocol):
+    """Orders, payments and ledger entries; ``write`` is one transaction (see the adapter)."""
+
+    def next_number(self) -> str: ...
+
+    def add(self, record: OrderRecord) -> OrderRecord: ...
+
+    def add_many(self, records: Sequence[OrderRecord]) -> list[OrderRecord]: ...
+
+    def next_numbers(self, count: int) -> list[str]: ...
+
+    def by_keys(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], OrderRecord]: ...
+
+    def unpaid_counts(self, accounts: Sequence[str]) -> dict[str, int]: ...
+
+    def overdue_of(self, accounts: Sequence[str], now: datetime) -> list[OrderRecord]: ...
+
+    def cancelled_since(self, accounts: Sequence[str], since: datetime) -> dict[str, int]: ...
+
+    def drain(
+        self, runs: int, limit: int, now: datetime, work: DrainWork
+    ) -> tuple[list[OrderRecord], Sequence[StoredState]]: ...
+
+    def get(self, number: str) -> OrderRecord | None: ...
+
+    def by_key(self, account_id: str, key: str) -> OrderRecord | None: ...
+
+    def for_account(self, account_id: str, limit: int = 50) -> list[OrderRecord]: ...
+
+    def unpaid_count(self, account_id: str) -> int: ...
+
+    def busy_intervals(self, person_keys: Sequence[str]) -> dict[str, list[tuple[int, int]]]: ...
+
+    def runs_with_queued(self) -> list[RunKey]: ...
+
+    def overdue(self, now: datetime, limit: int = 500) -> list[OrderRecord]: ...
+
+    def entries(self, number: str) -> list[Entry]: ...
+
+    def ledger_totals(self, numbers: Sequence[str]) -> dict[str, Totals]:
+        """Each order's ledger sums (orders with no entry left out)."""
+        ...
+
+    def payment(self, payment_id: str) -> PaymentRecord | None: ...
+
+    def payments_for_order(self, number: str) -> list[PaymentRecord]:
+        """Every payment recorded for the order (its own and its changes'), oldest first."""
+        ...
+
+    def credit_used(self, account_id: str) -> int: ...
+
+    def save_payment(self, record: PaymentRecord) -> PaymentRecord:
+        """Write one payment, guarded by ``record.stored_as`` (a conflict if the stored state
+        moved on); the record as now stored."""
+        ...
+
+    def claim(self, key: RunKey, limit: int) -> tuple[StoredState | None, list[OrderRecord]]: ...
+
+    def write(
+        self,
+        records: Sequence[OrderRecord],
+        now: datetime,
+        *,
+        inventory: tuple[RunKey, bytes, int] | None = None,
+        entries: Sequence[Entry] = (),
+        payments: Sequence[PaymentRecord] = (),
+    ) -> tuple[list[OrderRecord], StoredState | None]: ...
+
+
+class MultiRunStore(OrdersStore, Protocol):
+    """The orders store, able to write several runs' inventories in one transaction (a change
+    takes a seat on one run and gives one back on another)."""
+
+    def write_runs(
+        self,
+        records: Sequence[OrderRecord],
+        now: datetime,
+        *,
+        inventories: Sequence[tuple[RunKey, bytes, int]],
+        entries: Sequence[Entry] = (),
+        payments: Sequence[PaymentRecord] = (),
+    ) -> tuple[list[OrderRecord], Sequence[StoredState]]: ...

@@ -1,0 +1,1 @@
+"""Sales use cases: submit, allocate, pay, refund, change, and retry refunds owed."""

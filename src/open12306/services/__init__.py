@@ -1,1 +1,0 @@
-"""Use cases: they orchestrate the domain through ports that adapters implement."""

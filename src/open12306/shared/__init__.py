@@ -1,0 +1,1 @@
+"""What every context uses: errors, clocks, the run key, the database engine and metadata."""

@@ -1,0 +1,1 @@
+"""The database engine and the one metadata every context's tables are declared on."""

@@ -1,0 +1,1 @@
+"""Transit settlement's tables and store in SQL."""

@@ -1,0 +1,1 @@
+"""Transit use cases: settle a day of taps, the credit line, the credit assessment."""
