@@ -164,7 +164,7 @@ def test_embedded_app_mounts_the_sandbox_and_rejects_forged_notifications(
 ) -> None:
     from open12306.bootstrap import build
     from open12306.http.app import create_app
-    from open12306.payments.adapters.embedded import sandbox_admin_token
+    from open12306.payments.adapters.sandbox.config import sandbox_admin_token
 
     container = build(demo_settings)
     with TestClient(create_app(container)) as app_client:

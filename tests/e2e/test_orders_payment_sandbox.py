@@ -22,7 +22,7 @@ import pytest
 from open12306.bootstrap import Container, build
 from open12306.config import Settings
 from open12306.http.app import create_app
-from open12306.payments.adapters.embedded import sandbox_admin_token
+from open12306.payments.adapters.sandbox.config import sandbox_admin_token
 from open12306.payments.adapters.sandbox.demo import MerchantCredentials
 from open12306.payments.ports import PaymentState as ChannelState
 from open12306.payments.ports import RefundState

@@ -17,9 +17,9 @@ from open12306.accounts.adapters.tables import passengers
 from open12306.accounts.domain.identity import Document, DocumentKind, Sex
 from open12306.accounts.domain.passengers import PassengerDetails
 from open12306.database.documents_at_rest import NoDocumentCipher
+from open12306.sales.adapters.gate_tickets_repo import SqlGateTickets
 from open12306.sales.adapters.tables import orders
 from open12306.shared.document_keys import SealedValueError
-from open12306.travel.adapters.gate_tickets_repo import SqlGateTickets
 from tests.integration.orders_support import DAY, OTHER_ID
 from tests.integration.test_onboard_conductor import CONDUCTOR, Onboard, board, build_onboard, paid
 from tests.integration.test_onboard_sales import WALK_UP_ID, payer, request

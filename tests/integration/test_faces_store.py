@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from open12306.accounts.adapters.accounts_repo import SqlAccountsStore
+from open12306.accounts.adapters.embedder import LazyEmbedder
 from open12306.accounts.adapters.face import UnavailableMatcher
 from open12306.accounts.adapters.faces_repo import SqlFaceStore
 from open12306.accounts.services.faces import (
@@ -15,7 +16,6 @@ from open12306.accounts.services.faces import (
     pack_embedding,
     unpack_embedding,
 )
-from open12306.http.faces import LazyEmbedder
 from open12306.shared.errors import DomainError, NotFound
 from tests.conftest import TEST_CIPHER
 from tests.integration.test_accounts_repo import NOW, account, passenger

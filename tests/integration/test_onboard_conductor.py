@@ -14,10 +14,10 @@ from open12306.catalog.domain.stations import Station
 from open12306.catalog.domain.timetable import StopTime, Train
 from open12306.inventory.adapters.inventory_repo import VersionConflict
 from open12306.inventory.domain import Request, RunInventory
+from open12306.sales.adapters.onboard_repo import DuplicateOrder, SqlOnboardStore
 from open12306.sales.ports import OrderRecord
 from open12306.sales.services.orders import OrderRequest
 from open12306.shared.errors import DomainError
-from open12306.travel.adapters.onboard_repo import DuplicateOrder, SqlOnboardStore
 from open12306.travel.domain.codes import seal_ticket
 from open12306.travel.domain.onboard import OnboardReason, StaffMember, StaffRole
 from open12306.travel.services.conductor import ConductorService

@@ -10,8 +10,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from open12306.config import Settings
-from open12306.payments.adapters.embedded import sandbox_admin_token
 from open12306.payments.adapters.sandbox import create_sandbox_app
+from open12306.payments.adapters.sandbox.config import sandbox_admin_token
 
 
 def test_trusted_proxies_are_read_and_checked(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -9,10 +9,12 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from open12306.accounts.adapters.accounts_repo import SqlAccountsStore
+from open12306.accounts.adapters.embedder import FACE_MODEL, LazyEmbedder
 from open12306.accounts.adapters.faces_repo import SqlFaceStore
 from open12306.accounts.adapters.passwords import ScryptHasher
 from open12306.accounts.services.accounts import AccountPolicy, AccountService
-from open12306.accounts.services.faces import unpack_embedding
+from open12306.accounts.services.faces import FaceEnrolment, unpack_embedding
+from open12306.bootstrap.embedded_payments import embedded_channels, embedded_providers
 from open12306.catalog.adapters.holidays import is_peak_day
 from open12306.catalog.domain.quota_policy import QuotaPolicy
 from open12306.catalog.services.catalog import Catalog
@@ -23,12 +25,15 @@ from open12306.database.store import SqlStore
 from open12306.inventory.adapters.inventory_repo import VersionConflict
 from open12306.inventory.services.run_inventory import InventoryService
 from open12306.payments.adapters import build_providers
+from open12306.payments.adapters.sandbox.app import Sandbox
 from open12306.payments.adapters.settings import payment_settings_from_env
 from open12306.sales.adapters.checkout_books import SqlSettlementBooks
+from open12306.sales.adapters.gate_tickets_repo import SqlGateTickets
+from open12306.sales.adapters.onboard_repo import DuplicateOrder, SqlOnboardStore
 from open12306.sales.adapters.orders_repo import SqlOrdersStore
 from open12306.sales.services.allocator import Allocator, AllocatorLoop
 from open12306.sales.services.changes import ChangeService
-from open12306.sales.services.checkout import Outcome, Settlement
+from open12306.sales.services.checkout import COUNTER, CREDIT, Outcome, Settlement
 from open12306.sales.services.orders import OrderService
 from open12306.search.services.read_model import ReadModel
 from open12306.search.services.search import PresaleWindow, SearchService
@@ -41,23 +46,27 @@ from open12306.shared.document_keys import (
 from open12306.transit.adapters.transit_repo import SqlTransitStore
 from open12306.transit.services.credit_line import TransitCredit
 from open12306.transit.services.day_settlement import DebtPayments
-from open12306.travel.adapters.gate_tickets_repo import SqlGateTickets
+from open12306.travel.adapters.gate.station_bundle import StationBundles
 from open12306.travel.adapters.issuer_signing import (
     IssuerKeysOnDemand,
     key_dir_from_env,
     token_secret,
 )
+from open12306.travel.services.conductor import ConductorService
 from open12306.travel.services.gate_bundles import GateBundleService
+from open12306.travel.services.onboard_counter import CounterOnboardPayment
+from open12306.travel.services.onboard_sales import CreditOnboardPayment, OnboardSales
 from open12306.travel.services.ticket_codes import (
     RideCredentialService,
     TicketCodeService,
     account_token,
 )
+from open12306.travel.services.ticket_usage import TicketUsageService
 
 
 @dataclass
 class Container:
-    """Everything an entrypoint needs, built once per process."""
+    """Every service an entrypoint needs, built once per process by ``build``."""
 
     settings: Settings
     store: SqlStore
@@ -68,15 +77,33 @@ class Container:
     search: SearchService
     inventory: InventoryService
     accounts: AccountService
-    orders: OrderService | None = None
-    allocator: Allocator | None = None
-    allocator_loop: AllocatorLoop | None = None
-    settlement: Settlement | None = None
-    changes: ChangeService | None = None
-    debts: DebtPayments | None = None
-    account_token_of: Callable[[str], str] | None = None
-    ticket_codes: TicketCodeService | None = None
-    ride_credentials: RideCredentialService | None = None
+    orders: OrderService
+    allocator: Allocator
+    allocator_loop: AllocatorLoop
+    settlement: Settlement
+    changes: ChangeService
+    debts: DebtPayments
+    account_token_of: Callable[[str], str]
+    ticket_codes: TicketCodeService
+    ride_credentials: RideCredentialService
+    faces: FaceEnrolment
+    gate_usage: TicketUsageService
+    station_bundles: StationBundles
+    conductor: ConductorService
+    onboard_sales: OnboardSales
+
+
+@dataclass(frozen=True)
+class _Core:
+    """What every context is built on: the store, the clock, the timetable, the read side."""
+
+    settings: Settings
+    zone: ZoneInfo
+    store: SqlStore
+    clock: Clock
+    catalog: Catalog
+    read_model: ReadModel
+    window: PresaleWindow
 
 
 def build(
@@ -86,7 +113,48 @@ def build(
     store: SqlStore | None = None,
     materialise: bool = True,
 ) -> Container:
-    settings = settings or Settings.from_env()
+    """The container of ``settings`` (default: the environment): the runs of the pre-sale
+    window are created first unless ``materialise`` is false."""
+    core = _core(settings or Settings.from_env(), clock, store, materialise)
+    accounts = _accounts(core)
+    orders, allocator, loop = _orders(core, accounts)
+    settlement, changes = _checkout(core, orders, allocator, loop)
+    secret = token_secret(load_or_create_secret(core.settings.document_key_path()))
+    issuer = IssuerKeysOnDemand(key_dir_from_env())
+    transit = SqlTransitStore(core.store.engine, core.clock.now)
+    faces = _faces(core, accounts)
+    usage, bundles = _gates(core, faces, issuer, transit)
+    conductor, onboard = _onboard(core, accounts, settlement, allocator)
+    return Container(
+        settings=core.settings,
+        store=core.store,
+        clock=core.clock,
+        catalog=core.catalog,
+        read_model=core.read_model,
+        window=core.window,
+        search=SearchService(core.read_model, core.window),
+        inventory=InventoryService(core.store, core.read_model, VersionConflict),
+        accounts=accounts,
+        orders=orders,
+        allocator=allocator,
+        allocator_loop=loop,
+        settlement=settlement,
+        changes=changes,
+        debts=_debts(core, settlement, transit),
+        account_token_of=lambda account_id: account_token(secret, account_id).hex(),
+        ticket_codes=TicketCodeService(orders, issuer, secret),
+        ride_credentials=_ride_credentials(core, issuer, secret, transit),
+        faces=faces,
+        gate_usage=usage,
+        station_bundles=bundles,
+        conductor=conductor,
+        onboard_sales=onboard,
+    )
+
+
+def _core(
+    settings: Settings, clock: Clock | None, store: SqlStore | None, materialise: bool
+) -> _Core:
     zone = ZoneInfo(settings.timezone)
     clock = clock or SystemClock(zone)
     store = open_store(settings, store)
@@ -102,26 +170,17 @@ def build(
     first, last = window_bounds(today, settings.presale_days)
     read_model = ReadModel(catalog, store, store.runs(first, last))
     read_model.refresh(force=True)
-    container = Container(
-        settings=settings,
-        store=store,
-        clock=clock,
-        catalog=catalog,
-        read_model=read_model,
-        window=window,
-        search=SearchService(read_model, window),
-        inventory=InventoryService(store, read_model, VersionConflict),
-        accounts=AccountService(
-            SqlAccountsStore(store.engine),
-            ScryptHasher(),
-            HmacDocumentKeyer(load_or_create_secret(settings.document_key_path())),
-            clock,
-            AccountPolicy(session_ttl=timedelta(days=settings.session_ttl_days)),
-        ),
+    return _Core(settings, zone, store, clock, catalog, read_model, window)
+
+
+def _accounts(core: _Core) -> AccountService:
+    return AccountService(
+        SqlAccountsStore(core.store.engine),
+        ScryptHasher(),
+        HmacDocumentKeyer(load_or_create_secret(core.settings.document_key_path())),
+        core.clock,
+        AccountPolicy(session_ttl=timedelta(days=core.settings.session_ttl_days)),
     )
-    _wire_orders(container, zone)
-    _wire_ride(container)
-    return container
 
 
 def open_store(settings: Settings, store: SqlStore | None = None) -> SqlStore:
@@ -132,88 +191,66 @@ def open_store(settings: Settings, store: SqlStore | None = None) -> SqlStore:
     return store
 
 
-def _wire_orders(container: Container, zone: ZoneInfo) -> None:
+def _orders(core: _Core, accounts: AccountService) -> tuple[OrderService, Allocator, AllocatorLoop]:
     """Orders, the allocator and its background loop (started by the server app)."""
-    orders_store = SqlOrdersStore(container.store.engine)
-    allocator = Allocator(
-        orders_store, container.catalog, container.read_model, container.clock, VersionConflict
-    )
+    store = SqlOrdersStore(core.store.engine)
+    allocator = Allocator(store, core.catalog, core.read_model, core.clock, VersionConflict)
     orders = OrderService(
-        orders_store,
-        container.catalog,
-        container.read_model,
-        container.accounts,
-        container.clock,
-        zone,
+        store,
+        core.catalog,
+        core.read_model,
+        accounts,
+        core.clock,
+        core.zone,
+        expire=allocator.expire_if_overdue,
+        watch=allocator.watch,
     )
-    orders.expire_if_overdue = allocator.expire_if_overdue
-    orders.watch = allocator.watch
-    loop = AllocatorLoop(
-        allocator, orders.intake, allocate=container.settings.allocator == "thread"
-    )
-    container.orders, container.allocator, container.allocator_loop = orders, allocator, loop
+    loop = AllocatorLoop(allocator, orders.intake, allocate=core.settings.allocator == "thread")
+    return orders, allocator, loop
+
+
+def _checkout(
+    core: _Core, orders: OrderService, allocator: Allocator, loop: AllocatorLoop
+) -> tuple[Settlement, ChangeService]:
+    """Paying for orders, refunds and changes; their retries and expiries run as the
+    allocator loop's chores."""
     providers = build_providers(payment_settings_from_env(os.environ))
-    books = SqlSettlementBooks(container.store.engine)
+    books = SqlSettlementBooks(core.store.engine)
     settlement = Settlement(
-        orders_store,
+        orders.store,
         orders,
         allocator,
-        container.clock,
+        core.clock,
         providers,
         conflict=VersionConflict,
         refunds=books,
         cancels=books,
-        zone=zone,
+        zone=core.zone,
     )
     changes = ChangeService.from_settlement(settlement, books)
     if settlement.refund_retry is not None:
         loop.chores.append(settlement.refund_retry.run_due)
     loop.chores.append(changes.expire_changes)
-    container.settlement, container.changes = settlement, changes
+    return settlement, changes
 
 
-def _wire_ride(container: Container) -> None:
-    """Ticket codes and ride credentials, signed with the issuer key store (OPEN12306_KEY_DIR,
-    created on first use)."""
-    if container.orders is None:
-        return
-    issuer = IssuerKeysOnDemand(key_dir_from_env())
-    secret = token_secret(load_or_create_secret(container.settings.document_key_path()))
-    container.ticket_codes = TicketCodeService(container.orders, issuer, secret)
+def _ride_credentials(
+    core: _Core, issuer: IssuerKeysOnDemand, secret: bytes, transit: SqlTransitStore
+) -> RideCredentialService:
+    """Ride credentials signed with the issuer key store (OPEN12306_KEY_DIR, created on first
+    use), their pay-later limit decided by the transit credit line."""
     decider = TransitCredit(
-        SqlTransitStore(container.store.engine, container.clock.now),
-        container.clock,
-        token_of=lambda account_id: account_token(secret, account_id),
+        transit, core.clock, token_of=lambda account_id: account_token(secret, account_id)
     )
-    container.ride_credentials = RideCredentialService(
-        issuer, secret, container.clock, decider=decider
-    )
-    container.account_token_of = lambda account_id: account_token(secret, account_id).hex()
-    if container.settlement is not None:
-        _wire_debts(container, container.settlement)
+    return RideCredentialService(issuer, secret, core.clock, decider=decider)
 
 
-def attach_embedded_channels(container: Container) -> None:
-    """Operator commands beside an embedded server (no channel configured): the server's own
-    sandbox channels, the same merchant, called at the server's address, so a refund from the
-    command line returns money the way one from the server does."""
-    settlement = container.settlement
-    if settlement is None or settlement.providers:
-        return
-    from open12306.payments.adapters.embedded import embedded_providers
-
-    settings = container.settings
-    public = f"http://{settings.host}:{settings.port}"
-    settlement.providers.update(embedded_providers(public, settings))
-
-
-def _wire_debts(container: Container, settlement: Settlement) -> None:
+def _debts(core: _Core, settlement: Settlement, transit: SqlTransitStore) -> DebtPayments:
     """Riders repay transit debts through the settlement's channels (the same mapping, so the
     embedded sandbox channels the app adds later are seen); a channel's notification of a debt
     trade clears the debts at once."""
-    transit = SqlTransitStore(container.store.engine, container.clock.now)
     debts = DebtPayments(
-        transit, transit.deny_list, transit.arrears, settlement.providers, container.clock
+        transit, transit.deny_list, transit.arrears, settlement.providers, core.clock
     )
 
     def debt_trade(channel: str, number: str, amount_fen: int, trade_no: str) -> Outcome | None:
@@ -221,7 +258,85 @@ def _wire_debts(container: Container, settlement: Settlement) -> None:
         return None if done is None else Outcome(done.state)
 
     settlement.trade_handlers.append(debt_trade)
-    container.debts = debts
+    return debts
+
+
+def _faces(core: _Core, accounts: AccountService) -> FaceEnrolment:
+    """Face enrolment of saved passengers; the matcher is loaded on first use."""
+    return FaceEnrolment(
+        accounts, SqlFaceStore(core.store.engine), LazyEmbedder(), core.clock.now, FACE_MODEL
+    )
+
+
+def _gates(
+    core: _Core, faces: FaceEnrolment, issuer: IssuerKeysOnDemand, transit: SqlTransitStore
+) -> tuple[TicketUsageService, StationBundles]:
+    """What the gates' management link reaches: taps that mark tickets used, fresh bundles."""
+    engine = core.store.engine
+    tickets = SqlGateTickets(engine)
+    usage = TicketUsageService(
+        SqlOrdersStore(engine), tickets.order_of_ticket, core.zone, VersionConflict, core.clock.now
+    )
+    service = GateBundleService(
+        tickets,
+        core.catalog.train,
+        core.store.runs,
+        core.zone,
+        blocked_accounts=transit.deny_list.accounts,
+        faces=faces.embeddings,
+        stations=core.catalog.stations,
+    )
+    return usage, StationBundles(service, issuer, core.clock.now)
+
+
+def _onboard(
+    core: _Core, accounts: AccountService, settlement: Settlement, allocator: Allocator
+) -> tuple[ConductorService, OnboardSales]:
+    """The conductor and on-board sales, paying through the credit line or a payment code."""
+    store = SqlOnboardStore(core.store.engine)
+    conductor = ConductorService(store, core.catalog, core.store.runs)
+    credit = CreditOnboardPayment(store, accounts.authenticate, settlement.credit_limit_fen)
+    counter = CounterOnboardPayment(
+        lambda: settlement.provider_for(COUNTER), settlement.refund_retry
+    )
+    sales = OnboardSales(
+        store,
+        conductor,
+        core.read_model,
+        accounts.keyer,
+        core.clock,
+        core.zone,
+        {CREDIT: credit, COUNTER: counter},
+        conflict=VersionConflict,
+        duplicate=DuplicateOrder,
+    )
+    sales.on_change = allocator.on_change
+    return conductor, sales
+
+
+def embedded_sandbox(container: Container) -> Sandbox | None:
+    """Embedded mode (no channel configured): a payment sandbox for the server to mount at
+    ``SANDBOX_PATH``, its Alipay and WeChat Pay channels added to the settlement's."""
+    settlement = container.settlement
+    if settlement.providers:
+        return None
+    settings = container.settings
+    public = f"http://{settings.host}:{settings.port}"
+    sandbox, providers = embedded_channels(public, settings)
+    settlement.providers.update(providers)
+    return sandbox
+
+
+def attach_embedded_channels(container: Container) -> None:
+    """Operator commands beside an embedded server (no channel configured): the server's own
+    sandbox channels, the same merchant, called at the server's address, so a refund from the
+    command line returns money the way one from the server does."""
+    settlement = container.settlement
+    if settlement.providers:
+        return
+    settings = container.settings
+    public = f"http://{settings.host}:{settings.port}"
+    settlement.providers.update(embedded_providers(public, settings))
 
 
 def gate_bundle_service(settings: Settings) -> GateBundleService:
@@ -243,7 +358,6 @@ def enrolled_faces(
     store: SqlFaceStore,
 ) -> Callable[[Sequence[str]], Mapping[str, tuple[float, ...]]]:
     """Face embeddings of saved passengers, as gate bundles carry them."""
-    from open12306.http.faces import FACE_MODEL
 
     def embeddings(passenger_ids: Sequence[str]) -> Mapping[str, tuple[float, ...]]:
         found = store.embeddings(passenger_ids, FACE_MODEL)

@@ -1,4 +1,4 @@
-"""Operator tasks that wire adapters to services: demo load, GTFS import/export, sales."""
+"""Operator tasks on the store: demo load, GTFS import and export, simulated sales."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from open12306.bootstrap import build
 from open12306.catalog.adapters.corridor_data import load_corridors, load_through_routes
 from open12306.catalog.adapters.gtfs import read_feed, write_feed
 from open12306.catalog.adapters.holidays import is_peak_day
@@ -44,9 +45,7 @@ def load_demo(
     network = demo_network(load_stations(), corridors, seed, trains, load_through_routes(corridors))
     report = load_network(store, network, "generator")
     added = ensure_runs(store, network.trains, _today(settings), settings.presale_days, is_peak_day)
-    from open12306.bootstrap import build
-
-    c = build(settings, store=store)
+    c = build(settings, store=store, materialise=False)  # the runs were just created
     sold = simulate_sales(c, fill=fill, seed=seed, days=days) if fill else {}
     return (
         f"loaded {report.stations} stations, {report.trains} trains ({report.stops} stops), "

@@ -156,7 +156,7 @@ def allocator(
     OPEN12306_ALLOCATOR=none; on PostgreSQL several may run, each claiming other runs)."""
     import threading
 
-    from open12306.cli.allocator_worker import run_allocator
+    from open12306.bootstrap.allocator_process import run_allocator
 
     stop = threading.Event()
     try:

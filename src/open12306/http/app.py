@@ -20,7 +20,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Mount
 
 from open12306 import __version__
-from open12306.bootstrap import Container
+from open12306.bootstrap import Container, embedded_sandbox
+from open12306.bootstrap.allocator_process import AllocatorChild
+from open12306.bootstrap.embedded_payments import SANDBOX_PATH
 from open12306.catalog.services.run_view import run_view
 from open12306.http import openapi_doc
 from open12306.http.accounts import accounts_router
@@ -238,55 +240,39 @@ def create_app(container: Container, *, fast_path: bool = True) -> ASGIApp:
 def _include_orders(app: FastAPI, container: Container) -> None:
     """Order routes, and the allocator loop running while the server runs (embedded mode)."""
     orders, loop = container.orders, container.allocator_loop
-    if orders is None:
-        return
     app.include_router(orders_router(lambda: orders, lambda: container.accounts))
     codes, credentials = container.ticket_codes, container.ride_credentials
-    if codes is not None and credentials is not None:
-        app.include_router(
-            ride_router(lambda: codes, lambda: credentials, lambda: container.accounts)
-        )
+    app.include_router(ride_router(lambda: codes, lambda: credentials, lambda: container.accounts))
     debts, token_of = container.debts, container.account_token_of
-    if debts is not None and token_of is not None:
-        app.include_router(debts_router(lambda: debts, token_of, lambda: container.accounts))
+    app.include_router(debts_router(lambda: debts, token_of, lambda: container.accounts))
     settlement = container.settlement
-    sandbox = None
-    if settlement is not None:
-        app.include_router(
-            payments_router(
-                lambda: settlement,
-                lambda: container.accounts,
-                changes_getter=lambda: container.changes,
-            )
+    app.include_router(
+        payments_router(
+            lambda: settlement,
+            lambda: container.accounts,
+            changes_getter=lambda: container.changes,
         )
-        app.include_router(onboard_router_for(container))
-        if not settlement.providers:  # embedded mode: pay through the sandbox, in process
-            from open12306.payments.adapters.embedded import SANDBOX_PATH, embedded_channels
-
-            public = f"http://{container.settings.host}:{container.settings.port}"
-            sandbox, providers = embedded_channels(public, container.settings)
-            settlement.providers.update(providers)
-            app.mount(SANDBOX_PATH, sandbox.app)
+    )
+    app.include_router(onboard_router_for(container))
+    sandbox = embedded_sandbox(container)  # embedded mode: pay through the sandbox, in process
+    if sandbox is not None:
+        app.mount(SANDBOX_PATH, sandbox.app)
     inner = app.router.lifespan_context
 
     @asynccontextmanager
     async def lifespan(asgi: Any) -> AsyncIterator[Any]:
         child = None
-        if loop is not None and container.settings.allocator == "process":
-            from open12306.cli.allocator_worker import AllocatorChild
-
+        if container.settings.allocator == "process":
             child = AllocatorChild.start(container.settings)
             loop.after_flush = child.nudge
-        if loop is not None:
-            loop.start()
+        loop.start()
         follower = asyncio.create_task(_follow_changes(container))
         try:
             async with inner(asgi) as state:
                 yield state
         finally:
             follower.cancel()
-            if loop is not None:
-                loop.stop()
+            loop.stop()
             if child is not None:
                 child.stop()
             if sandbox is not None:
@@ -301,8 +287,6 @@ async def _follow_changes(container: Container, interval: float = 0.05) -> None:
     """While requests wait on orders, read the change feed and wake the waiters of runs that
     other processes (other workers' allocators) changed."""
     orders = container.orders
-    if orders is None:
-        return
     while True:
         await asyncio.sleep(interval)
         if not orders.watch.waiting:

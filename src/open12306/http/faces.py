@@ -8,74 +8,21 @@ gate. Without the optional face extra on the server, enrolment answers 503
 """
 
 # No ``from __future__ import annotations``: FastAPI reads the route signatures at runtime.
-import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, FastAPI, Response
 
-from open12306.accounts.adapters.face import (
-    DlibFaceMatcher,
-    FaceImageError,
-    UnavailableMatcher,
-    load_embedding_matcher,
-)
-from open12306.accounts.adapters.faces_repo import SqlFaceStore
-from open12306.accounts.ports import Account, FaceReason
+from open12306.accounts.ports import Account
 from open12306.accounts.services.accounts import AccountService
-from open12306.accounts.services.faces import FaceEnrolment, FaceUnavailable
+from open12306.accounts.services.faces import FaceEnrolment
 from open12306.bootstrap import Container
 from open12306.http.accounts import current_account_dependency, provider
 from open12306.http.body_guard import MIB, route_limit
 from open12306.http.errors import errors
 from open12306.shared.errors import DomainError
 
-FACE_MODEL = "dlib_resnet_v1"
 MAX_PHOTO_BODY = 8 * MIB  # a phone camera's full-size JPEG
-_REASONS = {
-    FaceReason.NO_FACE_LIVE: "no_face",
-    FaceReason.NO_FACE_ENROLLED: "no_face",
-    FaceReason.SEVERAL_FACES: "several_faces",
-}
-
-
-class LazyEmbedder:
-    """Loads the face matcher on first use (dlib takes a while) and turns its refusals into
-    DomainErrors: ``no_face`` / ``several_faces`` (400), ``face_unavailable`` (503)."""
-
-    def __init__(
-        self,
-        loader: Callable[[], DlibFaceMatcher | UnavailableMatcher] = load_embedding_matcher,
-    ) -> None:
-        self._loader = loader
-        self._matcher: DlibFaceMatcher | UnavailableMatcher | None = None
-        self._lock = threading.Lock()
-
-    def __call__(self, photo: bytes) -> Sequence[float]:
-        with self._lock:
-            if self._matcher is None:
-                self._matcher = self._loader()
-            matcher = self._matcher
-        try:
-            return matcher.embed(photo)
-        except FaceImageError as error:
-            if error.reason is FaceReason.UNAVAILABLE:
-                raise FaceUnavailable("face", "face_unavailable", error.message) from None
-            reason = _REASONS.get(error.reason, "no_face")
-            raise DomainError("photo", reason, f"photo: {error.message}") from None
-
-
-def face_service(
-    container: Container, embed: Callable[[bytes], Sequence[float]] | None = None
-) -> FaceEnrolment:
-    """Face enrolment over the container's database and accounts."""
-    return FaceEnrolment(
-        container.accounts,
-        SqlFaceStore(container.store.engine),
-        embed or LazyEmbedder(),
-        container.clock.now,
-        FACE_MODEL,
-    )
 
 
 def face_router(
@@ -119,7 +66,6 @@ def face_router(
 
 
 def include_face_routes(app: FastAPI, container: Container) -> FaceEnrolment:
-    """Wire the face routes from the container; returns the enrolment service."""
-    service = face_service(container)
-    app.include_router(face_router(lambda: service, lambda: container.accounts))
-    return service
+    """Add the face routes on the container's enrolment service; returns that service."""
+    app.include_router(face_router(lambda: container.faces, lambda: container.accounts))
+    return container.faces

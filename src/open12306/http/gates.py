@@ -13,9 +13,7 @@ Gates authenticate with ``Authorization: Bearer <gate token>``: the token comes 
 import hmac
 import os
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 import msgspec
 from fastapi import APIRouter, Depends, FastAPI, Response, Security
@@ -26,16 +24,8 @@ from open12306.bootstrap import Container
 from open12306.http.accounts import provider
 from open12306.http.body_guard import MIB, route_limit
 from open12306.http.errors import errors
-from open12306.inventory.adapters.inventory_repo import VersionConflict
-from open12306.sales.adapters.orders_repo import SqlOrdersStore
 from open12306.shared.errors import DomainError
-from open12306.transit.adapters.transit_repo import SqlTransitStore
-from open12306.travel.adapters.gate.bundle import dumps_bundle
-from open12306.travel.adapters.gate.station_bundle import station_bundle
-from open12306.travel.adapters.gate_tickets_repo import SqlGateTickets
-from open12306.travel.adapters.issuer_signing import IssuerKeysOnDemand, key_dir_from_env
-from open12306.travel.domain.gate import GateConfig
-from open12306.travel.services.gate_bundles import GateBundleService
+from open12306.travel.ports import StationBundleSource
 from open12306.travel.services.ticket_usage import TicketTap, TicketUsageService
 
 GATE_TOKEN_ENV = "OPEN12306_GATE_TOKEN"
@@ -79,32 +69,6 @@ class TapsIn(BaseModel):
     taps: list[TapIn] = Field(max_length=MAX_TAPS)
 
 
-class StationBundles:
-    """Fresh bundles for a station, built from the database and the issuer key store.
-
-    ``bundle_version`` is the build time in unix seconds, so every fresh bundle is newer than
-    the one a gate holds (``gate sync`` never installs an older one)."""
-
-    def __init__(
-        self,
-        service: GateBundleService,
-        issuer: IssuerKeysOnDemand,
-        clock: Callable[[], datetime],
-    ) -> None:
-        self.service = service
-        self.issuer = issuer
-        self.clock = clock
-
-    def bundle(self, station: str) -> bytes:
-        """The bundle of the station ``station`` names (telecode, name, pinyin, initials)."""
-        code = self.service.station_code(station.strip())
-        GateConfig(code)  # a valid telecode, else 400
-        now = self.clock()
-        content = self.service.station_content(code, now)
-        moment = int(now.timestamp())
-        return dumps_bundle(station_bundle(self.issuer.store(), code, moment, moment, content))
-
-
 def _gate_caller(token_getter: Callable[[], str | None]) -> Callable[..., Awaitable[None]]:
     async def check(
         sent: Annotated[HTTPAuthorizationCredentials | None, Security(GATE_LINK_TOKEN)],
@@ -121,13 +85,13 @@ def _gate_caller(token_getter: Callable[[], str | None]) -> Callable[..., Awaita
 
 def gate_router(
     usage_getter: Callable[[], TicketUsageService],
-    bundles_getter: Callable[[], StationBundles],
+    bundles_getter: Callable[[], StationBundleSource],
     token_getter: Callable[[], str | None],
 ) -> APIRouter:
     """The routes, bound to the services the getters return."""
     router = APIRouter(prefix="/api/v1/gate", tags=["gate"])
     Usage = Annotated[TicketUsageService, Depends(provider(usage_getter))]
-    Bundles = Annotated[StationBundles, Depends(provider(bundles_getter))]
+    Bundles = Annotated[StationBundleSource, Depends(provider(bundles_getter))]
     Gate = Annotated[None, Depends(_gate_caller(token_getter))]
 
     @router.post("/taps", openapi_extra=route_limit(MAX_TAPS_BODY), responses=errors(401, 503))
@@ -162,30 +126,8 @@ def gate_router(
 
 
 def include_gate_routes(app: FastAPI, container: Container, token: str | None = None) -> None:
-    """Wire the gate routes from the container (the gate token defaults to the environment)."""
-    if container.orders is None:
-        return
-    engine = container.store.engine
-    tickets = SqlGateTickets(engine)
-    usage = TicketUsageService(
-        SqlOrdersStore(engine),
-        tickets.order_of_ticket,
-        ZoneInfo(container.settings.timezone),
-        VersionConflict,
-        container.clock.now,
-    )
-    from open12306.http.faces import face_service
-
-    faces = face_service(container)
-    service = GateBundleService(
-        tickets,
-        container.catalog.train,
-        container.store.runs,
-        usage.zone,
-        blocked_accounts=SqlTransitStore(engine).deny_list.accounts,
-        faces=faces.embeddings,
-        stations=container.catalog.stations,
-    )
-    bundles = StationBundles(service, IssuerKeysOnDemand(key_dir_from_env()), container.clock.now)
+    """Add the gate routes on the container's services (the gate token defaults to the
+    environment)."""
     secret = token if token is not None else os.environ.get(GATE_TOKEN_ENV)
+    usage, bundles = container.gate_usage, container.station_bundles
     app.include_router(gate_router(lambda: usage, lambda: bundles, lambda: secret))

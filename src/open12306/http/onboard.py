@@ -14,7 +14,6 @@ import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
-from zoneinfo import ZoneInfo
 
 import msgspec
 from fastapi import APIRouter, Depends, Header, Query, Response, Security
@@ -26,18 +25,11 @@ from open12306.accounts.domain.passengers import parse_document_kind
 from open12306.catalog.domain.seats import SeatClass
 from open12306.http.accounts import bearer_token, provider
 from open12306.http.errors import errors
-from open12306.inventory.adapters.inventory_repo import VersionConflict
-from open12306.sales.services.checkout import COUNTER
 from open12306.search.services.query import parse_date
 from open12306.shared.errors import DomainError
-from open12306.travel.adapters.onboard_repo import DuplicateOrder, SqlOnboardStore
 from open12306.travel.domain.onboard import Occupant, SegmentManifest, StaffMember
 from open12306.travel.services.conductor import ConductorService, StaffTokens
-from open12306.travel.services.onboard_counter import CounterOnboardPayment
 from open12306.travel.services.onboard_sales import (
-    CREDIT,
-    CreditOnboardPayment,
-    OnboardPayment,
     OnboardSales,
     SaleRequest,
     SaleResult,
@@ -279,48 +271,8 @@ def onboard_router(
     return router
 
 
-def onboard_services(
-    container: "Container", payments: Mapping[str, OnboardPayment] | None = None
-) -> tuple[ConductorService, OnboardSales] | None:
-    """The conductor and on-board sales services on the container's database, paying through
-    the credit line plus any ``payments`` given (e.g. a ``counter`` channel)."""
-    settlement = container.settlement
-    if settlement is None:
-        return None
-    store = SqlOnboardStore(container.store.engine)
-    conductor = ConductorService(store, container.catalog, container.store.runs)
-    credit = CreditOnboardPayment(
-        store, container.accounts.authenticate, settlement.credit_limit_fen
-    )
-    counter = CounterOnboardPayment(
-        lambda: settlement.provider_for(COUNTER), settlement.refund_retry
-    )
-    sales = OnboardSales(
-        store,
-        conductor,
-        container.read_model,
-        container.accounts.keyer,
-        container.clock,
-        ZoneInfo(container.settings.timezone),
-        {CREDIT: credit, COUNTER: counter, **(payments or {})},
-        conflict=VersionConflict,
-        duplicate=DuplicateOrder,
-    )
-    allocator = container.allocator
-    if allocator is not None:
-        sales.on_change = lambda: allocator.on_change()
-    return conductor, sales
-
-
-def onboard_router_for(
-    container: "Container",
-    payments: Mapping[str, OnboardPayment] | None = None,
-    staff: StaffTokens | None = None,
-) -> APIRouter:
-    """The on-board routes wired to the container (staff tokens from the environment)."""
-    built = onboard_services(container, payments)
-    if built is None:
-        raise RuntimeError("on-board sales need the order services")
-    conductor, sales = built
+def onboard_router_for(container: "Container", staff: StaffTokens | None = None) -> APIRouter:
+    """The on-board routes on the container's services (staff tokens from the environment)."""
+    conductor, sales = container.conductor, container.onboard_sales
     tokens = staff if staff is not None else staff_tokens_from_env()
     return onboard_router(lambda: conductor, lambda: sales, lambda: tokens)

@@ -67,6 +67,9 @@ class OrderService:
         clock: Clock,
         zone: ZoneInfo,
         rules: SaleRules = DEFAULT_SALE_RULES,
+        *,
+        expire: Callable[[OrderRecord], OrderRecord] | None = None,
+        watch: OrderWatch | None = None,
     ) -> None:
         self.store = store
         self.catalog = catalog
@@ -76,7 +79,9 @@ class OrderService:
         self.zone = zone
         self.rules = rules
         self.intake = OrderIntake(store, clock, rules, zone=zone)
-        self.watch = OrderWatch()
+        if expire is not None:
+            self.intake.expire_if_overdue = expire
+        self.watch = watch if watch is not None else OrderWatch()
         self.on_submit: Callable[[OrderRecord], None] = lambda _: None
 
     @property

@@ -14,7 +14,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Insert, Row, Table, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from open12306.accounts.adapters.tables import accounts
+from open12306.accounts.adapters.accounts_repo import SqlAccountsStore
+from open12306.accounts.ports import AccountStatus, AccountStore
 from open12306.shared.db.engine import make_engine
 from open12306.transit.adapters.tables import (
     transit_credit_draws,
@@ -149,9 +150,12 @@ class SqlTransitStore:
     """Everything else transit settlement keeps (the ``TransitStore`` and
     ``DebtPaymentStore`` ports)."""
 
-    def __init__(self, engine: Engine, clock: Clock = _now) -> None:
+    def __init__(
+        self, engine: Engine, clock: Clock = _now, accounts: AccountStore | None = None
+    ) -> None:
         self.engine = engine
         self.clock = clock
+        self.accounts = accounts if accounts is not None else SqlAccountsStore(engine)
         self.deny_list = SqlDenyList(engine, clock)
         self.arrears = SqlArrears(engine, clock)
 
@@ -367,6 +371,5 @@ class SqlTransitStore:
         return Enrolment(row.account_token, row.account_id, _aware(row.account_created_at))
 
     def account_active(self, account_id: str) -> bool | None:
-        with self.engine.connect() as conn:
-            status = conn.scalar(select(accounts.c.status).where(accounts.c.id == account_id))
-        return None if status is None else status == "active"
+        account = self.accounts.account_by_id(account_id)
+        return None if account is None else account.status is AccountStatus.ACTIVE

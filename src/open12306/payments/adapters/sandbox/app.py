@@ -148,7 +148,7 @@ def create_sandbox_app(config: SandboxConfig | None = None) -> Starlette:
     """
     if config is None:
         from open12306.config import Settings
-        from open12306.payments.adapters.embedded import sandbox_admin_token
+        from open12306.payments.adapters.sandbox.config import sandbox_admin_token
 
         settings = Settings.from_env()
         config = SandboxConfig(admin_token=sandbox_admin_token(settings))

@@ -6,7 +6,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
+
+from open12306.shared.document_keys import load_or_create_secret
+
+if TYPE_CHECKING:
+    from open12306.config import Settings
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DEFAULT_RETRY_SCHEDULE = (0.0, 2.0, 5.0, 30.0, 120.0)
@@ -62,3 +68,11 @@ class SandboxConfig:
     allow_registration: bool = True
     admin_token: str | None = field(default=None, repr=False)
     clock: Callable[[], datetime] = field(default=shanghai_now)
+
+
+def sandbox_admin_token(settings: Settings) -> str:
+    """The bearer token of the sandbox's setup API: ``OPEN12306_SANDBOX_ADMIN_TOKEN``, else
+    one generated on first use into ``settings.sandbox_admin_token_path()`` (mode 0600)."""
+    if settings.sandbox_admin_token:
+        return settings.sandbox_admin_token
+    return load_or_create_secret(settings.sandbox_admin_token_path()).hex()

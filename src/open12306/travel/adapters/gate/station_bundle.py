@@ -1,11 +1,16 @@
-"""Assemble a station's gate bundle: the issuer's public keys plus the booking content."""
+"""Assemble a station's gate bundle: the issuer's public keys plus the booking content, and
+fresh bundles on request (what the gates' management link serves)."""
 
 from __future__ import annotations
 
-from open12306.travel.adapters.gate.bundle import GateBundle, issuer_section
+from collections.abc import Callable
+from datetime import datetime
+
+from open12306.travel.adapters.gate.bundle import GateBundle, dumps_bundle, issuer_section
+from open12306.travel.adapters.issuer_signing import IssuerKeysOnDemand
 from open12306.travel.adapters.keys import IssuerKeyStore
-from open12306.travel.domain.gate import DenyLists
-from open12306.travel.services.gate_bundles import StationContent
+from open12306.travel.domain.gate import DenyLists, GateConfig
+from open12306.travel.services.gate_bundles import GateBundleService, StationContent
 
 
 def station_bundle(
@@ -34,3 +39,29 @@ def station_bundle(
         faces={} if content is None else dict(content.faces),
         keys_only=content is None,
     )
+
+
+class StationBundles:
+    """Fresh bundles for a station, built from the database and the issuer key store.
+
+    ``bundle_version`` is the build time in unix seconds, so every fresh bundle is newer than
+    the one a gate holds (``gate sync`` never installs an older one)."""
+
+    def __init__(
+        self,
+        service: GateBundleService,
+        issuer: IssuerKeysOnDemand,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.service = service
+        self.issuer = issuer
+        self.clock = clock
+
+    def bundle(self, station: str) -> bytes:
+        """The bundle of the station ``station`` names (telecode, name, pinyin, initials)."""
+        code = self.service.station_code(station.strip())
+        GateConfig(code)  # a valid telecode, else 400
+        now = self.clock()
+        content = self.service.station_content(code, now)
+        moment = int(now.timestamp())
+        return dumps_bundle(station_bundle(self.issuer.store(), code, moment, moment, content))

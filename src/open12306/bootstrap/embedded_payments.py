@@ -10,6 +10,7 @@ from open12306.config import Settings
 from open12306.payments.adapters import build_providers
 from open12306.payments.adapters.sandbox import SandboxConfig, create_sandbox
 from open12306.payments.adapters.sandbox.app import Sandbox
+from open12306.payments.adapters.sandbox.config import sandbox_admin_token
 from open12306.payments.adapters.sandbox.demo import (
     MerchantCredentials,
     PlatformKeys,
@@ -18,20 +19,11 @@ from open12306.payments.adapters.sandbox.demo import (
 )
 from open12306.payments.adapters.settings import PaymentSettings
 from open12306.payments.ports import PaymentProvider
-from open12306.shared.document_keys import load_or_create_secret
 
 SANDBOX_PATH = "/paysandbox"
 NOTIFY_PATH = "/api/v1/payments/notify"
 MERCHANT_FILE = "merchant.json"
 PLATFORM_FILE = "platform.json"
-
-
-def sandbox_admin_token(settings: Settings) -> str:
-    """The bearer token of the sandbox's setup API: ``OPEN12306_SANDBOX_ADMIN_TOKEN``, else
-    one generated on first use into ``settings.sandbox_admin_token_path()`` (mode 0600)."""
-    if settings.sandbox_admin_token:
-        return settings.sandbox_admin_token
-    return load_or_create_secret(settings.sandbox_admin_token_path()).hex()
 
 
 def embedded_channels(
