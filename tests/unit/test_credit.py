@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from open12306.shared.errors import DomainError
-from open12306.transit.domain.credit import (
+from open12306.transit.domain.credit_score import (
     DEFAULT_CREDIT_RULES,
     CreditHistory,
     credit_decision,

@@ -7,7 +7,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from open12306.shared.errors import DomainError
-from open12306.transit.services.credit_score import CreditRecord, assess, line_score
+from open12306.transit.domain.credit_score import CreditHistory as CreditRecord
+from open12306.transit.domain.credit_score import credit_decision as assess
+from open12306.transit.domain.credit_score import credit_score as line_score
 
 
 def test_a_new_account_may_ride_with_the_lowest_limits() -> None:
@@ -43,8 +45,8 @@ def test_impossible_records_are_refused() -> None:
 def test_more_paid_history_never_lowers_the_limits(
     age: int, days: int, journeys: int, failed: int
 ) -> None:
-    base = assess(CreditRecord(age, days, journeys, failed))
-    better = assess(CreditRecord(age, days + 1, journeys + 10, failed))
+    base = assess(CreditRecord(age, days, paid_journeys=journeys, failed_charges=failed))
+    better = assess(CreditRecord(age, days + 1, paid_journeys=journeys + 10, failed_charges=failed))
     assert better.score >= base.score
     assert better.credit_limit_fen >= base.credit_limit_fen
     assert 350 <= base.score <= 950

@@ -1,6 +1,6 @@
 """Pairing one account's taps at one operator into priced journeys, in time order.
 
-Rules (docs/credit-score.md, "Settlement rules", lists them with the caps):
+Rules (docs/credit.md, "Settlement rules", lists them with the caps):
 
 * bus (flat fare): every boarding tap is a journey at the flat fare;
 * entry then exit within ``max_journey_s``: a journey at the table fare; the same station in

@@ -1,10 +1,10 @@
-"""The pay-later credit line transit charges are drawn on, and each account's credit record.
+"""The pay-later credit line transit charges are drawn on, and each account's credit history.
 
 ``CreditLineCharger`` is the ``Charger`` of daily settlement: it draws the day's aggregated
 charge on the account's credit line, at most once per reference. A draw is refused when the
 account is blocked (deny-listed, or its account is locked or closed), when the assessment
 refuses pay-later (arrears, low score), or when it would take the month's draws above the
-account's credit limit. ``TransitCredit`` computes the record the assessment is made from
+account's credit limit. ``TransitCredit`` computes the history the score is made from
 (docs/credit.md) out of what settlement stored, so every collected or failed charge and
 every repaid debt changes it.
 """
@@ -16,18 +16,15 @@ from datetime import date, datetime, timedelta
 
 from open12306.accounts.ports import Account
 from open12306.shared.clock import Clock
-from open12306.transit.domain.credit import CreditDecision
-from open12306.transit.ports import Draw, Enrolment, TransitStore
-from open12306.transit.services.credit_score import (
-    DEFAULT_LINE_RULES,
-    CreditAssessment,
-    CreditLineRules,
-    CreditRecord,
-    assess,
+from open12306.transit.domain.credit_score import (
+    DEFAULT_CREDIT_RULES,
+    CreditDecision,
+    CreditHistory,
+    CreditRules,
+    credit_decision,
 )
+from open12306.transit.ports import Draw, Enrolment, TransitStore
 from open12306.transit.services.day_settlement import DenyListStore
-
-FAILURE_MEMORY_DAYS = 365
 
 
 def reference_day(reference: str) -> date:
@@ -49,14 +46,14 @@ class TransitCredit:
         store: TransitStore,
         clock: Clock,
         token_of: Callable[[str], bytes] | None = None,
-        rules: CreditLineRules = DEFAULT_LINE_RULES,
+        rules: CreditRules = DEFAULT_CREDIT_RULES,
     ) -> None:
         self.store = store
         self.clock = clock
         self.token_of = token_of
         self.rules = rules
 
-    def record(self, account_token: str, now: datetime) -> CreditRecord:
+    def record(self, account_token: str, now: datetime) -> CreditHistory:
         enrolment = self.store.enrolment(account_token)
         draws = self.store.draws(account_token)
         if enrolment is not None:
@@ -64,13 +61,13 @@ class TransitCredit:
         else:  # never enrolled (a token from a local wallet): as old as its first charge
             since = min((d.created_at for d in draws), default=now)
         paid = {d.day for d in draws if d.collected and d.amount_fen > 0}
-        window = now - timedelta(days=FAILURE_MEMORY_DAYS)
+        window = now - timedelta(days=self.rules.failure_memory_days)
         grace = timedelta(days=self.rules.repay_grace_days)
         debts = [d for d in self.store.debts(account_token) if d.created_at >= window]
         on_time = [d for d in debts if d.paid_at is not None and d.paid_at - d.created_at <= grace]
         owed = sum(d.amount_fen for d in self.store.debts(account_token) if d.paid_at is None)
         journeys = sum(s for s in self._paid_journeys(account_token, draws))
-        return CreditRecord(
+        return CreditHistory(
             account_age_days=max(0, (now - since).days),
             paid_days=len(paid),
             paid_journeys=journeys,
@@ -89,8 +86,8 @@ class TransitCredit:
                     counts.append(settled.journeys)
         return counts
 
-    def assess(self, account_token: str) -> CreditAssessment:
-        return assess(self.record(account_token, self.clock.now()), self.rules)
+    def assess(self, account_token: str) -> CreditDecision:
+        return credit_decision(self.record(account_token, self.clock.now()), self.rules)
 
     def decision(self, account: Account, now: datetime) -> CreditDecision:
         """The ride credential decision for a logged-in account; enrols its token so that
@@ -99,7 +96,7 @@ class TransitCredit:
             raise RuntimeError("TransitCredit needs token_of to decide for accounts")
         token = self.token_of(account.id).hex()
         self.store.enrol(Enrolment(token, account.id, account.created_at))
-        return assess(self.record(token, now), self.rules).decision()
+        return credit_decision(self.record(token, now), self.rules)
 
 
 class CreditLineCharger:

@@ -22,7 +22,7 @@ from open12306.sales.domain.tickets import Ticket, TicketState
 from open12306.sales.services.orders import OrderService
 from open12306.shared.clock import Clock
 from open12306.shared.errors import DomainError, NotFound
-from open12306.transit.domain.credit import (
+from open12306.transit.domain.credit_score import (
     CreditDecision,
     CreditHistory,
     CreditRules,
