@@ -176,7 +176,7 @@ def stations(
     index = c.catalog.stations
     found = guarded(lambda: _station_hits(index, query, limit))
     if json_out:
-        print_json([_station_dict(s) for s in found])
+        print_json([s.as_dict() for s in found])
         return
     table = Table("code", "name", "pinyin", "initials", "city")
     for s in found:
@@ -189,18 +189,6 @@ def _station_hits(index: Any, query: str, limit: int) -> list[Any]:
     if not found:
         index.lookup(query, field="query")  # raises with suggestions
     return found
-
-
-def _station_dict(s: Any) -> dict[str, Any]:
-    return {
-        "code": s.code,
-        "name": s.name,
-        "pinyin": s.pinyin,
-        "initials": s.initials,
-        "city": s.city,
-        "lat": s.lat,
-        "lon": s.lon,
-    }
 
 
 @app.command()

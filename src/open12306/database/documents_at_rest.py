@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, Engine
 
+from open12306.shared.db.engine import make_engine
 from open12306.shared.document_keys import DocumentCipher
 
 _OPTION = "open12306_document_cipher"
@@ -51,3 +52,12 @@ def passenger_purpose(passenger_id: str) -> bytes:
 def order_purpose(order_number: str) -> bytes:
     """Associated data of an order body's sealed document numbers."""
     return f"orders.body.docs|{order_number}".encode()
+
+
+def sealed_engine(url: str, cipher: DocumentCipher | None = None) -> Engine:
+    """A new engine for ``url`` sealing document numbers with ``cipher`` (without one, reading
+    or writing a document number raises NoDocumentCipher)."""
+    engine = make_engine(url)
+    if cipher is not None:
+        attach_document_cipher(engine, cipher)
+    return engine

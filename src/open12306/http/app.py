@@ -179,23 +179,10 @@ def create_app(container: Container, *, fast_path: bool = True) -> ASGIApp:
         found = index.search(q.strip(), limit)
         body: dict[str, Any] = {
             "query": q,
-            "stations": [
-                {
-                    "code": s.code,
-                    "name": s.name,
-                    "pinyin": s.pinyin,
-                    "initials": s.initials,
-                    "city": s.city,
-                    "lat": s.lat,
-                    "lon": s.lon,
-                }
-                for s in found
-            ],
+            "stations": [s.as_dict() for s in found],
         }
         if not found:
-            body["suggestions"] = [
-                {"code": s.code, "name": s.name, "city": s.city} for s in index.suggest(q, 8)
-            ]
+            body["suggestions"] = [s.brief() for s in index.suggest(q, 8)]
         return _json(200, body)
 
     @app.get("/api/v1/search", tags=["search"])

@@ -14,9 +14,7 @@ def error_body(error: DomainError) -> dict[str, Any]:
     body: dict[str, Any] = error.to_dict()
     suggestions = getattr(error, "suggestions", None)
     if suggestions:
-        body["suggestions"] = [
-            {"code": s.code, "name": s.name, "city": s.city} for s in suggestions
-        ]
+        body["suggestions"] = [s.brief() for s in suggestions]
     return {"error": body}
 
 

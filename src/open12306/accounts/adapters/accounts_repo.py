@@ -19,11 +19,10 @@ from open12306.accounts.domain.identity import Document, DocumentKind, Sex
 from open12306.accounts.domain.passengers import Passenger
 from open12306.accounts.ports import Account, AccountStatus, Duplicate, StoredSession
 from open12306.database.documents_at_rest import (
-    attach_document_cipher,
     document_cipher,
     passenger_purpose,
+    sealed_engine,
 )
-from open12306.shared.db.engine import make_engine
 from open12306.shared.document_keys import DocumentCipher
 
 
@@ -86,10 +85,7 @@ class SqlAccountsStore:
     def from_url(cls, url: str, cipher: DocumentCipher | None = None) -> SqlAccountsStore:
         """A store on a new engine for ``url`` sealing document numbers with ``cipher``
         (without one, reading or writing a document number raises NoDocumentCipher)."""
-        engine = make_engine(url)
-        if cipher is not None:
-            attach_document_cipher(engine, cipher)
-        return cls(engine)
+        return cls(sealed_engine(url, cipher))
 
     # --- accounts -----------------------------------------------------------------------
 

@@ -41,13 +41,7 @@ def upsert_stations(conn: Connection, items: Sequence[Station], source: str) -> 
     fresh = [s for s in items if s.code not in known]
     rows: list[dict[str, object]] = [
         {
-            "code": s.code,
-            "name": s.name,
-            "pinyin": s.pinyin,
-            "initials": s.initials,
-            "city": s.city,
-            "lat": s.lat,
-            "lon": s.lon,
+            **s.as_dict(),
             "source": source,
             "seq": first + n,
         }

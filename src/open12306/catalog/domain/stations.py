@@ -21,3 +21,19 @@ class Station:
     city: str = ""
     lat: float | None = None
     lon: float | None = None
+
+    def brief(self) -> dict[str, str]:
+        """What answers name a station by: telecode, name and city."""
+        return {"code": self.code, "name": self.name, "city": self.city}
+
+    def as_dict(self) -> dict[str, str | float | None]:
+        """Every field, as station lists answer them."""
+        return {
+            "code": self.code,
+            "name": self.name,
+            "pinyin": self.pinyin,
+            "initials": self.initials,
+            "city": self.city,
+            "lat": self.lat,
+            "lon": self.lon,
+        }

@@ -15,15 +15,12 @@ from typing import Any
 import msgspec
 from sqlalchemy import Engine, insert, select, update
 
-from open12306.inventory.adapters import inventory_repo
 from open12306.inventory.adapters.inventory_repo import StoredInventory
 from open12306.sales.adapters.orders_codec import _parse_trip, _trip
 from open12306.sales.adapters.orders_repo import (
     OrderConflict,
-    add_entries,
     read_orders,
-    save_payment,
-    update_order,
+    write_tail,
 )
 from open12306.sales.adapters.tables import change_payments, orders, pending_refunds
 from open12306.sales.domain import OrderState, SeatAssignment
@@ -280,12 +277,4 @@ class SqlSettlementBooks:
                 )
                 if done.rowcount != 1:
                     raise OrderConflict(f"change payment {change.id} changed concurrently")
-            stored = [
-                inventory_repo.save(conn, key, state, version)
-                for key, state, version in sorted(inventories, key=lambda item: item[0])
-            ]
-            saved = [update_order(conn, r, now) for r in records]
-            add_entries(conn, entries)
-            for p in payments:
-                save_payment(conn, p)
-        return saved, stored
+            return write_tail(conn, records, now, inventories, entries, payments)

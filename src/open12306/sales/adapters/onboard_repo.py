@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import Engine, select
 
-from open12306.database.documents_at_rest import attach_document_cipher
+from open12306.database.documents_at_rest import sealed_engine
 from open12306.inventory.adapters import inventory_repo
 from open12306.inventory.adapters.inventory_repo import StoredInventory
 from open12306.sales.adapters.orders_repo import (
@@ -31,7 +31,6 @@ from open12306.sales.adapters.orders_repo import (
 from open12306.sales.adapters.tables import order_tickets, orders
 from open12306.sales.domain.ledger import Entry
 from open12306.sales.ports import OrderRecord, PaymentRecord
-from open12306.shared.db.engine import make_engine
 from open12306.shared.document_keys import DocumentCipher
 from open12306.shared.run_key import RunKey
 
@@ -48,10 +47,7 @@ class SqlOnboardStore:
     def from_url(cls, url: str, cipher: DocumentCipher | None = None) -> SqlOnboardStore:
         """A store on a new engine for ``url`` sealing document numbers with ``cipher``
         (without one, reading or writing a document number raises NoDocumentCipher)."""
-        engine = make_engine(url)
-        if cipher is not None:
-            attach_document_cipher(engine, cipher)
-        return cls(engine)
+        return cls(sealed_engine(url, cipher))
 
     def orders_on_run(self, key: RunKey) -> list[OrderRecord]:
         """Orders holding a ticket (live or revoked) on the run, by number."""

@@ -29,7 +29,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
-from open12306.database.documents_at_rest import attach_document_cipher, document_cipher
+from open12306.database.documents_at_rest import (
+    document_cipher,
+    sealed_engine,
+)
 from open12306.inventory.adapters import inventory_repo
 from open12306.inventory.adapters.inventory_repo import StoredInventory, VersionConflict
 from open12306.inventory.ports import StoredState
@@ -50,7 +53,6 @@ from open12306.sales.ports import (
     PaymentRecord,
     PaymentState,
 )
-from open12306.shared.db.engine import make_engine
 from open12306.shared.db.metadata import counters
 from open12306.shared.document_keys import DocumentCipher
 from open12306.shared.run_key import RunKey
@@ -599,6 +601,28 @@ def credit_used(conn: Connection, account_id: str) -> int:
     return int(conn.execute(paid).scalar_one()) - int(conn.execute(refunded).scalar_one())
 
 
+def write_tail(
+    conn: Connection,
+    records: Sequence[OrderRecord],
+    now: datetime,
+    inventories: Sequence[tuple[RunKey, bytes, int]],
+    entries: Sequence[Entry],
+    payments: Sequence[PaymentRecord],
+) -> tuple[list[OrderRecord], list[StoredInventory]]:
+    """The end of every multi-run write, in the caller's transaction: inventories (each
+    version-checked, in key order so two writers cannot deadlock), orders (version-checked),
+    ledger entries and payments (each from the state it was read in)."""
+    stored = [
+        inventory_repo.save(conn, key, state, version)
+        for key, state, version in sorted(inventories, key=lambda item: item[0])
+    ]
+    saved = [update_order(conn, r, now) for r in records]
+    add_entries(conn, entries)
+    for p in payments:
+        save_payment(conn, p)
+    return saved, stored
+
+
 class SqlOrdersStore:
     """The OrdersStore port on one engine; each method is one transaction."""
 
@@ -609,10 +633,7 @@ class SqlOrdersStore:
     def from_url(cls, url: str, cipher: DocumentCipher | None = None) -> SqlOrdersStore:
         """A store on a new engine for ``url`` sealing document numbers with ``cipher``
         (without one, reading or writing a document number raises NoDocumentCipher)."""
-        engine = make_engine(url)
-        if cipher is not None:
-            attach_document_cipher(engine, cipher)
-        return cls(engine)
+        return cls(sealed_engine(url, cipher))
 
     def next_number(self) -> str:
         """A fresh order number (serials are never reused; gaps are harmless)."""
@@ -756,16 +777,10 @@ class SqlOrdersStore:
         """One transaction: orders (version-checked), inventory (version-checked), ledger
         entries and payments. Raises VersionConflict (or OrderConflict) and writes nothing
         when anything changed since it was read."""
+        runs = () if inventory is None else (inventory,)
         with self.engine.begin() as conn:
-            stored = None
-            if inventory is not None:
-                key, state, version = inventory
-                stored = inventory_repo.save(conn, key, state, version)
-            saved = [update_order(conn, r, now) for r in records]
-            add_entries(conn, entries)
-            for p in payments:
-                save_payment(conn, p)
-        return saved, stored
+            saved, stored = write_tail(conn, records, now, runs, entries, payments)
+        return saved, (stored[0] if stored else None)
 
     def write_runs(
         self,
@@ -780,12 +795,4 @@ class SqlOrdersStore:
         change that takes a seat on one run and gives one back on another. Runs are written
         in key order so two such writers cannot deadlock each other."""
         with self.engine.begin() as conn:
-            stored = [
-                inventory_repo.save(conn, key, state, version)
-                for key, state, version in sorted(inventories, key=lambda item: item[0])
-            ]
-            saved = [update_order(conn, r, now) for r in records]
-            add_entries(conn, entries)
-            for p in payments:
-                save_payment(conn, p)
-        return saved, stored
+            return write_tail(conn, records, now, inventories, entries, payments)

@@ -182,7 +182,7 @@ class SearchService:
         return [t for t in found if self._wanted(t.first, query)]
 
     def _station(self, station: Station) -> dict[str, str]:
-        return {"code": station.code, "name": station.name, "city": station.city}
+        return station.brief()
 
     def _named(self, code: str) -> dict[str, str]:
         station = self.catalog.stations.get(code)
