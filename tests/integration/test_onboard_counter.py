@@ -9,8 +9,8 @@ import pytest
 from open12306.payments.ports import RefundState
 from open12306.sales.domain.ledger import EntryKind
 from open12306.shared.errors import DomainError
+from open12306.travel.ports import Authorized, OnboardCharge
 from open12306.travel.services.onboard_counter import WALK_UP_ACCOUNT, CounterOnboardPayment
-from open12306.travel.services.onboard_sales import Authorized, OnboardCharge
 from tests.integration.settlement_channels_support import (
     Channel,
     channel,  # noqa: F401  (module fixture)

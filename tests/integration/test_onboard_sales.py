@@ -16,14 +16,8 @@ from open12306.sales.domain import TicketState
 from open12306.sales.domain.ledger import EntryKind, balance_check
 from open12306.shared.errors import DomainError
 from open12306.travel.domain.onboard import StaffMember, StaffRole
-from open12306.travel.services.onboard_sales import (
-    Authorized,
-    OnboardCharge,
-    OnboardPayment,
-    SaleRequest,
-    SaleResult,
-    Traveller,
-)
+from open12306.travel.ports import Authorized, OnboardCharge, OnboardPayment
+from open12306.travel.services.onboard_sales import SaleRequest, SaleResult, Traveller
 from tests.integration.orders_support import ADULT_ID, DAY, OTHER_ID
 from tests.integration.test_onboard_conductor import (
     CONDUCTOR,

@@ -15,8 +15,9 @@ from open12306.transit.domain import (
     metro_operator,
     service_day_bounds,
 )
+from open12306.transit.ports import Debt
 from open12306.transit.services.credit_line import CreditLineCharger, TransitCredit
-from open12306.transit.services.day_settlement import Debt, TransitSettlement, pay_debt
+from open12306.transit.services.day_settlement import TransitSettlement, pay_debt
 
 DAY = date(2027, 1, 15)
 START = service_day_bounds(DAY)[0] + 3 * 3600

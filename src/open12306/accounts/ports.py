@@ -218,3 +218,15 @@ class DocumentKeyer(Protocol):
     a document is found without reading numbers in clear (HMAC with a server secret)."""
 
     def key(self, document: Document) -> str: ...
+
+
+class FaceStore(Protocol):
+    """Embeddings per saved passenger (``accounts.adapters.faces_repo.SqlFaceStore``)."""
+
+    def save_face(
+        self, account_id: str, passenger_id: str, model: str, embedding: bytes, at: datetime
+    ) -> None: ...
+
+    def delete_face(self, account_id: str, passenger_id: str) -> bool: ...
+
+    def embeddings(self, passenger_ids: Sequence[str], model: str) -> dict[str, bytes]: ...

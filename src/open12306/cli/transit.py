@@ -5,10 +5,10 @@ Reads ``OPEN12306_DATABASE_URL``. ``settle`` first takes in the taps of gate col
 settles the service day: one charge per account on the pay-later credit line, caps applied,
 failed charges to arrears and the deny list; settling a day again charges or refunds only
 the difference. The operators (and which stations are theirs) come from a JSON file
-(``--operators`` or ``OPEN12306_TRANSIT_OPERATORS``, see ``domain.transit.catalog``); without
+(``--operators`` or ``OPEN12306_TRANSIT_OPERATORS``, see ``transit.domain.catalog``); without
 either, the demo operators shipped in ``open12306/data/transit_operators.json``. ``pay-debt``
 pays through the channels configured like the server's (``OPEN12306_ALIPAY_*``,
-``OPEN12306_WECHATPAY_*``, see ``adapters.payments.settings``). docs/credit.md describes it
+``OPEN12306_WECHATPAY_*``, see ``payments.adapters.settings``). docs/credit.md describes it
 all.
 """
 

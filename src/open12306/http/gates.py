@@ -1,8 +1,8 @@
 """HTTP routes for station gates (their management link): tap upload and fresh bundles.
 
 ``POST /api/v1/gate/taps`` takes taps as ``GateJournal.export_taps`` gives them and marks every
-admitted reserved ticket ``used`` (``services.ticket_usage``); uploading again changes nothing.
-``GET /api/v1/gate/stations/{station}/bundle`` answers a fresh gate bundle built from the
+admitted reserved ticket ``used`` (``travel.services.ticket_usage``); uploading again changes
+nothing. ``GET /api/v1/gate/stations/{station}/bundle`` answers a fresh gate bundle built from the
 database: issuer public keys, deny list, station manifest and enrolled face embeddings.
 
 Gates authenticate with ``Authorization: Bearer <gate token>``: the token comes from

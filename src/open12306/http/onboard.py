@@ -3,7 +3,7 @@ segment manifest, the run manifest a handheld syncs, and tickets sold on board.
 
 Every route needs a staff bearer token (``Authorization: Bearer <token>``): the tokens are
 listed, as SHA-256 hashes, in the file named by ``OPEN12306_STAFF_TOKENS`` (format in
-``domain.onboard.staff``; no file, no staff). Errors are DomainErrors, turned into
+``travel.domain.onboard.staff``; no file, no staff). Errors are DomainErrors, turned into
 ``{"error": {field, reason, message}}`` by the app's handler: 404 ``unknown_train`` /
 ``unknown_run`` (field ``train`` / ``date``), 422 for a stop with no segment (``stop``),
 409 ``sold_out``, ``credit_limit``, 403 ``not_conductor``.
@@ -29,12 +29,7 @@ from open12306.search.services.query import parse_date
 from open12306.shared.errors import DomainError
 from open12306.travel.domain.onboard import Occupant, SegmentManifest, StaffMember
 from open12306.travel.services.conductor import ConductorService, StaffTokens
-from open12306.travel.services.onboard_sales import (
-    OnboardSales,
-    SaleRequest,
-    SaleResult,
-    Traveller,
-)
+from open12306.travel.services.onboard_sales import OnboardSales, SaleRequest, SaleResult, Traveller
 
 if TYPE_CHECKING:
     from open12306.bootstrap import Container

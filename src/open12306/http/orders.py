@@ -44,7 +44,7 @@ from open12306.shared.errors import DomainError
 
 log = logging.getLogger("open12306.api.orders")
 MAX_WAIT = 30.0
-_POLL = 1.0  # a last resort: changes wake the waiters (see services.order_watch)
+_POLL = 1.0  # a last resort: changes wake the waiters (see sales.services.order_watch)
 _encoder = msgspec.json.Encoder()
 
 

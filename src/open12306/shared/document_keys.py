@@ -37,7 +37,7 @@ MEMO_SIZE = 8192  # sealed values remembered (a few MiB at most)
 
 @dataclass(frozen=True)
 class HmacDocumentKeyer:
-    """Implements ``services.ports_accounts.DocumentKeyer``."""
+    """Implements ``accounts.ports.DocumentKeyer``."""
 
     secret: bytes = field(repr=False)
 

@@ -1,5 +1,5 @@
-"""What transit settlement keeps, beyond the deny list and arrears of ``transit_settlement``:
-uploaded taps, settled days, the credit line's draws, debt payments and enrolments."""
+"""Ports of transit settlement: what it keeps (uploaded taps, settled days, the credit line's
+draws, debts and their payments, enrolments, the deny list) and the channel it charges."""
 
 from __future__ import annotations
 
@@ -70,7 +70,7 @@ class Enrolment:
 
 
 class TransitStore(Protocol):
-    """Durable transit records (``adapters.db.transit_repo.SqlTransitStore``)."""
+    """Durable transit records (``transit.adapters.transit_repo.SqlTransitStore``)."""
 
     def receive_taps(self, taps: Iterable[Tap]) -> int:
         """Store taps not stored before (by tap id); returns how many were new."""
@@ -113,3 +113,56 @@ class TransitStore(Protocol):
     def account_active(self, account_id: str) -> bool | None:
         """Whether the account may be charged (None: no such account)."""
         ...
+
+
+class DebtPaymentStore(TransitStore, Protocol):
+    """The transit store, able to find a debt payment by its number (for notifications)."""
+
+    def payment(self, payment_no: str) -> DebtPayment | None: ...
+
+
+class Charger(Protocol):
+    """The pay-later (credit) channel: collects an amount from an account's payment method.
+
+    Must be idempotent by ``reference``: asked twice for the same reference it collects once
+    and answers the same.
+    """
+
+    def charge(self, account_token: str, amount_fen: int, reference: str) -> bool:
+        """True when the amount was collected."""
+        ...
+
+
+class DenyListStore(Protocol):
+    """Accounts the next gate bundle refuses (ride codes of blocked accounts are rejected)."""
+
+    def add(self, account_token: str) -> None: ...
+
+    def remove(self, account_token: str) -> None: ...
+
+    def accounts(self) -> frozenset[str]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Debt:
+    """An uncollected charge: what an account in arrears owes for one day."""
+
+    reference: str
+    account_token: str
+    amount_fen: int
+
+
+class ArrearsStore(Protocol):
+    """Debts of accounts whose daily charge failed."""
+
+    def add(self, debt: Debt) -> None: ...
+
+    def outstanding(self, account_token: str) -> list[Debt]: ...
+
+    def clear(self, reference: str) -> None: ...
+
+
+class RefundingCharger(Charger, Protocol):
+    """A charger that can also give back money it collected (``CreditLineCharger``)."""
+
+    def refund(self, account_token: str, amount_fen: int, reference: str) -> None: ...

@@ -76,7 +76,7 @@ _PASSENGER_COLUMNS = [c for c in passengers.c if c.name != "id_key"]
 
 
 class SqlAccountsStore:
-    """Implements ``services.ports_accounts.AccountsStore``."""
+    """Implements ``accounts.ports.AccountsStore``."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine

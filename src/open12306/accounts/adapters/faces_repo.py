@@ -1,4 +1,4 @@
-"""Enrolled face embeddings on the ``passenger_faces`` table (``services.faces.FaceStore``)."""
+"""Enrolled face embeddings on the ``passenger_faces`` table (``accounts.ports.FaceStore``)."""
 
 from __future__ import annotations
 

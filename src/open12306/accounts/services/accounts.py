@@ -3,7 +3,7 @@
 
 Bearer tokens are opaque random strings; only their SHA-256 is stored, so a copy of the
 database does not let anyone log in. Failed logins throttle their source, not the account
-(``domain.rate_limit``): each client address, and each username from one address, backs off
+(``accounts.domain.rate_limit``): each client address, and each username from one address, backs off
 exponentially after a few failures, and a successful login clears its username-and-address
 count. So someone guessing a password from one address never locks the owner out at another.
 A generous ceiling per username (many addresses failing at once: credential stuffing) only

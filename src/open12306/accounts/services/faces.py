@@ -10,9 +10,8 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Protocol
 
-from open12306.accounts.ports import Account
+from open12306.accounts.ports import Account, FaceStore
 from open12306.accounts.services.accounts import AccountService
 from open12306.shared.errors import DomainError
 
@@ -38,18 +37,6 @@ def unpack_embedding(data: bytes) -> tuple[float, ...]:
     if len(data) != _PACKING.size:
         raise DomainError("embedding", "invalid", f"expected {_PACKING.size} bytes")
     return tuple(_PACKING.unpack(data))
-
-
-class FaceStore(Protocol):
-    """Embeddings per saved passenger (``adapters.db.faces_repo.SqlFaceStore``)."""
-
-    def save_face(
-        self, account_id: str, passenger_id: str, model: str, embedding: bytes, at: datetime
-    ) -> None: ...
-
-    def delete_face(self, account_id: str, passenger_id: str) -> bool: ...
-
-    def embeddings(self, passenger_ids: Sequence[str], model: str) -> dict[str, bytes]: ...
 
 
 class FaceEnrolment:

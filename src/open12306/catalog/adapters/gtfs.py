@@ -43,8 +43,8 @@ Import (`read_feed`):
 * Times are in agency_timezone (all agencies must give the same one); stop_timezone does not
   change them (GTFS: stop_times are in agency_timezone whatever the stop's zone). GTFS counts
   times from "noon minus 12h" of the service day, which is midnight except on the days clocks
-  change; stored minutes are read as wall-clock time from midnight (domain.timetable). The two
-  give the same instant whenever the UTC offset at the time is the offset at noon of the
+  change; stored minutes are read as wall-clock time from midnight (catalog.domain.timetable). The
+  two give the same instant whenever the UTC offset at the time is the offset at noon of the
   service day: all times but those before the change on a change day, and those past 24:00
   that fall after a change the next morning (an hour apart then).
   Given the operator's zone, a feed whose zone keeps another clock is refused (see docs/gtfs.md).

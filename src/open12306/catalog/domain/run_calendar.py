@@ -2,8 +2,8 @@
 
 Regular trains run every day unless they carry a service calendar (e.g. imported from GTFS:
 weekdays only, Sundays and holidays); holiday-only trains (加开, extra trains) run only on peak
-days. Which days are peak is decided outside the domain (adapters/holidays.py) and passed in.
-"""
+days. Which days are peak is decided outside the domain (catalog/adapters/holidays.py) and passed
+in."""
 
 from __future__ import annotations
 

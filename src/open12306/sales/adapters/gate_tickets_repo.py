@@ -1,4 +1,4 @@
-"""Tickets by state over service dates, for gate bundles (``services.gate_bundles``)."""
+"""Tickets by state over service dates, for gate bundles (``travel.services.gate_bundles``)."""
 
 from __future__ import annotations
 

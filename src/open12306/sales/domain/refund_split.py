@@ -2,7 +2,7 @@
 
 An order's money can come in through several trades: the order's own payment (our trade
 number at the channel is the order number), and one trade per dearer change paid on its own
-(``services.changes``: trade ``{ticket}C{n}``), each through a channel or the credit line. A
+(``sales.services.changes``: trade ``{ticket}C{n}``), each through a channel or the credit line. A
 channel refunds a trade only up to what that trade took, less what was already refunded from
 it (Alipay answers more with ``ACQ.REASON_TRADE_REFUND_FEE_ERR``, WeChat Pay with
 ``INVALID_REQUEST``). So a refund is drawn from the trades, each draw at most what is left of

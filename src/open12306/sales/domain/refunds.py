@@ -23,8 +23,8 @@ Changes (改签), main rule only:
   it was made in for a later refund (12306: a ticket changed 48 h–8 days before departure to a
   train 8 or more days away still pays 5 % on refund).
 
-Changing the destination (变更到站) is priced like a change (services/changes.py) and counts as
-the ticket's one change. Not modelled: Spring Festival changes (refunded at the < 24 h rate),
+Changing the destination (变更到站) is priced like a change (sales/services/changes.py) and counts
+as the ticket's one change. Not modelled: Spring Festival changes (refunded at the < 24 h rate),
 refunds at a station after departure.
 """
 

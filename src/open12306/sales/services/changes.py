@@ -9,7 +9,7 @@ and boarding station, to another alighting station. Either way, in one transacti
    without a seat: a full target changes nothing (``sold_out``);
 2. the old ticket becomes ``changed`` and a new ticket, one generation on, is issued;
 3. a dearer ticket's difference is charged to the account's credit line (``credit``), a
-   cheaper one's difference is refunded less the ladder fee on it (``domain.refunds``);
+   cheaper one's difference is refunded less the ladder fee on it (``sales.domain.refunds``);
 4. the ledger entries, the order (version-checked) and both inventories (version-checked)
    are written together, or nothing is.
 

@@ -13,13 +13,13 @@
   notification or a ``check`` says so. A refused code raises ``payment_code_invalid``.
 * ``refund`` refunds one ticket with the fee ladder, puts its seat back on sale and writes the
   refund and fee to the ledger, all in one transaction; the money then goes back through the
-  trades that took it (``domain.refund_split``): the order's own trade and the trades that
-  paid dearer changes (``services.changes``), each refund request against one trade and never
+  trades that took it (``sales.domain.refund_split``): the order's own trade and the trades that
+  paid dearer changes (``sales.services.changes``), each refund request against one trade and never
   above what is left of it, the ticket's own change trades first (newest first), then the
   order's trade. ``refund_order`` does so for every live ticket of an order at once. Each
   request has its own refund number (the base number for the order's trade, ``{base}-{trade}``
   for another), so a retry moves money once. A channel refund that fails after the commit is
-  kept and retried, or marked failed for an operator (``services.refund_retry``).
+  kept and retried, or marked failed for an operator (``sales.services.refund_retry``).
 * ``cancel`` gives up an unpaid held order: its seats go back on sale at once. After 3 cancels
   in a day the account may order no more that day (the intake checks it: ``too_many_cancels``).
 """

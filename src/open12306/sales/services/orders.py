@@ -1,7 +1,7 @@
 """Submitting and reading orders: the rules are checked, then the order waits in its run's queue.
 
 ``submit`` answers at once with a ``queued`` order (admitted in a batch with other riders'
-orders by ``OrderIntake``: one commit for many); the allocator (``services.allocator``)
+orders by ``OrderIntake``: one commit for many); the allocator (``sales.services.allocator``)
 turns it into ``held`` or ``failed``. A retry with the same idempotency key returns the order
 the first attempt made. Reading an order expires it first when its hold ran out.
 """

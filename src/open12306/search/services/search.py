@@ -71,7 +71,7 @@ class PresaleWindow:
         return self.clock.now().astimezone(self.zone).date()
 
     def now_minute(self) -> int:
-        """The current local time as an absolute minute (see domain.routes.day_minute)."""
+        """The current local time as an absolute minute (see catalog.domain.routes.day_minute)."""
         now = self.clock.now().astimezone(self.zone)
         return day_minute(now.date()) + now.hour * 60 + now.minute
 

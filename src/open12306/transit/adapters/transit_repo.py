@@ -27,8 +27,7 @@ from open12306.transit.adapters.tables import (
     transit_taps,
 )
 from open12306.transit.domain import Tap, TapDirection
-from open12306.transit.ports import DebtPayment, DebtRecord, Draw, Enrolment, SettledDay
-from open12306.transit.services.day_settlement import Debt
+from open12306.transit.ports import Debt, DebtPayment, DebtRecord, Draw, Enrolment, SettledDay
 
 Clock = Callable[[], datetime]
 

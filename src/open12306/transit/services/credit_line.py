@@ -23,8 +23,7 @@ from open12306.transit.domain.credit_score import (
     CreditRules,
     credit_decision,
 )
-from open12306.transit.ports import Draw, Enrolment, TransitStore
-from open12306.transit.services.day_settlement import DenyListStore
+from open12306.transit.ports import DenyListStore, Draw, Enrolment, TransitStore
 
 
 def reference_day(reference: str) -> date:

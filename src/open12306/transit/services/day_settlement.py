@@ -13,7 +13,6 @@ import secrets
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Protocol
 
 from open12306.payments.ports import PaymentOptions, PaymentProvider, PayMode
 from open12306.payments.ports import PaymentState as ChannelState
@@ -27,54 +26,17 @@ from open12306.transit.domain import (
     settle_accounts,
     week_start,
 )
-from open12306.transit.ports import DebtPayment, SettledDay, TransitStore
-
-
-class DebtPaymentStore(TransitStore, Protocol):
-    """The transit store, able to find a debt payment by its number (for notifications)."""
-
-    def payment(self, payment_no: str) -> DebtPayment | None: ...
-
-
-class Charger(Protocol):
-    """The pay-later (credit) channel: collects an amount from an account's payment method.
-
-    Must be idempotent by ``reference``: asked twice for the same reference it collects once
-    and answers the same.
-    """
-
-    def charge(self, account_token: str, amount_fen: int, reference: str) -> bool:
-        """True when the amount was collected."""
-        ...
-
-
-class DenyListStore(Protocol):
-    """Accounts the next gate bundle refuses (ride codes of blocked accounts are rejected)."""
-
-    def add(self, account_token: str) -> None: ...
-
-    def remove(self, account_token: str) -> None: ...
-
-    def accounts(self) -> frozenset[str]: ...
-
-
-@dataclass(frozen=True, slots=True)
-class Debt:
-    """An uncollected charge: what an account in arrears owes for one day."""
-
-    reference: str
-    account_token: str
-    amount_fen: int
-
-
-class ArrearsStore(Protocol):
-    """Debts of accounts whose daily charge failed."""
-
-    def add(self, debt: Debt) -> None: ...
-
-    def outstanding(self, account_token: str) -> list[Debt]: ...
-
-    def clear(self, reference: str) -> None: ...
+from open12306.transit.ports import (
+    ArrearsStore,
+    Charger,
+    Debt,
+    DebtPayment,
+    DebtPaymentStore,
+    DenyListStore,
+    RefundingCharger,
+    SettledDay,
+    TransitStore,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +60,7 @@ class Correction:
 
 
 def settle_day(taps: Iterable[Tap], operators: Mapping[str, Operator], day: date) -> list[Charge]:
-    """One aggregated charge per account for service day ``day`` (see domain.transit.settle)."""
+    """One aggregated charge per account for service day ``day`` (see transit.domain.settle)."""
     return settle_accounts(taps, operators, day)
 
 
@@ -185,12 +147,6 @@ class MemoryArrears:
 
     def clear(self, reference: str) -> None:
         self._debts.pop(reference, None)
-
-
-class RefundingCharger(Charger, Protocol):
-    """A charger that can also give back money it collected (``CreditLineCharger``)."""
-
-    def refund(self, account_token: str, amount_fen: int, reference: str) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,8 +22,8 @@ def key_dir_from_env() -> Path:
 
 
 class IssuerKeysOnDemand:
-    """Implements ``services.ticket_codes.IssuerSigning`` over a key store directory, creating
-    the store (mode 0700, keys 0600) the first time a code is signed."""
+    """Implements ``travel.services.ticket_codes.IssuerSigning`` over a key store directory,
+    creating the store (mode 0700, keys 0600) the first time a code is signed."""
 
     def __init__(self, directory: Path | str) -> None:
         self.directory = Path(directory)

@@ -3,20 +3,18 @@
 ``manifest`` answers "who should be in which seat" for the segment leaving a stop, from the
 run's live tickets (issued or used; refunded and changed ones are left out) and its stored
 inventory. ``run_manifest`` is what a handheld syncs to check codes offline, and
-``check_code`` runs the handheld's check (``domain.onboard.check``) on the server's data.
+``check_code`` runs the handheld's check (``travel.domain.onboard.check``) on the server's data.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date
-from typing import Protocol
 
 from open12306.accounts.services.accounts import Unauthenticated
 from open12306.catalog.domain.timetable import Train
 from open12306.catalog.services.catalog import Catalog
 from open12306.inventory.domain import RunInventory
-from open12306.inventory.ports import StoredState
 from open12306.sales.domain import Ticket, TicketState
 from open12306.sales.ports import OrderRecord
 from open12306.shared.errors import NotFound
@@ -34,6 +32,7 @@ from open12306.travel.domain.onboard import (
     parse_staff_tokens,
     segment_leaving,
 )
+from open12306.travel.ports import RunTickets
 
 LIVE = (TicketState.ISSUED, TicketState.USED)
 REVOKED = (TicketState.REFUNDED, TicketState.CHANGED)
@@ -41,7 +40,7 @@ RunsOn = Callable[[date, date], set[RunKey]]
 
 
 class StaffTokens:
-    """Staff bearer tokens (``domain.onboard.staff``): who is calling, or 401."""
+    """Staff bearer tokens (``travel.domain.onboard.staff``): who is calling, or 401."""
 
     def __init__(self, tokens: Mapping[str, StaffMember] | None = None) -> None:
         self.tokens = dict(tokens or {})
@@ -57,14 +56,6 @@ class StaffTokens:
                 "authorization", "not_staff", "a staff token is needed (OPEN12306_STAFF_TOKENS)"
             )
         return member
-
-
-class RunTickets(Protocol):
-    """Orders with tickets on a run, and the run's stored inventory."""
-
-    def orders_on_run(self, key: RunKey) -> list[OrderRecord]: ...
-
-    def load(self, key: RunKey) -> StoredState | None: ...
 
 
 def tickets_on_run(records: list[OrderRecord], key: RunKey) -> Iterator[tuple[OrderRecord, Ticket]]:

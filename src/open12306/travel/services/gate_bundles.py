@@ -6,9 +6,9 @@ For a station and a moment, over the runs whose service date lies in a window ar
   and the accounts in transit arrears (``blocked_accounts``: hex account tokens);
 - manifest: every run calling at the station (departure and arrival in unix seconds) and
   every issued ticket boarding or alighting there, with its check-in window and the salted
-  hash of the passenger's document number (``domain.gate.document_hash``), never the number.
+  hash of the passenger's document number (``travel.domain.gate.document_hash``), never the number.
 
-The adapter (``adapters.gate.bundle``) writes these with the issuer keys into a gate bundle.
+The adapter (``travel.adapters.gate.bundle``) writes these with the issuer keys into a gate bundle.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ import secrets
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from open12306.catalog.domain.station_index import StationIndex
@@ -33,23 +32,12 @@ from open12306.travel.domain.gate import (
     ManifestTicket,
     document_hash,
 )
+from open12306.travel.ports import GateTicketSource
 from open12306.travel.services.ticket_codes import CheckInWindow
 
 SALT_SIZE = 16
 DAYS_BACK = 1
 DAYS_AHEAD = 2
-
-
-class GateTicketSource(Protocol):
-    """Tickets by state over a range of service dates (``adapters.db.gate_tickets_repo``)."""
-
-    def revoked_ticket_numbers(self, first: date, last: date) -> list[str]:
-        """Numbers of refunded or changed tickets on runs of these service dates."""
-        ...
-
-    def orders_with_issued_tickets(self, first: date, last: date) -> list[OrderRecord]:
-        """Orders holding at least one issued ticket on a run of these service dates."""
-        ...
 
 
 @dataclass(frozen=True, slots=True)

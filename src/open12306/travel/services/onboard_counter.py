@@ -19,7 +19,8 @@ from open12306.payments.ports import PaymentState as ChannelState
 from open12306.sales.ports import PaymentRecord, PaymentState
 from open12306.sales.services.checkout import COUNTER, code_refusal
 from open12306.sales.services.refund_retry import RefundRetry
-from open12306.travel.services.onboard_sales import Authorized, OnboardCharge, OnboardRefused
+from open12306.travel.ports import Authorized, OnboardCharge
+from open12306.travel.services.onboard_sales import OnboardRefused
 
 WALK_UP_ACCOUNT = "walk-up"
 log = logging.getLogger("open12306.onboard")

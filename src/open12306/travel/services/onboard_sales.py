@@ -3,8 +3,8 @@
 ``sell`` sells one passenger a ticket from the stop the train is leaving to a destination; with
 ``extends`` it extends a live ticket of the run instead (from the ticket's destination, or,
 when the passenger is found past it, from here with the ridden stretch charged and surcharged:
-``domain.onboard.fees``). Sales are open only while the train is on (or about to be on) the
-segment leaving that stop (``domain.onboard.window``; ``window=None`` turns the check off).
+``travel.domain.onboard.fees``). Sales are open only while the train is on (or about to be on) the
+segment leaving that stop (``travel.domain.onboard.window``; ``window=None`` turns the check off).
 A seat is taken when one of the class is free on every remaining segment, else a standing
 place; none left is ``sold_out``.
 
@@ -22,7 +22,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from open12306.accounts.domain.identity import (
@@ -38,7 +37,6 @@ from open12306.catalog.domain.seats import SeatClass
 from open12306.catalog.domain.timetable import Train
 from open12306.catalog.services.catalog import Catalog
 from open12306.inventory.domain import Allocation, Request, RunInventory
-from open12306.inventory.ports import StoredState
 from open12306.sales.domain import (
     Passenger,
     SeatAssignment,
@@ -69,6 +67,13 @@ from open12306.travel.domain.onboard import (
     supplementary_price,
     undeclared_ride_price,
 )
+from open12306.travel.ports import (
+    Authorized,
+    CreditLedger,
+    OnboardCharge,
+    OnboardPayment,
+    OnboardSaleStore,
+)
 from open12306.travel.services.conductor import LIVE, ConductorService
 
 CREDIT = "credit"
@@ -76,7 +81,7 @@ WALK_UP = "onboard"
 FEE_REF = "onboard-fee"
 RIDDEN_REF = "ridden-fare"
 SURCHARGE_REF = "surcharge"
-DEFAULT_CREDIT_LIMIT_FEN = 200_000  # as services.settlement
+DEFAULT_CREDIT_LIMIT_FEN = 200_000  # as sales.services.checkout
 
 
 class OnboardRefused(DomainError):
@@ -90,45 +95,6 @@ class Forbidden(DomainError):
 
 
 # --- the payment port ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class OnboardCharge:
-    """What to take: ``amount_fen`` for order ``order_number`` from ``payer`` (the channel's
-    credential: an account's bearer token for credit, a scanned payment code for counter)."""
-
-    order_number: str
-    amount_fen: int
-    payer: str
-    subject: str
-    at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class Authorized:
-    """Money taken (or promised, for credit): the payment to record with the sale."""
-
-    payment: PaymentRecord
-
-
-class OnboardPayment(Protocol):
-    """A way to take an on-board charge. ``account_of`` names the account the ticket is
-    booked to (before any money moves); ``authorize`` takes the money or raises a
-    DomainError (e.g. ``OnboardRefused``); ``void`` gives it back when the sale is not written.
-    ``authorize`` should be idempotent per ``order_number``: an attempt may be repeated."""
-
-    @property
-    def channel(self) -> str: ...
-
-    def account_of(self, payer: str) -> str: ...
-
-    def authorize(self, charge: OnboardCharge) -> Authorized: ...
-
-    def void(self, authorized: Authorized) -> None: ...
-
-
-class CreditLedger(Protocol):
-    def credit_used(self, account_id: str) -> int: ...
 
 
 class CreditOnboardPayment:
@@ -184,31 +150,6 @@ class CreditOnboardPayment:
 
 
 # --- the store port ------------------------------------------------------------------------
-
-
-class OnboardSaleStore(Protocol):
-    """Orders and inventories as the sale needs them (``adapters.db.onboard_repo``)."""
-
-    def load(self, key: RunKey) -> StoredState | None: ...
-
-    def next_number(self) -> str: ...
-
-    def get(self, number: str) -> OrderRecord | None: ...
-
-    def by_key(self, account_id: str, key: str) -> OrderRecord | None: ...
-
-    def busy_intervals(self, person_keys: Sequence[str]) -> dict[str, list[tuple[int, int]]]: ...
-
-    def entries(self, number: str) -> list[Entry]: ...
-
-    def insert_sale(
-        self,
-        record: OrderRecord,
-        *,
-        inventory: tuple[RunKey, bytes, int],
-        entries: Sequence[Entry],
-        payments: Sequence[PaymentRecord],
-    ) -> tuple[OrderRecord, StoredState]: ...
 
 
 # --- requests and results ------------------------------------------------------------------

@@ -14,7 +14,6 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
 
 from open12306.accounts.ports import Account
 from open12306.sales.domain import Order
@@ -23,7 +22,6 @@ from open12306.sales.services.orders import OrderService
 from open12306.shared.clock import Clock
 from open12306.shared.errors import DomainError, NotFound
 from open12306.transit.domain.credit_score import (
-    CreditDecision,
     CreditHistory,
     CreditRules,
     credit_decision,
@@ -36,6 +34,7 @@ from open12306.travel.domain.codes import (
     seal_credential,
     seal_ticket,
 )
+from open12306.travel.ports import CreditDecider, CreditHistorySource, IssuerSigning
 
 TOKEN_SIZE = 16
 MIN_SECRET = 16
@@ -59,21 +58,6 @@ class TicketNotLive(DomainError):
     """A ticket already used at a gate: no new code."""
 
     status = 409
-
-
-class KeyedSigner(Protocol):
-    """An issuer signer that names the key it signs with."""
-
-    @property
-    def key_id(self) -> int: ...
-
-    def sign(self, message: bytes) -> bytes: ...
-
-
-class IssuerSigning(Protocol):
-    """Where the current issuer signer comes from (``adapters.keys.IssuerKeyStore``)."""
-
-    def signer(self) -> KeyedSigner: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,12 +161,6 @@ class TicketCodeService:
         return IssuedTicketCode(code, seal_ticket(code, signer))
 
 
-class CreditHistorySource(Protocol):
-    """The credit history of an account, as of now."""
-
-    def history(self, account: Account, now: datetime) -> CreditHistory: ...
-
-
 class NewAccountHistory:
     """The default history while no settlement record exists: the account's age and nothing
     else (no paid days, no failed charges, no arrears). Under the default credit rules a new
@@ -191,12 +169,6 @@ class NewAccountHistory:
     def history(self, account: Account, now: datetime) -> CreditHistory:
         age = max(0, (now - account.created_at).days)
         return CreditHistory(account_age_days=age)
-
-
-class CreditDecider(Protocol):
-    """A full pay-later decision for an account (``services.transit_credit.TransitCredit``)."""
-
-    def decision(self, account: Account, now: datetime) -> CreditDecision: ...
 
 
 class CreditRefused(DomainError):

@@ -18,13 +18,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from open12306.sales.domain import use_ticket
 from open12306.sales.domain.tickets import Ticket, TicketState
 from open12306.sales.ports import OrderRecord
 from open12306.shared.errors import DomainError
+from open12306.travel.ports import UsageStore
 
 TICKET_KINDS = frozenset({"ticket", "id_document"})
 RETRIES = 5
@@ -72,14 +72,6 @@ class TapResult:
     outcome: TapOutcome
     ticket: str = ""
     detail: str = ""
-
-
-class UsageStore(Protocol):
-    """The orders store, as far as marking tickets used goes (``SqlOrdersStore``)."""
-
-    def get(self, number: str) -> OrderRecord | None: ...
-
-    def write(self, records: Sequence[OrderRecord], now: datetime) -> object: ...
 
 
 class TicketUsageService:

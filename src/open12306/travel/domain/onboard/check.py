@@ -1,6 +1,6 @@
 """The conductor's handheld: check a scanned e-ticket code on board, offline.
 
-The handheld holds what a gate holds (the issuer's public keys, see ``domain.gate``) and the
+The handheld holds what a gate holds (the issuer's public keys, see ``travel.domain.gate``) and the
 run's manifest as synced: its route, the live ticket numbers and the revoked ones (refunded
 or changed). A code passes when it is authentic, is for this run, is not revoked, is listed,
 and rides the segment the train is on. The first failing check gives the reason.
