@@ -123,8 +123,8 @@ def run(seed: int = 1, seconds: float = 3.0) -> dict[str, Any]:
         rep_seed = seed * 1_000_003 + rep
         for strategy in Strategy:
             results[strategy].append(_sell(seats, rep_seed, strategy))
-        best = results[Strategy.BEST_FIT][-1]
-        floor_rates.append(best["requests"] / _floor(seats, rep_seed, int(best["requests"])))
+        latest = results[Strategy.BEST_FIT][-1]
+        floor_rates.append(latest["requests"] / _floor(seats, rep_seed, int(latest["requests"])))
         rep += 1
 
     def median(strategy: Strategy, key: str) -> float:

@@ -128,7 +128,9 @@ async def bearer_token(request: Request) -> str:
     return token.strip()
 
 
-def current_account_dependency(service_getter: ServiceGetter) -> Callable[..., Account]:
+def current_account_dependency(
+    service_getter: ServiceGetter,
+) -> Callable[..., Awaitable[Account]]:
     """A FastAPI dependency giving the caller's account (401 ``unauthenticated`` without a
     live bearer token). Other routers use it: ``Depends(current_account_dependency(get))``."""
 
