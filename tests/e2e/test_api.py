@@ -10,10 +10,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from open12306.bootstrap import Container, build
-from open12306.catalog.domain.seats import SeatClass
 from open12306.config import Settings
 from open12306.http.app import create_app
 from open12306.inventory.domain import Request
+from open12306.inventory.domain.seats import SeatClass
 from open12306.shared.clock import FixedClock
 
 

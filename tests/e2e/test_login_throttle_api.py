@@ -21,13 +21,13 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from open12306.accounts.adapters.accounts_repo import SqlAccountsStore
+from open12306.accounts.adapters.document_keyer import HmacDocumentKeyer
 from open12306.accounts.adapters.passwords import ScryptHasher
 from open12306.accounts.services.accounts import AccountService
 from open12306.database.migrate import upgrade
 from open12306.http.accounts import accounts_router
 from open12306.http.app import _install_error_handlers
 from open12306.shared.clock import FixedClock
-from open12306.shared.document_keys import HmacDocumentKeyer
 from tests.integration.payments_support import wait_for
 
 PASSWORD = "rail-pass-2026"

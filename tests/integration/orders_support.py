@@ -8,18 +8,18 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from open12306.accounts.adapters.accounts_repo import SqlAccountsStore
+from open12306.accounts.adapters.document_keyer import HmacDocumentKeyer
 from open12306.accounts.adapters.passwords import ScryptHasher
 from open12306.accounts.domain.identity import Document, DocumentKind
 from open12306.accounts.domain.passengers import PassengerDetails
 from open12306.accounts.ports import Account
 from open12306.accounts.services.accounts import AccountService
-from open12306.catalog.domain.seats import SeatClass
 from open12306.catalog.domain.stations import Station
 from open12306.catalog.domain.timetable import StopTime, Train
 from open12306.catalog.services.catalog import Catalog
-from open12306.database.documents_at_rest import attach_document_cipher
 from open12306.database.store import SqlStore
 from open12306.inventory.adapters.inventory_repo import VersionConflict
+from open12306.inventory.domain.seats import SeatClass
 from open12306.inventory.services.run_inventory import InventoryService
 from open12306.sales.adapters.orders_repo import SqlOrdersStore
 from open12306.sales.services.allocator import Allocator
@@ -27,7 +27,7 @@ from open12306.sales.services.checkout import Settlement
 from open12306.sales.services.orders import OrderRequest, OrderService
 from open12306.search.services.read_model import ReadModel
 from open12306.shared.clock import FixedClock
-from open12306.shared.document_keys import HmacDocumentKeyer
+from open12306.shared.db.documents_at_rest import attach_document_cipher
 from tests.conftest import TEST_CIPHER
 from tests.unit.accounts_support import ADULT_ID, CHILD_ID, resident_id
 

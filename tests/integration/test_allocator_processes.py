@@ -14,11 +14,10 @@ from sqlalchemy import select
 
 from open12306.accounts.domain.identity import Document, DocumentKind
 from open12306.catalog.domain.fares import PassengerType
-from open12306.catalog.domain.seats import SeatClass
 from open12306.catalog.services.catalog import Catalog
-from open12306.database.documents_at_rest import attach_document_cipher
 from open12306.database.store import SqlStore
 from open12306.inventory.adapters.inventory_repo import VersionConflict
+from open12306.inventory.domain.seats import SeatClass
 from open12306.sales.adapters import orders_repo
 from open12306.sales.adapters.orders_repo import SqlOrdersStore
 from open12306.sales.adapters.tables import order_tickets
@@ -27,6 +26,7 @@ from open12306.sales.ports import OrderRecord
 from open12306.sales.services.allocator import Allocator
 from open12306.search.services.read_model import ReadModel
 from open12306.shared.clock import FixedClock
+from open12306.shared.db.documents_at_rest import attach_document_cipher
 from tests.conftest import TEST_CIPHER
 from tests.integration.orders_support import G1, G3, NOW, STATIONS, ZONE
 from tests.unit.accounts_support import resident_id

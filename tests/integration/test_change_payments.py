@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from open12306.accounts.ports import Account
-from open12306.catalog.domain.seats import SeatClass
+from open12306.inventory.domain.seats import SeatClass
 from open12306.payments.ports import PaymentOptions, PaymentState, PayMode
 from open12306.sales.domain import TicketState
 from open12306.sales.domain.ledger import EntryKind

@@ -10,7 +10,6 @@ from datetime import date
 import pytest
 from sqlalchemy import update
 
-from open12306.catalog.domain.seats import SeatClass
 from open12306.catalog.domain.stations import Station
 from open12306.catalog.domain.timetable import StopTime, Train
 from open12306.catalog.services.catalog import Catalog
@@ -18,6 +17,7 @@ from open12306.database.store import SqlStore
 from open12306.inventory.adapters import inventory_repo
 from open12306.inventory.adapters.tables import run_inventory
 from open12306.inventory.domain import Request, SoldOut
+from open12306.inventory.domain.seats import SeatClass
 from open12306.inventory.services.run_inventory import InventoryService
 from open12306.search.services.read_model import ReadModel
 

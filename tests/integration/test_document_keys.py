@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pytest
 
+from open12306.accounts.adapters.document_keyer import HmacDocumentKeyer
 from open12306.accounts.domain.identity import Document, DocumentKind
 from open12306.config import Settings
 from open12306.shared.document_keys import (
     DocumentCipher,
-    HmacDocumentKeyer,
     SealedValueError,
     is_sealed,
     key_id,

@@ -16,9 +16,9 @@ from open12306.accounts.adapters.accounts_repo import SqlAccountsStore
 from open12306.accounts.adapters.tables import passengers
 from open12306.accounts.domain.identity import Document, DocumentKind, Sex
 from open12306.accounts.domain.passengers import PassengerDetails
-from open12306.database.documents_at_rest import NoDocumentCipher
 from open12306.sales.adapters.gate_tickets_repo import SqlGateTickets
 from open12306.sales.adapters.tables import orders
+from open12306.shared.db.documents_at_rest import NoDocumentCipher
 from open12306.shared.document_keys import SealedValueError
 from tests.integration.orders_support import DAY, OTHER_ID
 from tests.integration.test_onboard_conductor import CONDUCTOR, Onboard, board, build_onboard, paid

@@ -20,12 +20,12 @@ import pytest
 from open12306.bootstrap import Container, build
 from open12306.bootstrap.tasks import export_feed, import_feed
 from open12306.catalog.adapters.gtfs import GtfsError, read_feed
-from open12306.catalog.domain.seats import SeatClass
 from open12306.catalog.domain.stations import Station
 from open12306.catalog.domain.timetable import StopTime, Train
 from open12306.catalog.services.network_load import load_network
 from open12306.config import Settings
 from open12306.database.store import SqlStore
+from open12306.inventory.domain.seats import SeatClass
 from open12306.sales.services.orders import OrderRequest
 from open12306.search.services.query import parse_search
 from open12306.shared.clock import FixedClock

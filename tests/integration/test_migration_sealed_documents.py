@@ -19,11 +19,11 @@ from typer.testing import CliRunner
 from open12306.accounts.adapters.accounts_repo import SqlAccountsStore
 from open12306.accounts.adapters.tables import accounts, passengers
 from open12306.cli.main import app as cli_app
-from open12306.database.documents_at_rest import attach_document_cipher
 from open12306.database.migrate import alembic_config, downgrade, upgrade
 from open12306.sales.adapters.orders_codec import PlainDocuments
 from open12306.sales.adapters.orders_repo import SqlOrdersStore
 from open12306.sales.adapters.tables import orders
+from open12306.shared.db.documents_at_rest import attach_document_cipher
 from open12306.shared.db.engine import make_engine
 from open12306.shared.document_keys import is_sealed, load_or_create_cipher
 from tests.conftest import TEST_CIPHER, fresh_postgres

@@ -9,11 +9,11 @@ from datetime import date, datetime, time, timedelta
 import pytest
 
 from open12306.accounts.ports import Account
-from open12306.catalog.domain.seats import SeatClass
 from open12306.catalog.domain.stations import Station
 from open12306.catalog.domain.timetable import StopTime, Train
 from open12306.inventory.adapters.inventory_repo import VersionConflict
 from open12306.inventory.domain import Request, RunInventory
+from open12306.inventory.domain.seats import SeatClass
 from open12306.sales.adapters.onboard_repo import DuplicateOrder, SqlOnboardStore
 from open12306.sales.ports import OrderRecord
 from open12306.sales.services.orders import OrderRequest

@@ -11,7 +11,7 @@ import pytest
 
 from open12306.accounts.domain.identity import Document, DocumentKind
 from open12306.accounts.ports import Account
-from open12306.catalog.domain.seats import SeatClass
+from open12306.inventory.domain.seats import SeatClass
 from open12306.sales.domain import TicketState
 from open12306.sales.domain.ledger import EntryKind, balance_check
 from open12306.shared.errors import DomainError

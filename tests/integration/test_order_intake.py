@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from open12306.catalog.domain.seats import SeatClass
+from open12306.inventory.domain.seats import SeatClass
 from open12306.sales.domain import OrderState
 from open12306.sales.services.allocator import AllocatorLoop
 from open12306.sales.services.orders import OrderRequest

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from open12306.catalog.domain.seats import SeatClass
 from open12306.inventory.domain import Request, SoldOut
+from open12306.inventory.domain.seats import SeatClass
 from open12306.sales.domain import OrderState
 from open12306.shared.errors import DomainError, NotFound
 from tests.integration.orders_support import (

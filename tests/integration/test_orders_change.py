@@ -11,11 +11,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from open12306.accounts.ports import Account
-from open12306.catalog.domain.seats import SeatClass
 from open12306.http.accounts import accounts_router
 from open12306.http.app import _install_error_handlers
 from open12306.http.orders import orders_router, payments_router
 from open12306.inventory.domain import Request, RunInventory
+from open12306.inventory.domain.seats import SeatClass
 from open12306.sales.domain import OrderState, TicketState
 from open12306.sales.domain.ledger import EntryKind, balance_check
 from open12306.sales.ports import OrderRecord, PaymentState

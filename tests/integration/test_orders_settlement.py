@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from open12306.accounts.ports import Account
-from open12306.catalog.domain.seats import SeatClass
+from open12306.inventory.domain.seats import SeatClass
 from open12306.sales.domain import OrderState, TicketState
 from open12306.sales.domain.ledger import EntryKind, balance_check
 from open12306.sales.ports import OrderRecord

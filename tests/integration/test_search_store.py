@@ -10,9 +10,9 @@ import pytest
 
 from open12306.bootstrap import build
 from open12306.bootstrap.tasks import load_demo
-from open12306.catalog.domain.seats import SeatClass
 from open12306.config import Settings
 from open12306.inventory.domain import Request
+from open12306.inventory.domain.seats import SeatClass
 from open12306.search.services.query import parse_search
 
 pytestmark = pytest.mark.operator_day

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from open12306.catalog.domain.seats import SeatClass
+from open12306.inventory.domain.seats import SeatClass
 from open12306.payments.ports import PaymentOptions, RefundState
 from open12306.sales.adapters import orders_repo
 from open12306.sales.adapters.tables import ledger_entries

@@ -12,7 +12,7 @@ from datetime import date
 
 from hypothesis import strategies as st
 
-from open12306.catalog.domain.seats import SeatClass
+from open12306.inventory.domain.seats import SeatClass
 from open12306.travel.domain.codes import (
     CredentialFlags,
     RideCredential,

@@ -3,7 +3,7 @@ from datetime import date
 import pytest
 from hypothesis import given, settings
 
-from open12306.catalog.domain.seats import SeatClass
+from open12306.inventory.domain.seats import SeatClass
 from open12306.travel.domain.codes import (
     CodeError,
     CodeType,

@@ -10,7 +10,7 @@ from open12306.catalog.domain.composition import (
     composition_for,
     get_composition,
 )
-from open12306.catalog.domain.seats import Berth, SeatClass
+from open12306.inventory.domain.seats import Berth, SeatClass
 from open12306.shared.errors import NotFound
 
 

@@ -13,7 +13,7 @@ from open12306.catalog.domain.fares import (
     tapered_km,
     zone_km,
 )
-from open12306.catalog.domain.seats import Berth, SeatClass
+from open12306.inventory.domain.seats import Berth, SeatClass
 from open12306.shared.errors import DomainError
 
 R = DEFAULT_RULES

@@ -2,8 +2,8 @@
 
 import pytest
 
-from open12306.catalog.domain.seats import Berth, Seat, SeatClass
 from open12306.inventory.domain import Allocation, Request, RunInventory, SoldOut, Strategy
+from open12306.inventory.domain.seats import Berth, Seat, SeatClass
 from open12306.shared.errors import DomainError
 
 SECOND = SeatClass.SECOND

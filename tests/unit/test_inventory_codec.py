@@ -5,7 +5,6 @@ import random
 
 import pytest
 
-from open12306.catalog.domain.seats import Seat, SeatClass
 from open12306.inventory.domain import (
     InventoryState,
     Quota,
@@ -15,6 +14,7 @@ from open12306.inventory.domain import (
     decode_state,
     encode_state,
 )
+from open12306.inventory.domain.seats import Seat, SeatClass
 from open12306.shared.errors import DomainError
 
 SECOND = SeatClass.SECOND

@@ -12,7 +12,6 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from open12306.catalog.domain.seats import CLASS_ORDER, Berth, Seat, SeatClass
 from open12306.inventory.domain import (
     Allocation,
     Quota,
@@ -21,6 +20,7 @@ from open12306.inventory.domain import (
     SoldOut,
     Strategy,
 )
+from open12306.inventory.domain.seats import CLASS_ORDER, Berth, Seat, SeatClass
 from open12306.shared.errors import DomainError
 
 BUSINESS, SECOND, SLEEPER = SeatClass.BUSINESS, SeatClass.SECOND, SeatClass.HARD_SLEEPER

@@ -2,8 +2,8 @@
 
 import pytest
 
-from open12306.catalog.domain.seats import Seat, SeatClass
 from open12306.inventory.domain import Request, RunInventory, SoldOut
+from open12306.inventory.domain.seats import Seat, SeatClass
 from open12306.shared.errors import DomainError
 
 SECOND = SeatClass.SECOND

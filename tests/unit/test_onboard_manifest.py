@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from open12306.catalog.domain.seats import Seat, SeatClass
+from open12306.inventory.domain.seats import Seat, SeatClass
 from open12306.shared.errors import DomainError
 from open12306.travel.domain.onboard import (
     RideTicket,

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from open12306.accounts.domain.identity import Document, DocumentKind, check_character
 from open12306.catalog.domain.fares import PassengerType
-from open12306.catalog.domain.seats import SeatClass
+from open12306.inventory.domain.seats import SeatClass
 from open12306.sales.domain import Passenger, SeatAssignment, Trip, order_number
 
 TZ = ZoneInfo("Asia/Shanghai")

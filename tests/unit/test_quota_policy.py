@@ -1,8 +1,8 @@
 import pytest
 
-from open12306.catalog.domain.quota_policy import QuotaPolicy
-from open12306.catalog.domain.seats import Seat, SeatClass
 from open12306.inventory.domain import Request, RunInventory, SoldOut
+from open12306.inventory.domain.quota_policy import QuotaPolicy
+from open12306.inventory.domain.seats import Seat, SeatClass
 from open12306.shared.errors import DomainError
 
 SEATS = [Seat(n, 1, SeatClass.SECOND, f"{n:02d}A", n) for n in range(10)]

@@ -10,14 +10,12 @@ import pytest
 
 from open12306.sales.domain import hold, pay, queue, refund_ticket
 from open12306.sales.domain.refunds import DEFAULT_LADDER
-from open12306.sales.domain.tickets import TicketState
+from open12306.sales.domain.tickets import TicketState, TicketUsed, refuse_if_used
 from open12306.sales.ports import OrderRecord
 from open12306.travel.services.ticket_usage import (
     TapOutcome,
     TicketTap,
     TicketUsageService,
-    TicketUsed,
-    refuse_if_used,
 )
 from tests.unit.test_orders_support import NOW, ORDER_NO, TZ, a_passenger, a_trip, seats
 

@@ -140,7 +140,7 @@ def make_riders(container: Any, parties: Sequence[int], first_serial: int) -> li
     from open12306.accounts.adapters.tables import accounts, passengers, sessions
     from open12306.accounts.domain.identity import Document, DocumentKind
     from open12306.accounts.services.accounts import token_hash
-    from open12306.database.documents_at_rest import document_cipher, passenger_purpose
+    from open12306.shared.db.documents_at_rest import document_cipher, passenger_purpose
 
     keyer = container.accounts.keyer
     cipher = document_cipher(container.store.engine)
@@ -200,7 +200,7 @@ def make_riders(container: Any, parties: Sequence[int], first_serial: int) -> li
 
 def _targets(container: Any, days: Sequence[date], rng: random.Random) -> list[Target]:
     """Every run on ``days`` with a seated class, each with a random stop pair."""
-    from open12306.catalog.domain.seats import SeatClass
+    from open12306.inventory.domain.seats import SeatClass
 
     out = []
     catalog = container.catalog
@@ -344,8 +344,8 @@ def _oversold(container: Any, code: str, day: date, seat_class: str) -> dict[str
     """Audit one run from the database: inventory invariants, counts and seat overlaps."""
     from sqlalchemy import select
 
-    from open12306.catalog.domain.seats import SeatClass
     from open12306.inventory.adapters import inventory_repo
+    from open12306.inventory.domain.seats import SeatClass
     from open12306.sales.adapters.tables import order_tickets, orders
 
     with container.store.engine.connect() as conn:

@@ -19,8 +19,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from open12306.catalog.domain.seats import Seat, SeatClass
 from open12306.inventory.domain import Request, RunInventory, SoldOut, Strategy
+from open12306.inventory.domain.seats import Seat, SeatClass
 
 SEGMENTS = 22
 DEMAND_FACTOR = 2

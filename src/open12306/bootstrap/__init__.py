@@ -9,6 +9,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from open12306.accounts.adapters.accounts_repo import SqlAccountsStore
+from open12306.accounts.adapters.document_keyer import HmacDocumentKeyer
 from open12306.accounts.adapters.embedder import FACE_MODEL, LazyEmbedder
 from open12306.accounts.adapters.faces_repo import SqlFaceStore
 from open12306.accounts.adapters.passwords import ScryptHasher
@@ -16,13 +17,12 @@ from open12306.accounts.services.accounts import AccountPolicy, AccountService
 from open12306.accounts.services.faces import FaceEnrolment, unpack_embedding
 from open12306.bootstrap.embedded_payments import embedded_channels, embedded_providers
 from open12306.catalog.adapters.holidays import is_peak_day
-from open12306.catalog.domain.quota_policy import QuotaPolicy
 from open12306.catalog.services.catalog import Catalog
 from open12306.catalog.services.runs import ensure_runs, window_bounds
 from open12306.config import Settings
-from open12306.database.documents_at_rest import attach_document_cipher
 from open12306.database.store import SqlStore
 from open12306.inventory.adapters.inventory_repo import VersionConflict
+from open12306.inventory.domain.quota_policy import QuotaPolicy
 from open12306.inventory.services.run_inventory import InventoryService
 from open12306.payments.adapters import build_providers
 from open12306.payments.adapters.sandbox.app import Sandbox
@@ -38,11 +38,8 @@ from open12306.sales.services.orders import OrderService
 from open12306.search.services.read_model import ReadModel
 from open12306.search.services.search import PresaleWindow, SearchService
 from open12306.shared.clock import Clock, SystemClock
-from open12306.shared.document_keys import (
-    HmacDocumentKeyer,
-    load_or_create_cipher,
-    load_or_create_secret,
-)
+from open12306.shared.db.documents_at_rest import attach_document_cipher
+from open12306.shared.document_keys import load_or_create_cipher, load_or_create_secret
 from open12306.transit.adapters.transit_repo import SqlTransitStore
 from open12306.transit.services.credit_line import TransitCredit
 from open12306.transit.services.day_settlement import DebtPayments

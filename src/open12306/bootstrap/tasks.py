@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from open12306.bootstrap import build
+from open12306.bootstrap.demo_sales import next_days, simulate_fill
 from open12306.catalog.adapters.corridor_data import load_corridors, load_through_routes
 from open12306.catalog.adapters.gtfs import read_feed, write_feed
 from open12306.catalog.adapters.holidays import is_peak_day
@@ -17,7 +18,6 @@ from open12306.catalog.services.network_load import demo_network, load_network
 from open12306.catalog.services.runs import ensure_runs, window_bounds
 from open12306.config import Settings
 from open12306.database.store import SqlStore
-from open12306.inventory.services.sales_simulation import next_days, simulate_fill
 from open12306.shared.clock import Clock
 
 

@@ -223,7 +223,7 @@ def search(
 
 
 def _print_answer(answer: dict[str, Any]) -> None:
-    from open12306.catalog.domain.seats import CLASS_ORDER
+    from open12306.inventory.domain.seats import CLASS_ORDER
 
     present = {c["class"] for row in answer["trains"] for c in row["classes"]}
     shown = [c for c in CLASS_ORDER if c.value in present]
@@ -262,8 +262,8 @@ def run_cmd(
     json_out: bool = typer.Option(False, "--json", help="print JSON"),
 ) -> None:
     """Show one run: stops, composition and load per segment."""
-    from open12306.catalog.services.run_view import run_view
     from open12306.search.services.query import parse_date
+    from open12306.search.services.run_view import run_view
 
     c = container(materialise=False)
     view = guarded(lambda: run_view(c.read_model, c.window, train, parse_date(day)))

@@ -31,11 +31,11 @@ from zoneinfo import ZoneInfo
 import typer
 
 from open12306.catalog.adapters.station_data import load_stations
-from open12306.catalog.domain.seats import SeatClass
 from open12306.catalog.domain.station_index import StationIndex
 from open12306.cli.errors import InputError, fail, guarded
 from open12306.cli.http_client import ServerError, call
 from open12306.config import Settings
+from open12306.inventory.domain.seats import SeatClass
 from open12306.shared.errors import DomainError
 from open12306.travel.adapters.gate import (
     BundleError,

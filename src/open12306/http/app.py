@@ -23,7 +23,6 @@ from open12306 import __version__
 from open12306.bootstrap import Container, embedded_sandbox
 from open12306.bootstrap.allocator_process import AllocatorChild
 from open12306.bootstrap.embedded_payments import SANDBOX_PATH
-from open12306.catalog.services.run_view import run_view
 from open12306.http import openapi_doc
 from open12306.http.accounts import accounts_router
 from open12306.http.body_guard import BodyGuard, BodyLimits
@@ -37,6 +36,7 @@ from open12306.http.orders import orders_router, payments_router
 from open12306.http.ride import debts_router, ride_router
 from open12306.http.web import mount_web
 from open12306.search.services.query import parse_date, parse_search
+from open12306.search.services.run_view import run_view
 from open12306.search.services.search import Basis
 from open12306.shared.errors import DomainError
 

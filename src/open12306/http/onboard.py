@@ -22,9 +22,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from open12306.accounts.domain.identity import Document
 from open12306.accounts.domain.passengers import parse_document_kind
-from open12306.catalog.domain.seats import SeatClass
 from open12306.http.accounts import bearer_token, provider
 from open12306.http.errors import errors
+from open12306.inventory.domain.seats import SeatClass
 from open12306.search.services.query import parse_date
 from open12306.shared.errors import DomainError
 from open12306.travel.domain.onboard import Occupant, SegmentManifest, StaffMember

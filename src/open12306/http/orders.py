@@ -22,9 +22,9 @@ from open12306.accounts.domain.identity import mask_name
 from open12306.accounts.ports import Account
 from open12306.accounts.services.accounts import AccountService
 from open12306.catalog.domain.checkin import checkin_gate
-from open12306.catalog.domain.seats import SeatClass
 from open12306.http.accounts import current_account_dependency, provider
 from open12306.http.errors import errors, plain_error
+from open12306.inventory.domain.seats import SeatClass
 from open12306.payments.ports import NotificationRejected, PaymentOptions, PayMode
 from open12306.sales.domain import Order, OrderState, Ticket, Trip
 from open12306.sales.domain.ledger import Totals

@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
-from open12306.catalog.domain.seats import SeatClass
+from open12306.inventory.domain.seats import SeatClass
 from open12306.inventory.ports import StoredState
 from open12306.sales.domain import Order
 from open12306.sales.domain.ledger import Entry, Totals

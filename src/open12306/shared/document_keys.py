@@ -1,12 +1,7 @@
-"""Travel documents at rest: the keyed hash (the DocumentKeyer port), the cipher that seals
-document numbers, and the key files behind both.
+"""Travel documents at rest: the cipher that seals document numbers, and the key files behind
+it and the keyed hash (``accounts.adapters.document_keyer``).
 
-A document is indexed by HMAC-SHA256(secret, "<kind>:<normalised number>") rather than by its
-number, so uniqueness checks and lookups do not need numbers in clear and a leaked index alone
-does not give numbers away: resident ID numbers have little entropy, so an unkeyed hash would
-be brute-forced in minutes.
-
-The numbers themselves are stored sealed with AES-256-GCM (``DocumentCipher``) under a second
+The numbers are stored sealed with AES-256-GCM (``DocumentCipher``) under a second
 key of their own, so the hash secret and the encryption key can be kept and rotated apart.
 """
 
@@ -15,7 +10,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import hmac
 import os
 import secrets
 import threading
@@ -25,29 +19,12 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from open12306.accounts.domain.identity import Document, normalize_number
-
 SECRET_BYTES = 32
 CIPHER_KEY_BYTES = 32  # AES-256
 NONCE_BYTES = 12  # 96 bits, random for every sealed value
 SEALED_FORMAT = "enc1"  # the layout below; a new layout gets a new name
 _KEY_ID_LABEL = b"open12306 document cipher key id\x00"
 MEMO_SIZE = 8192  # sealed values remembered (a few MiB at most)
-
-
-@dataclass(frozen=True)
-class HmacDocumentKeyer:
-    """Implements ``accounts.ports.DocumentKeyer``."""
-
-    secret: bytes = field(repr=False)
-
-    def __post_init__(self) -> None:
-        if len(self.secret) < 16:
-            raise ValueError("the document key secret must be at least 16 bytes")
-
-    def key(self, document: Document) -> str:
-        message = f"{document.kind.value}:{normalize_number(document.number)}".encode()
-        return hmac.new(self.secret, message, hashlib.sha256).hexdigest()
 
 
 class SealedValueError(ValueError):

@@ -18,7 +18,7 @@ from open12306.accounts.adapters.tables import accounts, login_attempts, passeng
 from open12306.accounts.domain.identity import Document, DocumentKind, Sex
 from open12306.accounts.domain.passengers import Passenger
 from open12306.accounts.ports import Account, AccountStatus, Duplicate, StoredSession
-from open12306.database.documents_at_rest import (
+from open12306.shared.db.documents_at_rest import (
     document_cipher,
     passenger_purpose,
     sealed_engine,

@@ -77,7 +77,7 @@ passengers = Table(
     Column("name", String(64), nullable=False),
     Column("id_type", String(32), nullable=False),
     # the normalised document number (as validate_document returns it), sealed: see
-    # database.documents_at_rest
+    # shared.db.documents_at_rest
     Column("id_number", String(SEALED_NUMBER_LENGTH), nullable=False),
     # keyed hash (HMAC-SHA256, hex) of type and number: the lookup and uniqueness key
     Column("id_key", String(64), nullable=False),

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-from open12306.catalog.domain.seats import CLASS_ORDER, Berth, Seat, SeatClass
+from open12306.inventory.domain.seats import CLASS_ORDER, Berth, Seat, SeatClass
 from open12306.shared.errors import NotFound
 
 BUSINESS_LETTERS = ("A", "C", "F")

@@ -21,7 +21,7 @@ import math
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from open12306.catalog.domain.seats import Berth, SeatClass
+from open12306.inventory.domain.seats import Berth, SeatClass
 from open12306.shared.errors import DomainError
 
 EMU_TYPES = frozenset({"G", "D", "C"})

@@ -6,13 +6,13 @@ from collections.abc import Sequence
 
 from open12306.catalog.domain.composition import COMPOSITIONS, Composition
 from open12306.catalog.domain.fares import FareRules, PassengerType, fare
-from open12306.catalog.domain.quota_policy import QuotaPolicy
 from open12306.catalog.domain.routes import RouteIndex
-from open12306.catalog.domain.seats import SeatClass
 from open12306.catalog.domain.station_index import StationIndex
 from open12306.catalog.domain.stations import Station
 from open12306.catalog.domain.timetable import Train
 from open12306.inventory.domain import Quota, RunInventory
+from open12306.inventory.domain.quota_policy import QuotaPolicy
+from open12306.inventory.domain.seats import SeatClass
 from open12306.shared.errors import NotFound
 
 

@@ -28,8 +28,8 @@ from __future__ import annotations
 import struct
 import zlib
 
-from open12306.catalog.domain.seats import CLASS_ORDER
 from open12306.inventory.domain.masks import MAX_SEGMENTS
+from open12306.inventory.domain.seats import CLASS_ORDER
 from open12306.inventory.domain.state import InventoryState
 from open12306.shared.errors import DomainError
 

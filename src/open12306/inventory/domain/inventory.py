@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
-from open12306.catalog.domain.seats import CLASS_ORDER, Seat, SeatClass
 from open12306.inventory.domain import codec
 from open12306.inventory.domain.allocator import (
     Layout,
@@ -23,6 +22,7 @@ from open12306.inventory.domain.masks import (
 from open12306.inventory.domain.pools import GapPool
 from open12306.inventory.domain.quotas import Quota, resolve_quota_seats
 from open12306.inventory.domain.requests import Allocation, Request, SoldOut, Strategy
+from open12306.inventory.domain.seats import CLASS_ORDER, Seat, SeatClass
 from open12306.inventory.domain.standing import StandingPool
 from open12306.inventory.domain.state import InventoryState
 from open12306.shared.errors import DomainError

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from open12306.catalog.domain.seats import Seat, SeatClass
+from open12306.inventory.domain.seats import Seat, SeatClass
 from open12306.shared.errors import DomainError
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import NamedTuple
 
-from open12306.catalog.domain.seats import Berth, SeatClass
+from open12306.inventory.domain.seats import Berth, SeatClass
 from open12306.shared.errors import DomainError
 
 MAX_PARTY = 5

@@ -6,8 +6,7 @@ from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from open12306.inventory.domain import Allocation, Request, RunInventory
-from open12306.inventory.ports import InventoryStore, StoredState
-from open12306.search.services.read_model import ReadModel
+from open12306.inventory.ports import InventoryReaders, InventoryStore, StoredState
 from open12306.shared.run_key import RunKey
 
 T = TypeVar("T")
@@ -23,7 +22,7 @@ class InventoryService:
     def __init__(
         self,
         store: InventoryStore,
-        read_model: ReadModel,
+        read_model: InventoryReaders,
         conflict: type[Exception],
         retries: int = 20,
     ) -> None:

@@ -12,7 +12,6 @@ from collections.abc import Sequence
 
 from sqlalchemy import Engine, select
 
-from open12306.database.documents_at_rest import sealed_engine
 from open12306.inventory.adapters import inventory_repo
 from open12306.inventory.adapters.inventory_repo import StoredInventory
 from open12306.sales.adapters.orders_repo import (
@@ -31,6 +30,7 @@ from open12306.sales.adapters.orders_repo import (
 from open12306.sales.adapters.tables import order_tickets, orders
 from open12306.sales.domain.ledger import Entry
 from open12306.sales.ports import OrderRecord, PaymentRecord
+from open12306.shared.db.documents_at_rest import sealed_engine
 from open12306.shared.document_keys import DocumentCipher
 from open12306.shared.run_key import RunKey
 

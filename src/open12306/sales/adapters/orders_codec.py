@@ -14,8 +14,7 @@ import msgspec
 
 from open12306.accounts.domain.identity import Document, DocumentKind
 from open12306.catalog.domain.fares import PassengerType
-from open12306.catalog.domain.seats import SeatClass
-from open12306.database.documents_at_rest import order_purpose
+from open12306.inventory.domain.seats import SeatClass
 from open12306.sales.domain import (
     Order,
     OrderState,
@@ -26,6 +25,7 @@ from open12306.sales.domain import (
     Trip,
 )
 from open12306.sales.ports import OrderRecord
+from open12306.shared.db.documents_at_rest import order_purpose
 from open12306.shared.document_keys import DocumentCipher
 
 _encoder = msgspec.json.Encoder()

@@ -29,10 +29,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
-from open12306.database.documents_at_rest import (
-    document_cipher,
-    sealed_engine,
-)
 from open12306.inventory.adapters import inventory_repo
 from open12306.inventory.adapters.inventory_repo import StoredInventory, VersionConflict
 from open12306.inventory.ports import StoredState
@@ -52,6 +48,10 @@ from open12306.sales.ports import (
     OrderRecord,
     PaymentRecord,
     PaymentState,
+)
+from open12306.shared.db.documents_at_rest import (
+    document_cipher,
+    sealed_engine,
 )
 from open12306.shared.db.metadata import counters
 from open12306.shared.document_keys import DocumentCipher

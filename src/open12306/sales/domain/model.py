@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from open12306.accounts.domain.identity import Document
 from open12306.catalog.domain.fares import PassengerType
-from open12306.catalog.domain.seats import SeatClass
+from open12306.inventory.domain.seats import SeatClass
 from open12306.shared.errors import DomainError
 
 Interval = tuple[int, int]

@@ -74,3 +74,16 @@ def mark_changed(ticket: Ticket, at: datetime) -> Ticket:
     if ticket.state is TicketState.ISSUED and ticket.changes >= 1:
         raise DomainError("ticket", "already_changed", "a ticket can be changed only once")
     return _close(ticket, TicketState.CHANGED, at)
+
+
+class TicketUsed(DomainError):
+    """A refund or change of a ticket that already passed a gate."""
+
+    status = 409
+
+
+def refuse_if_used(ticket: Ticket) -> None:
+    """Raise ``ticket_used`` for a ticket that passed a gate (call before refund or change)."""
+    if ticket.state is TicketState.USED:
+        at = "" if ticket.closed_at is None else f" at {ticket.closed_at.isoformat()}"
+        raise TicketUsed("ticket", "ticket_used", f"ticket {ticket.number} was used{at}")

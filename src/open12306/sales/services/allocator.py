@@ -24,9 +24,9 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from open12306.catalog.domain.composition import COMPOSITIONS
-from open12306.catalog.domain.seats import Berth, Seat, SeatClass
 from open12306.catalog.services.catalog import Catalog
 from open12306.inventory.domain import Allocation, Request, RunInventory
+from open12306.inventory.domain.seats import Berth, Seat, SeatClass
 from open12306.inventory.ports import StoredState
 from open12306.inventory.services.cache import InventoryCache
 from open12306.sales.domain import (

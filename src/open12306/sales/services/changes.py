@@ -45,8 +45,8 @@ from enum import StrEnum
 from typing import Protocol, cast
 
 from open12306.accounts.ports import Account
-from open12306.catalog.domain.seats import SeatClass
 from open12306.inventory.domain import Allocation, Request, RunInventory
+from open12306.inventory.domain.seats import SeatClass
 from open12306.inventory.ports import StoredState
 from open12306.payments.ports import (
     PaymentError,
@@ -74,6 +74,7 @@ from open12306.sales.domain.refunds import (
     RefundLadder,
     change_quote,
 )
+from open12306.sales.domain.tickets import refuse_if_used
 from open12306.sales.ports import (
     MultiRunStore,
     OrderRecord,
@@ -92,7 +93,6 @@ from open12306.sales.services.orders import OrderRequest, OrderService
 from open12306.shared.clock import Clock
 from open12306.shared.errors import DomainError
 from open12306.shared.run_key import RunKey
-from open12306.travel.services.ticket_usage import refuse_if_used
 
 log = logging.getLogger("open12306.changes")
 CREDIT = "credit"

@@ -56,6 +56,7 @@ from open12306.sales.domain import (
 )
 from open12306.sales.domain.refund_split import Trade, lineage, split_refund
 from open12306.sales.domain.refunds import DEFAULT_LADDER, RefundLadder, RefundQuote
+from open12306.sales.domain.tickets import refuse_if_used
 from open12306.sales.ports import (
     MultiRunStore,
     OrderRecord,
@@ -75,7 +76,6 @@ from open12306.sales.services.refund_retry import (
 from open12306.shared.clock import Clock
 from open12306.shared.errors import DomainError, NotFound
 from open12306.shared.run_key import RunKey
-from open12306.travel.services.ticket_usage import refuse_if_used
 
 log = logging.getLogger("open12306.settlement")
 CREDIT = "credit"

@@ -18,8 +18,8 @@ from open12306.accounts.domain.passengers import Passenger as SavedPassenger
 from open12306.accounts.ports import Account
 from open12306.accounts.services.accounts import AccountService
 from open12306.catalog.domain.fares import PassengerType
-from open12306.catalog.domain.seats import Berth, SeatClass
 from open12306.catalog.services.catalog import Catalog
+from open12306.inventory.domain.seats import Berth, SeatClass
 from open12306.sales.domain import (
     DEFAULT_SALE_RULES,
     OrderState,

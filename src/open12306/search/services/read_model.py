@@ -11,9 +11,9 @@ import time
 from collections.abc import Callable
 from datetime import date
 
-from open12306.catalog.domain.seats import SeatClass
 from open12306.catalog.services.catalog import Catalog
 from open12306.inventory.domain import RunInventory
+from open12306.inventory.domain.seats import SeatClass
 from open12306.inventory.ports import InventoryStore, StoredState
 from open12306.shared.run_key import RunKey
 

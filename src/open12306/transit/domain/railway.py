@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from open12306.catalog.domain.corridors import Corridor
 from open12306.catalog.domain.fares import DEFAULT_RULES, FareRules, fare
-from open12306.catalog.domain.seats import SeatClass
+from open12306.inventory.domain.seats import SeatClass
 from open12306.transit.domain.operators import Caps, TableFareOperator
 
 

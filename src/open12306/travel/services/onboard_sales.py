@@ -33,10 +33,10 @@ from open12306.accounts.domain.identity import (
 )
 from open12306.accounts.ports import Account, DocumentKeyer
 from open12306.catalog.domain.fares import PassengerType
-from open12306.catalog.domain.seats import SeatClass
 from open12306.catalog.domain.timetable import Train
 from open12306.catalog.services.catalog import Catalog
 from open12306.inventory.domain import Allocation, Request, RunInventory
+from open12306.inventory.domain.seats import SeatClass
 from open12306.sales.domain import (
     Passenger,
     SeatAssignment,

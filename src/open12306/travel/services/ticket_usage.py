@@ -23,24 +23,10 @@ from zoneinfo import ZoneInfo
 from open12306.sales.domain import use_ticket
 from open12306.sales.domain.tickets import Ticket, TicketState
 from open12306.sales.ports import OrderRecord
-from open12306.shared.errors import DomainError
 from open12306.travel.ports import UsageStore
 
 TICKET_KINDS = frozenset({"ticket", "id_document"})
 RETRIES = 5
-
-
-class TicketUsed(DomainError):
-    """A refund or change of a ticket that already passed a gate."""
-
-    status = 409
-
-
-def refuse_if_used(ticket: Ticket) -> None:
-    """Raise ``ticket_used`` for a ticket that passed a gate (call before refund or change)."""
-    if ticket.state is TicketState.USED:
-        at = "" if ticket.closed_at is None else f" at {ticket.closed_at.isoformat()}"
-        raise TicketUsed("ticket", "ticket_used", f"ticket {ticket.number} was used{at}")
 
 
 @dataclass(frozen=True, slots=True)

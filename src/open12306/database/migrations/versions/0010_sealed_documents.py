@@ -19,8 +19,8 @@ import msgspec
 import sqlalchemy as sa
 from alembic import context, op
 
-from open12306.database.documents_at_rest import order_purpose, passenger_purpose
 from open12306.database.migrate import CIPHER
+from open12306.shared.db.documents_at_rest import order_purpose, passenger_purpose
 from open12306.shared.document_keys import SEALED_FORMAT, DocumentCipher, is_sealed
 
 revision = "0010"

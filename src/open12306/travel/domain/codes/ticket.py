@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from open12306.catalog.domain.seats import SeatClass
+from open12306.inventory.domain.seats import SeatClass
 from open12306.travel.domain.codes.errors import bad_field
 from open12306.travel.domain.codes.fields import (
     check_code_text,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from open12306.catalog.domain.seats import SeatClass
 from open12306.inventory.domain import Quota
+from open12306.inventory.domain.seats import SeatClass
 from open12306.shared.errors import DomainError
 
 

@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from open12306.catalog.domain.seats import SeatClass
 from open12306.inventory.domain import Request, RunInventory, SoldOut
+from open12306.inventory.domain.seats import SeatClass
 from open12306.inventory.services.run_inventory import InventoryService
 from open12306.search.services.read_model import ReadModel
 

@@ -6,7 +6,7 @@ from collections import Counter
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from open12306.catalog.domain.seats import SeatClass
+from open12306.inventory.domain.seats import SeatClass
 from open12306.search.services.read_model import ReadModel
 from open12306.search.services.search import PresaleWindow
 from open12306.shared.errors import NotFound
