@@ -13,9 +13,12 @@ from rich.console import Console
 from rich.table import Table
 
 from open12306.cli.errors import guarded
+from open12306.cli.gate import gate_app
+from open12306.cli.keys import keys_app
 from open12306.cli.orders import orders_app
+from open12306.cli.ticket_code import ticket_code
 from open12306.cli.transit import transit_app
-from open12306.cli.travel import gate_app, keys_app, ticket_code, wallet_app
+from open12306.cli.wallet import wallet_app
 from open12306.config import Settings
 
 app = typer.Typer(

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from open12306.travel.adapters.gate.bundle import GateBundle, issuer_section
-from open12306.travel.adapters.keys import IssuerKeyStore
 from open12306.travel.domain.gate import DenyLists
+from open12306.travel.ports import IssuerKeys
 from open12306.travel.services.gate_bundles import StationContent
 
 
 def station_bundle(
-    issuer: IssuerKeyStore,
+    issuer: IssuerKeys,
     station: str,
     version: int,
     created: int,
