@@ -35,7 +35,9 @@ def guarded(work: Callable[[], T], expected: tuple[type[Exception], ...] = ()) -
         return work()
     except DomainError as error:
         fail(domain_message(error))
-    except (InputError, *expected) as error:
+    except InputError as error:
+        fail(str(error))
+    except expected as error:
         fail(str(error))
     except OSError as error:
         fail(f"{error.filename or 'file'}: {error.strerror or error}")

@@ -6,17 +6,25 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from open12306.cli.errors import guarded
+from open12306.cli.gate import gate_app
+from open12306.cli.keys import keys_app
 from open12306.cli.orders import orders_app
+from open12306.cli.ticket_code import ticket_code
 from open12306.cli.transit import transit_app
-from open12306.cli.travel import gate_app, keys_app, ticket_code, wallet_app
+from open12306.cli.wallet import wallet_app
 from open12306.config import Settings
+
+if TYPE_CHECKING:
+    from open12306.bootstrap import Container
+    from open12306.catalog.domain.station_index import StationIndex
+    from open12306.catalog.domain.stations import Station
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -45,7 +53,7 @@ def print_json(value: Any) -> None:
     sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2) + "\n")
 
 
-def container(materialise: bool = True) -> Any:
+def container(materialise: bool = True) -> Container:
     from open12306.bootstrap import build
 
     return build(materialise=materialise)
@@ -62,12 +70,11 @@ def version() -> None:
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Create or migrate the database named by OPEN12306_DATABASE_URL."""
-    from open12306.database.migrate import upgrade
-    from open12306.shared.document_keys import load_or_create_cipher
+    from open12306.bootstrap.schema import document_cipher, upgrade_database
 
     settings = Settings.from_env()
-    cipher = guarded(lambda: load_or_create_cipher(settings.document_enc_key_path()), (ValueError,))
-    upgrade(settings.database_url, cipher=cipher)
+    cipher = guarded(lambda: document_cipher(settings), (ValueError,))
+    upgrade_database(settings, cipher)
     typer.echo(f"database at {settings.database_url} is up to date")
 
 
@@ -184,7 +191,7 @@ def stations(
     console.print(table)
 
 
-def _station_hits(index: Any, query: str, limit: int) -> list[Any]:
+def _station_hits(index: StationIndex, query: str, limit: int) -> list[Station]:
     found = list(index.search(query.strip(), limit))
     if not found:
         index.lookup(query, field="query")  # raises with suggestions
@@ -329,19 +336,13 @@ def bench(
 
 def main() -> None:
     """Console entry: no traceback reaches the user; the log line says what to do."""
-    from sqlalchemy.exc import OperationalError, ProgrammingError
-
     try:
         app()
-    except (OperationalError, ProgrammingError) as error:
-        text = str(error.orig) if error.orig is not None else str(error)
-        hint = ""
-        if "no such table" in text or "does not exist" in text:
-            hint = " — the database is not set up: run `open12306 db upgrade`"
-        typer.echo(f"error: database: {text.splitlines()[0]}{hint}", err=True)
-        raise SystemExit(1) from None
     except KeyboardInterrupt:
         raise SystemExit(130) from None
     except Exception as error:  # the last line of defence: one line, never a traceback
-        typer.echo(f"error: internal: {type(error).__name__}: {error}", err=True)
+        from open12306.bootstrap.schema import database_failure
+
+        said = database_failure(error)
+        typer.echo(f"error: {said or f'internal: {type(error).__name__}: {error}'}", err=True)
         raise SystemExit(1) from None

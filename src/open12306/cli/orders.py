@@ -9,25 +9,43 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import typer
-from sqlalchemy import select
 
 from open12306.cli.errors import guarded
 from open12306.sales.domain import OrderState
 from open12306.shared.errors import DomainError, NotFound
 
+if TYPE_CHECKING:
+    from open12306.accounts.services.accounts import AccountService
+    from open12306.bootstrap import Container
+    from open12306.sales.ports import OrderRecord
+    from open12306.sales.services.checkout import Settlement
+    from open12306.sales.services.orders import OrderService
+
 orders_app = typer.Typer(no_args_is_help=True, help="Orders: list, show, refund (operators).")
 
 _JSON = typer.Option(False, "--json", help="print JSON")
+T = TypeVar("T")
+
+
+class _Readers(Protocol):
+    """What showing an order reads: the order and account services."""
+
+    @property
+    def orders(self) -> OrderService | None: ...
+
+    @property
+    def accounts(self) -> AccountService: ...
 
 
 def _print_json(value: Any) -> None:
     sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2) + "\n")
 
 
-def _container() -> Any:
+def _container() -> Container:
     from open12306.bootstrap import attach_embedded_channels, build
 
     container = build(materialise=False)
@@ -35,8 +53,23 @@ def _container() -> Any:
     return container
 
 
-def _guarded(work: Any) -> Any:
+def _guarded(work: Callable[[], T]) -> T:
     return guarded(work)
+
+
+def _wired(service: T | None, name: str) -> T:
+    """A service ``bootstrap.build`` always wires (None only in a container built by hand)."""
+    if service is None:
+        raise RuntimeError(f"{name} is not wired in this container")
+    return service
+
+
+def _orders(c: _Readers) -> OrderService:
+    return _wired(c.orders, "orders")
+
+
+def _settlement(c: Container) -> Settlement:
+    return _wired(c.settlement, "settlement")
 
 
 def _state(text: str | None) -> OrderState | None:
@@ -49,34 +82,16 @@ def _state(text: str | None) -> OrderState | None:
         raise DomainError("state", "invalid", f"states are {names}") from None
 
 
-def _username(c: Any, account_id: str) -> str | None:
+def _username(c: _Readers, account_id: str) -> str | None:
     account = c.accounts.store.account_by_id(account_id)
     return None if account is None else str(account.username)
 
 
-def _view(c: Any, record: Any) -> dict[str, Any]:
+def _view(c: _Readers, record: OrderRecord) -> dict[str, Any]:
     from open12306.http.orders import order_view
 
-    money = c.orders.money([record])[record.number]
+    money = _orders(c).money([record])[record.number]
     return {"account": _username(c, record.order.account), **order_view(record, money)}
-
-
-def _select(c: Any, account_id: str | None, state: OrderState | None, limit: int) -> list[Any]:
-    """Orders newest first, filtered by owner and by the state they are in after expiry."""
-    from open12306.sales.adapters.orders_repo import read_orders
-    from open12306.sales.adapters.tables import orders
-
-    query = select(orders.c.number, orders.c.body, orders.c.idempotency_key, orders.c.version)
-    if account_id is not None:
-        query = query.where(orders.c.account_id == account_id)
-    if state is not None:
-        stored = {state.value, OrderState.HELD.value} if state is OrderState.EXPIRED else {state}
-        query = query.where(orders.c.state.in_(sorted(stored)))
-    query = query.order_by(orders.c.created_at.desc(), orders.c.number.desc()).limit(limit)
-    with c.store.engine.connect() as conn:
-        found = read_orders(conn, query)
-    records = [c.allocator.expire_if_overdue(r) for r in found]
-    return [r for r in records if state is None or r.order.state is state]
 
 
 def _line(view: dict[str, Any]) -> str:
@@ -114,7 +129,7 @@ def list_orders(
             if found is None:
                 raise NotFound("account", "not_found", f"no account {account!r}")
             owner = found.id
-        return [_view(c, r) for r in _select(c, owner, wanted, limit)]
+        return [_view(c, r) for r in _orders(c).newest(owner, wanted, limit)]
 
     views: list[dict[str, Any]] = _guarded(work)
     if as_json:
@@ -126,11 +141,11 @@ def list_orders(
         typer.echo("no orders")
 
 
-def _order(c: Any, number: str) -> Any:
-    record = c.orders.store.get(number.strip().upper())
+def _order(c: Container, number: str) -> OrderRecord:
+    record = _orders(c).store.get(number.strip().upper())
     if record is None:
         raise NotFound("order", "not_found", f"no order {number}")
-    return c.allocator.expire_if_overdue(record)
+    return _wired(c.allocator, "allocator").expire_if_overdue(record)
 
 
 @orders_app.command("show")
@@ -149,7 +164,7 @@ def show(number: str = typer.Argument(..., help="order number"), as_json: bool =
                 "at": e.at.isoformat(),
                 "reference": e.reference,
             }
-            for e in c.orders.store.entries(record.number)
+            for e in _orders(c).store.entries(record.number)
         ]
         return view
 
@@ -198,7 +213,7 @@ def refund(
         owner = c.accounts.store.account_by_id(record.order.account)
         if owner is None:
             raise NotFound("order", "not_found", f"order {number} has no owner")
-        settlement = c.settlement
+        settlement = _settlement(c)
         wanted = ticket.strip()
         quote = settlement.refund(owner, record.number, wanted)
         sent = [
@@ -258,7 +273,7 @@ def audit(as_json: bool = _JSON) -> None:
 
     def work() -> dict[str, Any]:
         c = _container()
-        store = c.orders.store
+        store = _orders(c).store
         found: list[dict[str, Any]] = []
         checked, after = 0, ""
         while page := store.ledger_orders(after):
@@ -308,7 +323,7 @@ def refunds_retry(
     how many failed for good (see refunds-failed)."""
 
     def work() -> dict[str, int]:
-        retry = _container().settlement.refund_retry
+        retry = _settlement(_container()).refund_retry
         if retry is None:
             return {"confirmed": 0, "failing": 0, "failed": 0}
         report = retry.run_due(limit)
@@ -333,7 +348,7 @@ def refunds_failed(
     tries), oldest first: fix the cause, then refunds-requeue."""
 
     def work() -> list[dict[str, Any]]:
-        retry = _container().settlement.refund_retry
+        retry = _settlement(_container()).refund_retry
         found = [] if retry is None else retry.failed(limit)
         return [
             {
@@ -365,7 +380,7 @@ def refunds_requeue(refund_no: str = typer.Argument(..., help="the refund number
     """Put a failed refund back in the queue, due now (its attempts start again)."""
 
     def work() -> str:
-        retry = _container().settlement.refund_retry
+        retry = _settlement(_container()).refund_retry
         if retry is None:
             raise NotFound("refund", "not_found", "no refund queue in this configuration")
         return retry.requeue(refund_no.strip()).refund_no

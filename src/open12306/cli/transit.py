@@ -8,35 +8,27 @@ the difference. The operators (and which stations are theirs) come from a JSON f
 (``--operators`` or ``OPEN12306_TRANSIT_OPERATORS``, see ``transit.domain.catalog``); without
 either, the demo operators shipped in ``open12306/data/transit_operators.json``. ``pay-debt``
 pays through the channels configured like the server's (``OPEN12306_ALIPAY_*``,
-``OPEN12306_WECHATPAY_*``, see ``payments.adapters.settings``). docs/credit.md describes it
-all.
+``OPEN12306_WECHATPAY_*``, see ``payments.adapters.settings``); ``bootstrap.transit`` builds
+the store, services and channels. docs/credit.md describes it all.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import asdict
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+from typing import Any, TypeVar
 
 import typer
 
-from open12306.catalog.adapters.corridor_data import CorridorDataError, load_corridors
-from open12306.cli.errors import InputError, fail, guarded
-from open12306.config import Settings
+from open12306.cli.errors import InputError, guarded
 from open12306.payments.ports import PaymentError, PaymentProvider
-from open12306.shared.clock import Clock, FixedClock, SystemClock
+from open12306.transit.domain import Tap
 from open12306.transit.domain.catalog import OperatorCatalog, catalog_from_config
-from open12306.transit.services.credit_line import CreditLineCharger, TransitCredit
-from open12306.transit.services.day_settlement import DebtPayments, TransitSettlement
-from open12306.travel.adapters.gate import TapCollector
-
-if TYPE_CHECKING:
-    from open12306.transit.adapters.transit_repo import SqlTransitStore
+from open12306.transit.services.day_settlement import DebtPaymentOutcome
 
 transit_app = typer.Typer(no_args_is_help=True, help="Transit settlement: charges, arrears.")
 
@@ -46,24 +38,10 @@ T = TypeVar("T")
 NOW_HELP = "the clock in unix seconds (default: the system clock); for tests and replays"
 
 
-def _fail(message: str) -> NoReturn:
-    fail(message)
-
-
 def _run(work: Callable[[], T]) -> T:
-    return guarded(work, (CorridorDataError, PaymentError))
+    from open12306.bootstrap import transit
 
-
-def _clock(now: int | None) -> Clock:
-    if now is None:
-        return SystemClock()
-    return FixedClock(datetime.fromtimestamp(now, UTC))
-
-
-def _store(clock: Clock) -> SqlTransitStore:
-    from open12306.transit.adapters.transit_repo import SqlTransitStore
-
-    return SqlTransitStore.from_url(Settings.from_env().database_url, clock.now)
+    return guarded(work, (*transit.EXPECTED_ERRORS, PaymentError))
 
 
 def _day(text: str) -> date:
@@ -85,6 +63,8 @@ def _token(text: str) -> str:
 
 def load_catalog(path: Path) -> OperatorCatalog:
     """The operators file, with the corridors of the packaged corridor data."""
+    from open12306.bootstrap import transit
+
     if not path.is_file():
         raise InputError(f"operators: no such file {path} (set --operators or {OPERATORS_ENV})")
     try:
@@ -93,18 +73,18 @@ def load_catalog(path: Path) -> OperatorCatalog:
         raise InputError(f"operators: {path} is not JSON ({error})") from None
     if not isinstance(document, dict):
         raise InputError(f"operators: {path} must hold a JSON object")
-    corridors = {c.id: c for c in load_corridors()}
-    return catalog_from_config(document, corridors)
+    return catalog_from_config(document, transit.corridors())
 
 
-def _collect(catalog: OperatorCatalog, collectors: list[Path]) -> tuple[list[Any], int]:
-    taps: list[Any] = []
+def _collect(catalog: OperatorCatalog, collectors: list[Path]) -> tuple[list[Tap], int]:
+    from open12306.bootstrap import transit
+
+    taps: list[Tap] = []
     unknown = 0
     for path in collectors:
         if not path.is_file():
             raise InputError(f"collector: no such file {path}")
-        with TapCollector(path) as collector:
-            found, left_out = catalog.taps(collector.taps())
+        found, left_out = catalog.taps(transit.collector_taps(path))
         taps.extend(found)
         unknown += left_out
     return taps, unknown
@@ -112,10 +92,9 @@ def _collect(catalog: OperatorCatalog, collectors: list[Path]) -> tuple[list[Any
 
 def providers() -> Mapping[str, PaymentProvider]:
     """The payment channels configured in the environment (OPEN12306_ALIPAY_*, …)."""
-    from open12306.payments.adapters import build_providers
-    from open12306.payments.adapters.settings import payment_settings_from_env
+    from open12306.bootstrap import transit
 
-    return build_providers(payment_settings_from_env(os.environ))
+    return transit.payment_channels()
 
 
 def _channels() -> Mapping[str, PaymentProvider]:
@@ -146,18 +125,16 @@ def settle(
 ) -> None:
     """Settle a service day's uploaded taps: one charge per account, caps applied."""
 
+    from open12306.bootstrap import transit
+
     def work() -> dict[str, Any]:
         service_day = _day(day)
         catalog = load_catalog(operators)
         taps, unknown = _collect(catalog, collector)
-        clock = _clock(now)
-        store = _store(clock)
+        clock = transit.clock(now)
+        store = transit.transit_store(clock)
         received = store.receive_taps(taps)
-        credit = TransitCredit(store, clock)
-        charger = CreditLineCharger(store, store.deny_list, credit, clock)
-        service = TransitSettlement(
-            store, catalog.operators, charger, store.deny_list, store.arrears
-        )
+        service = transit.day_settlement(store, clock, catalog)
         totals = asdict(service.settle(service_day))
         totals["day"] = service_day.isoformat()
         return totals | {"received_taps": received, "unknown_station_taps": unknown}
@@ -179,8 +156,10 @@ def settle(
 def arrears(json_out: bool = typer.Option(False, "--json", help="print JSON")) -> None:
     """Accounts in arrears: what each owes, for which days, and whether gates refuse it."""
 
+    from open12306.bootstrap import transit
+
     def work() -> list[dict[str, Any]]:
-        store = _store(SystemClock())
+        store = transit.transit_store(transit.clock(None))
         denied = store.deny_list.accounts()
         accounts: dict[str, dict[str, Any]] = {}
         for debt in store.all_outstanding():
@@ -210,7 +189,9 @@ def arrears(json_out: bool = typer.Option(False, "--json", help="print JSON")) -
 @transit_app.command("deny-list")
 def deny_list() -> None:
     """The account tokens gate bundles must refuse, one per line (hex)."""
-    accounts = _run(lambda: sorted(_store(SystemClock()).deny_list.accounts()))
+    from open12306.bootstrap import transit
+
+    accounts = _run(lambda: sorted(transit.transit_store(transit.clock(None)).deny_list.accounts()))
     for account in accounts:
         typer.echo(account)
 
@@ -226,12 +207,13 @@ def pay_debt(
     where to pay; run it again once paid: the debts are cleared and the account leaves the
     deny list. The channels are configured like the server's (OPEN12306_ALIPAY_*, …)."""
 
-    def work() -> Any:
+    from open12306.bootstrap import transit
+
+    def work() -> DebtPaymentOutcome:
         token = _token(account)
-        clock = _clock(now)
-        store = _store(clock)
-        service = DebtPayments(store, store.deny_list, store.arrears, _channels(), clock)
-        return service.pay(token, channel)
+        clock = transit.clock(now)
+        store = transit.transit_store(clock)
+        return transit.debt_payments(store, clock, _channels()).pay(token, channel)
 
     outcome = _run(work)
     if json_out:

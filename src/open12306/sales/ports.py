@@ -10,7 +10,7 @@ from typing import Protocol
 
 from open12306.inventory.domain.seats import SeatClass
 from open12306.inventory.ports import StoredState
-from open12306.sales.domain import Order
+from open12306.sales.domain import Order, OrderState
 from open12306.sales.domain.ledger import Entry, Totals
 from open12306.shared.run_key import RunKey
 
@@ -113,6 +113,13 @@ class OrdersStore(Protocol):
 
     def for_account(self, account_id: str, limit: int = 50) -> list[OrderRecord]: ...
 
+    def newest(
+        self, account_id: str | None, states: Sequence[OrderState] | None, limit: int
+    ) -> list[OrderRecord]:
+        """Orders newest first, of one account (None: all), in the stored states given (None:
+        any)."""
+        ...
+
     def unpaid_count(self, account_id: str) -> int: ...
 
     def busy_intervals(self, person_keys: Sequence[str]) -> dict[str, list[tuple[int, int]]]: ...
@@ -122,6 +129,10 @@ class OrdersStore(Protocol):
     def overdue(self, now: datetime, limit: int = 500) -> list[OrderRecord]: ...
 
     def entries(self, number: str) -> list[Entry]: ...
+
+    def ledger_orders(self, after: str = "", limit: int = 500) -> list[str]:
+        """Numbers of orders with ledger entries, in order, after ``after`` (a page)."""
+        ...
 
     def ledger_totals(self, numbers: Sequence[str]) -> dict[str, Totals]:
         """Each order's ledger sums (orders with no entry left out)."""

@@ -231,6 +231,20 @@ def account_orders(conn: Connection, account_id: str, limit: int) -> list[OrderR
     return read_orders(conn, query)
 
 
+def newest_orders(
+    conn: Connection, account_id: str | None, states: Sequence[OrderState] | None, limit: int
+) -> list[OrderRecord]:
+    """Orders newest first, of one account (None: every account), in the stored states given
+    (None: any)."""
+    query = select(*_ORDER_COLUMNS)
+    if account_id is not None:
+        query = query.where(orders.c.account_id == account_id)
+    if states is not None:
+        query = query.where(orders.c.state.in_(sorted(s.value for s in states)))
+    query = query.order_by(orders.c.created_at.desc(), orders.c.number.desc()).limit(limit)
+    return read_orders(conn, query)
+
+
 def queued_orders(conn: Connection, key: RunKey, limit: int) -> list[OrderRecord]:
     """The run's queued orders, oldest first; on PostgreSQL locked, skipping locked ones."""
     query = (
@@ -706,6 +720,12 @@ class SqlOrdersStore:
     def for_account(self, account_id: str, limit: int = 50) -> list[OrderRecord]:
         with self.engine.connect() as conn:
             return account_orders(conn, account_id, limit)
+
+    def newest(
+        self, account_id: str | None, states: Sequence[OrderState] | None, limit: int
+    ) -> list[OrderRecord]:
+        with self.engine.connect() as conn:
+            return newest_orders(conn, account_id, states, limit)
 
     def unpaid_count(self, account_id: str) -> int:
         with self.engine.connect() as conn:

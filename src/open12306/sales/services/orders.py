@@ -195,6 +195,17 @@ class OrderService:
             raise NotFound("order", "not_found", f"no order {number}")
         return self.expire_if_overdue(record)
 
+    def newest(
+        self, account_id: str | None, state: OrderState | None, limit: int
+    ) -> list[OrderRecord]:
+        """Every account's orders (or one's) for operators, newest first, in ``state`` as
+        they are after expiry (an expired order may still be stored as held)."""
+        stored = None if state is None else [state]
+        if state is OrderState.EXPIRED:
+            stored = [OrderState.EXPIRED, OrderState.HELD]
+        records = [self.expire_if_overdue(r) for r in self.store.newest(account_id, stored, limit)]
+        return [r for r in records if state is None or r.order.state is state]
+
     def list(self, account: Account, limit: int = 50) -> list[OrderRecord]:
         return [self.expire_if_overdue(r) for r in self.store.for_account(account.id, limit)]
 

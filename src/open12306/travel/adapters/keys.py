@@ -26,6 +26,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from open12306.travel.ports import DeviceError
+
 LOCK_NAME = ".lock"
 INDEX_NAME = "keys.json"
 STORE_FORMAT = "open12306-issuer-keystore"
@@ -48,7 +50,7 @@ class KeyState(StrEnum):
 TRUSTED_STATES = frozenset({KeyState.PREVIOUS, KeyState.CURRENT, KeyState.NEXT})
 
 
-class KeyStoreError(Exception):
+class KeyStoreError(DeviceError):
     """The key store or a key bundle is missing, malformed or unsafely stored."""
 
 

@@ -15,13 +15,15 @@ import segno
 import zxingcpp
 from PIL import Image
 
+from open12306.travel.ports import DeviceError
+
 ERROR_LEVEL = "M"
 DEFAULT_SCALE = 4
 QUIET_ZONE = 4
 _QR_ONLY = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
 
 
-class QrReadError(Exception):
+class QrReadError(DeviceError):
     """No QR code, more than one, or an unreadable image."""
 
 

@@ -37,7 +37,7 @@ from typing import Any
 
 from open12306.shared.errors import DomainError
 from open12306.travel.adapters.gate.keyring import GateKeyring
-from open12306.travel.adapters.keys import IssuerKeyStore, KeyState, KeyStoreError
+from open12306.travel.adapters.keys import KeyState, KeyStoreError
 from open12306.travel.domain.gate import (
     DenyLists,
     GateConfig,
@@ -45,6 +45,7 @@ from open12306.travel.domain.gate import (
     ManifestRun,
     ManifestTicket,
 )
+from open12306.travel.ports import DeviceError, IssuerKeys
 
 BUNDLE_FORMAT = "open12306-gate-bundle"
 BUNDLE_VERSION = 1
@@ -53,7 +54,7 @@ FACE_PACKING = struct.Struct("<128f")
 PLACEHOLDER_FARES: dict[str, Any] = {"kind": "placeholder", "currency": "CNY", "rules": []}
 
 
-class BundleError(Exception):
+class BundleError(DeviceError):
     """A gate bundle is missing, malformed or of an unknown format."""
 
 
@@ -87,7 +88,7 @@ class GateBundle:
             raise BundleError(f"gate: {error}") from None
 
 
-def issuer_section(store: IssuerKeyStore) -> tuple[bytes, frozenset[int]]:
+def issuer_section(store: IssuerKeys) -> tuple[bytes, frozenset[int]]:
     """The public key bundle and retired ids of an issuer key store."""
     retired = frozenset(e.key_id for e in store.entries() if e.state is KeyState.RETIRED)
     return store.public_bundle(), retired

@@ -8,13 +8,13 @@ from datetime import datetime
 
 from open12306.travel.adapters.gate.bundle import GateBundle, dumps_bundle, issuer_section
 from open12306.travel.adapters.issuer_signing import IssuerKeysOnDemand
-from open12306.travel.adapters.keys import IssuerKeyStore
 from open12306.travel.domain.gate import DenyLists, GateConfig
+from open12306.travel.ports import IssuerKeys
 from open12306.travel.services.gate_bundles import GateBundleService, StationContent
 
 
 def station_bundle(
-    issuer: IssuerKeyStore,
+    issuer: IssuerKeys,
     station: str,
     version: int,
     created: int,

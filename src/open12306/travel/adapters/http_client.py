@@ -1,4 +1,4 @@
-"""A small JSON-over-HTTP client for the wallet and gate commands (standard library only).
+"""A small JSON-over-HTTP client for the wallet and gate (standard library only).
 
 Every failure — the server answering an error, a connection that cannot be made, a body that is
 not JSON — becomes a :class:`ServerError` whose message is one line, ready for ``error: …``.
@@ -11,10 +11,12 @@ import urllib.error
 import urllib.request
 from typing import Any
 
+from open12306.travel.ports import DeviceError
+
 TIMEOUT = 30.0
 
 
-class ServerError(Exception):
+class ServerError(DeviceError):
     """The server could not be reached or refused the request; the message is one line."""
 
 
