@@ -8,8 +8,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from open12306.shared.document_keys import DocumentCipher
+
+# Hypothesis checks properties, not speed: no per-example deadline (a loaded CI machine made a
+# 2 ms example take 260 ms once); speed lives in `open12306 bench`.
+settings.register_profile("open12306", deadline=None)
+settings.load_profile("open12306")
 
 DEFAULT_PG_URL = "postgresql+psycopg://open12306:open12306@127.0.0.1:5432/open12306_test"
 _pg_state: dict[str, str | None] = {}
