@@ -182,3 +182,15 @@ def test_a_context_s_tables_are_read_by_its_own_adapters_only(context: str) -> N
         and not module.startswith(("open12306.database", "open12306.bench"))
     )
     assert readers == []
+
+
+def test_the_entrypoints_do_not_import_each_other() -> None:
+    wrong = [
+        f"{module} imports {target}"
+        for module in modules()
+        for source, other in (("http", "cli"), ("cli", "http"))
+        if module.startswith(f"open12306.{source}.") or module == f"open12306.{source}"
+        for target, _ in imports_of(module)
+        if target == f"open12306.{other}" or target.startswith(f"open12306.{other}.")
+    ]
+    assert wrong == []

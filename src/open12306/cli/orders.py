@@ -88,7 +88,7 @@ def _username(c: _Readers, account_id: str) -> str | None:
 
 
 def _view(c: _Readers, record: OrderRecord) -> dict[str, Any]:
-    from open12306.http.orders import order_view
+    from open12306.sales.services.order_view import order_view
 
     money = _orders(c).money([record])[record.number]
     return {"account": _username(c, record.order.account), **order_view(record, money)}

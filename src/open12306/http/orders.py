@@ -18,16 +18,13 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
-from open12306.accounts.domain.identity import mask_name
 from open12306.accounts.ports import Account
 from open12306.accounts.services.accounts import AccountService
-from open12306.catalog.domain.checkin import checkin_gate
 from open12306.http.accounts import current_account_dependency, provider
 from open12306.http.errors import errors, plain_error
 from open12306.inventory.domain.seats import SeatClass
 from open12306.payments.ports import NotificationRejected, PaymentOptions, PayMode
-from open12306.sales.domain import Order, OrderState, Ticket, Trip
-from open12306.sales.domain.ledger import Totals
+from open12306.sales.domain import OrderState
 from open12306.sales.ports import OrderRecord
 from open12306.sales.services.changes import (
     ChangeBook,
@@ -39,6 +36,7 @@ from open12306.sales.services.changes import (
 )
 from open12306.sales.services.checkout import Settlement
 from open12306.sales.services.intake import IntakeBusy
+from open12306.sales.services.order_view import order_view, trip_view
 from open12306.sales.services.orders import OrderRequest, OrderService, parse_berths
 from open12306.shared.errors import DomainError
 
@@ -79,98 +77,6 @@ def _seat_class(text: str) -> SeatClass:
     except ValueError:
         names = ", ".join(c.value for c in SeatClass)
         raise DomainError("seat_class", "invalid", f"seat classes are {names}") from None
-
-
-def _yuan(fen: int) -> str:
-    return f"{fen // 100}.{fen % 100:02d}"
-
-
-def _trip_view(trip: Trip) -> dict[str, Any]:
-    return {
-        "train": trip.train_code,
-        "date": trip.service_date.isoformat(),
-        "from": trip.from_station,
-        "to": trip.to_station,
-        "seat_class": trip.seat_class.value,
-        "departs_at": trip.departs_at.isoformat(),
-        "arrives_at": trip.arrives_at.isoformat(),
-    }
-
-
-def _ticket_view(t: Ticket) -> dict[str, Any]:
-    return {
-        "number": t.number,
-        "passenger": t.passenger,
-        "train": t.trip.train_code,
-        "date": t.trip.service_date.isoformat(),
-        "from": t.trip.from_station,
-        "to": t.trip.to_station,
-        "seat_class": t.trip.seat_class.value,
-        "departs_at": t.trip.departs_at.isoformat(),
-        "coach": t.coach,
-        "seat": t.seat_label,
-        "gate": checkin_gate(t.trip.from_station, t.trip.train_code),
-        "fare_fen": t.fare_fen,
-        "state": t.state.value,
-        "changed_from": t.changed_from,
-    }
-
-
-def _passenger_view(
-    record: OrderRecord, i: int, current: Ticket | None, names: bool
-) -> dict[str, Any]:
-    p = record.order.passengers[i]
-    seats = record.order.seats
-    seat = seats[i] if seats else None
-    return {
-        "passenger_id": record.passenger_ids[i],
-        "name": p.name if names else mask_name(p.name),
-        "ticket_type": p.ticket_type.value,
-        "ticket": None if current is None else current.number,
-        "ticket_state": None if current is None else current.state.value,
-        "train": record.order.trip.train_code if current is None else current.trip.train_code,
-        "date": (current.trip if current else record.order.trip).service_date.isoformat(),
-        "coach": current.coach if current else (seat.coach if seat else None),
-        "seat": current.seat_label if current else (seat.seat_label if seat else None),
-        "fare_fen": current.fare_fen if current else (seat.fare_fen if seat else None),
-    }
-
-
-def order_view(
-    record: OrderRecord, money: Totals | None = None, *, names: bool = False
-) -> dict[str, Any]:
-    """An order as the API shows it (names masked unless ``names``, documents never shown).
-
-    The trip and every passenger's row are what the passenger holds now: after a change,
-    the new train and seat (``booked`` keeps the trip first booked). ``amount_fen`` is the
-    price booked (what a held order costs); ``paid_fen`` / ``refunded_fen`` / ``fee_fen`` are
-    the money the ledger says was taken, given back and kept (``money``)."""
-    order: Order = record.order
-    current = order.current_tickets()
-    live = [t for t in current if t is not None]
-    trips = {
-        (t.trip.train_code, t.trip.service_date, t.trip.from_stop, t.trip.to_stop) for t in live
-    }
-    shown = live[0].trip if len(trips) == 1 and len(live) == len(current) else order.trip
-    totals = money or Totals()
-    return {
-        "number": order.number,
-        "state": order.state.value,
-        "reason": order.failure,
-        **_trip_view(shown),
-        "booked": _trip_view(order.trip),
-        "queued_at": order.queued_at.isoformat(),
-        "pay_deadline": None if order.pay_deadline is None else order.pay_deadline.isoformat(),
-        "amount_fen": order.total_fen,
-        "amount": _yuan(order.total_fen),
-        "paid_fen": totals.paid_fen,
-        "refunded_fen": totals.refunded_fen,
-        "fee_fen": totals.fee_fen,
-        "passengers": [
-            _passenger_view(record, i, ticket, names) for i, ticket in enumerate(current)
-        ],
-        "tickets": [_ticket_view(t) for t in order.tickets],
-    }
 
 
 def _json(status: int, body: Any) -> Response:
@@ -324,7 +230,7 @@ def offer_view(offer: ChangeOffer) -> dict[str, Any]:
     trip, quote = offer.trip, offer.quote
     return {
         "old_ticket": offer.ticket.number,
-        **_trip_view(trip),
+        **trip_view(trip),
         "old_fare_fen": quote.old_fare_fen,
         "new_fare_fen": quote.new_fare_fen,
         "pay_fen": quote.pay_fen,
