@@ -18,8 +18,9 @@ from enum import StrEnum
 from typing import Protocol
 
 
-class PaymentState(StrEnum):
-    """Where a trade stands at the channel."""
+class TradeState(StrEnum):
+    """Where a trade stands at the channel, as the channel reports it (our own record of a
+    payment attempt has its own states: ``sales.ports.PaymentRecordState``)."""
 
     PENDING = "pending"
     PAID = "paid"
@@ -92,7 +93,7 @@ class Notification:
     kind: NotificationKind
     order_no: str
     trade_no: str
-    state: PaymentState
+    state: TradeState
     amount_fen: int
     notification_id: str
     paid_at: datetime | None = None
@@ -117,7 +118,7 @@ class PaymentStatus:
 
     channel: str
     order_no: str
-    state: PaymentState
+    state: TradeState
     amount_fen: int | None = None
     trade_no: str | None = None
     paid_at: datetime | None = None

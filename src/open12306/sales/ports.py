@@ -44,15 +44,22 @@ class DuplicateKey(Exception):
     """An order with this account's idempotency key is already stored."""
 
 
-class PaymentState(StrEnum):
-    """A payment attempt's life: ``created`` (asked for, no money yet) → ``succeeded`` (its
-    money paid the order) or ``returned`` (its money arrived for an order that could not take
-    it and went back whole) or ``closed`` (given up; money that still arrives is returned)."""
+class PaymentRecordState(StrEnum):
+    """The state of our own record of a payment attempt (not the trade at the channel: that is
+    ``payments.ports.TradeState``). Its life: ``created`` (asked for, no money yet) →
+    ``succeeded`` (its money paid the order) or ``returned`` (its money arrived for an order
+    that could not take it and went back whole) or ``closed`` (given up; money that still
+    arrives is returned)."""
 
     CREATED = "created"
     SUCCEEDED = "succeeded"
     RETURNED = "returned"
     CLOSED = "closed"
+
+
+# The old name, kept only for travel/services/onboard_sales.py (outside the sales/payments
+# change that renamed it); new code says PaymentRecordState.
+PaymentState = PaymentRecordState
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,11 +76,11 @@ class PaymentRecord:
     account_id: str
     channel: str
     amount_fen: int
-    state: PaymentState
+    state: PaymentRecordState
     created_at: datetime
     updated_at: datetime
     provider_trade_no: str | None = None
-    stored_as: PaymentState | None = field(default=None, compare=False)
+    stored_as: PaymentRecordState | None = field(default=None, compare=False)
 
 
 DrainWork = Callable[

@@ -52,8 +52,8 @@ from open12306.payments.ports import (
     PaymentError,
     PaymentOptions,
     PaymentProvider,
+    TradeState,
 )
-from open12306.payments.ports import PaymentState as ChannelState
 from open12306.sales.domain import (
     DEFAULT_SALE_RULES,
     SaleRules,
@@ -78,7 +78,7 @@ from open12306.sales.ports import (
     MultiRunStore,
     OrderRecord,
     PaymentRecord,
-    PaymentState,
+    PaymentRecordState,
 )
 from open12306.sales.services.allocator import Allocator, ticket_hold
 from open12306.sales.services.checkout import (
@@ -577,7 +577,7 @@ class ChangeService:
                 account.id,
                 CREDIT,
                 quote.pay_fen,
-                PaymentState.SUCCEEDED,
+                PaymentRecordState.SUCCEEDED,
                 now,
                 now,
                 payment_id,
@@ -607,7 +607,7 @@ class ChangeService:
             return
         for channel, provider in self.providers.items():
             paid = self.store.payment(f"{channel}:{number}")
-            if paid is None or paid.state is not PaymentState.SUCCEEDED:
+            if paid is None or paid.state is not PaymentRecordState.SUCCEEDED:
                 continue
             try:
                 provider.refund(number, refund_no, refund, paid.amount_fen)
@@ -721,7 +721,7 @@ class ChangeService:
                 "auth_code", "payment_code_malformed", "a payment code is 16 to 24 digits"
             )
         status = payer.pay_with_code(change.id, change.amount_fen, subject, str(auth_code))
-        if status.state is ChannelState.PAID:
+        if status.state is TradeState.PAID:
             outcome = self.confirm_change(
                 COUNTER, change.id, status.amount_fen or change.amount_fen, status.trade_no or ""
             )
@@ -763,7 +763,7 @@ class ChangeService:
             change.account_id,
             change.channel,
             amount_fen,
-            PaymentState.SUCCEEDED,
+            PaymentRecordState.SUCCEEDED,
             now,
             now,
             trade_no,
@@ -843,7 +843,7 @@ class ChangeService:
             now,
             inventories=inventories,
             entries=entries,
-            payments=[dataclasses.replace(payment, state=PaymentState.RETURNED)],
+            payments=[dataclasses.replace(payment, state=PaymentRecordState.RETURNED)],
         )
         self._published(written)
         log.warning("change %s paid but cannot complete (%s): refunding", change.id, change.state)

@@ -42,8 +42,8 @@ from open12306.payments.ports import (
     PaymentError,
     PaymentOptions,
     PaymentProvider,
+    TradeState,
 )
-from open12306.payments.ports import PaymentState as ChannelState
 from open12306.sales.domain import (
     OrderState,
     Ticket,
@@ -61,7 +61,7 @@ from open12306.sales.ports import (
     OrderRecord,
     OrdersStore,
     PaymentRecord,
-    PaymentState,
+    PaymentRecordState,
 )
 from open12306.sales.services.allocator import Allocator, run_key, ticket_hold
 from open12306.sales.services.orders import OrderService
@@ -266,10 +266,10 @@ class Settlement:
         try:
             status = payer.pay_with_code(number, order.total_fen, subject, code)
         except PaymentError as exc:
-            self._settle_attempt(attempt, state=PaymentState.CLOSED)
+            self._settle_attempt(attempt, state=PaymentRecordState.CLOSED)
             raise code_refusal(exc) from None
         trade_no = status.trade_no or ""
-        if status.state is not ChannelState.PAID:
+        if status.state is not TradeState.PAID:
             # the buyer confirms on the phone; the notification (or a check) may be first
             self._settle_attempt(attempt, trade_no=trade_no)
             return Prompt(COUNTER, payment_id, "pending")
@@ -282,9 +282,9 @@ class Settlement:
         is refused; a refused or vanished earlier scan is replaced (a paid one pays)."""
         number = record.number
         known = self.store.payment(f"{COUNTER}:{number}")
-        if known is not None and known.state is PaymentState.CREATED:
+        if known is not None and known.state is PaymentRecordState.CREATED:
             self._earlier_scan_gone(number)
-        elif known is not None and known.state is not PaymentState.CLOSED:
+        elif known is not None and known.state is not PaymentRecordState.CLOSED:
             raise PaymentRefused("order", "not_payable", f"order {number} is already paid")
         fresh = PaymentRecord(
             f"{COUNTER}:{number}",
@@ -292,7 +292,7 @@ class Settlement:
             record.order.account,
             COUNTER,
             record.order.total_fen,
-            PaymentState.CREATED,
+            PaymentRecordState.CREATED,
             now,
             now,
             stored_as=None if known is None else known.stored_as,
@@ -308,10 +308,10 @@ class Settlement:
         """Refuse a new scan while the channel still holds the earlier one open or paid."""
         provider = self.provider_for(COUNTER)
         status = None if provider is None else provider.query(number)
-        if status is not None and status.state is ChannelState.PAID:
+        if status is not None and status.state is TradeState.PAID:
             self.confirm(COUNTER, number, status.amount_fen or 0, status.trade_no or "")
             raise PaymentRefused("order", "not_payable", f"order {number} is already paid")
-        if status is not None and status.state is ChannelState.PENDING:
+        if status is not None and status.state is TradeState.PENDING:
             raise PaymentRefused(
                 "order",
                 "payment_in_progress",
@@ -321,7 +321,7 @@ class Settlement:
     def _settle_attempt(
         self,
         attempt: PaymentRecord,
-        state: PaymentState = PaymentState.CREATED,
+        state: PaymentRecordState = PaymentRecordState.CREATED,
         trade_no: str | None = None,
     ) -> None:
         """Move a counter attempt on from ``created``, unless a confirmation got there first
@@ -343,7 +343,7 @@ class Settlement:
         duplicate)."""
         if outcome.result == "duplicate":
             payment = self.store.payment(payment_id)
-            if payment is not None and payment.state is PaymentState.SUCCEEDED:
+            if payment is not None and payment.state is PaymentRecordState.SUCCEEDED:
                 return "paid"
         return outcome.result
 
@@ -354,7 +354,7 @@ class Settlement:
         if provider is None:
             raise DomainError("channel", "unknown_channel", f"channels: {self.channels()}")
         status = provider.query(number)
-        if status.state is not ChannelState.PAID or status.amount_fen is None:
+        if status.state is not TradeState.PAID or status.amount_fen is None:
             return Outcome("ignored", record)
         return self.confirm(channel, number, status.amount_fen, status.trade_no or "")
 
@@ -370,7 +370,7 @@ class Settlement:
             record.order.account,
             channel,
             record.order.total_fen,
-            PaymentState.CREATED,
+            PaymentRecordState.CREATED,
             now,
             now,
             trade_no,
@@ -386,7 +386,7 @@ class Settlement:
         if provider is None:
             raise NotFound("channel", "unknown_channel", f"no channel {channel!r}")
         note = provider.parse_notification(headers, body)
-        if note.kind is not NotificationKind.PAYMENT or note.state is not ChannelState.PAID:
+        if note.kind is not NotificationKind.PAYMENT or note.state is not TradeState.PAID:
             return Outcome("ignored")
         for handler in self.trade_handlers:
             handled = handler(channel, note.order_no, note.amount_fen, note.trade_no)
@@ -408,7 +408,7 @@ class Settlement:
         scan opened (pending or in flight) is the counter payment's."""
         if channel == self.counter_channel:
             counter = self.store.payment(f"{COUNTER}:{number}")
-            if counter is not None and counter.state is PaymentState.CREATED:
+            if counter is not None and counter.state is PaymentRecordState.CREATED:
                 return COUNTER
         return channel
 
@@ -454,10 +454,17 @@ class Settlement:
             order.state is OrderState.HELD
             and not is_overdue(order, now)
             and amount_fen == order.total_fen
-            and (known is None or known.state is PaymentState.CREATED)
+            and (known is None or known.state is PaymentRecordState.CREATED)
         )
         base = known or PaymentRecord(
-            payment_id, number, order.account, channel, amount_fen, PaymentState.CREATED, now, now
+            payment_id,
+            number,
+            order.account,
+            channel,
+            amount_fen,
+            PaymentRecordState.CREATED,
+            now,
+            now,
         )
         paid_in = ledger.payment(number, amount_fen, now, trade_no)
         if payable:
@@ -466,7 +473,7 @@ class Settlement:
             paid = dataclasses.replace(record, order=pay(order, amount_fen, now))
             payment = dataclasses.replace(
                 base,
-                state=PaymentState.SUCCEEDED,
+                state=PaymentRecordState.SUCCEEDED,
                 amount_fen=amount_fen,
                 provider_trade_no=trade_no,
                 updated_at=now,
@@ -489,7 +496,7 @@ class Settlement:
         number = record.number
         returned = dataclasses.replace(
             base,
-            state=PaymentState.RETURNED,
+            state=PaymentRecordState.RETURNED,
             amount_fen=amount_fen,
             provider_trade_no=trade_no,
             updated_at=now,
@@ -649,7 +656,11 @@ class Settlement:
         for channel in self.channels():
             payment = self.store.payment(f"{channel}:{number}")
             provider = self.provider_for(channel)
-            if payment is None or provider is None or payment.state is not PaymentState.CREATED:
+            if (
+                payment is None
+                or provider is None
+                or payment.state is not PaymentRecordState.CREATED
+            ):
                 continue
             try:
                 provider.close(number)
@@ -660,7 +671,7 @@ class Settlement:
             now = self.clock.now()
             try:
                 self.store.save_payment(
-                    dataclasses.replace(payment, state=PaymentState.CLOSED, updated_at=now)
+                    dataclasses.replace(payment, state=PaymentRecordState.CLOSED, updated_at=now)
                 )
             except self.conflict:
                 log.info("payment %s moved on while closing; its stored state stands", payment.id)
@@ -673,7 +684,7 @@ class Settlement:
 
     def _paid_channel(self, number: str) -> str | None:
         for found in self._own_payments(number):
-            if found.state is PaymentState.SUCCEEDED:
+            if found.state is PaymentRecordState.SUCCEEDED:
                 return found.channel
         return None
 
@@ -686,11 +697,11 @@ class Settlement:
         found: list[Trade] = [
             Trade(paid.channel, number, paid.amount_fen, 0, paid.created_at)
             for paid in self._own_payments(number)
-            if paid.state is PaymentState.SUCCEEDED
+            if paid.state is PaymentRecordState.SUCCEEDED
         ]
         for ticket in record.order.tickets:
             paid = self.store.payment(f"{CREDIT}:{ticket.number}")
-            if paid is not None and paid.state is PaymentState.SUCCEEDED:
+            if paid is not None and paid.state is PaymentRecordState.SUCCEEDED:
                 found.append(
                     Trade(CREDIT, ticket.number, paid.amount_fen, 0, paid.created_at, ticket.number)
                 )
@@ -851,7 +862,7 @@ class Settlement:
         return True
 
 
-_BOOKED = (PaymentState.SUCCEEDED, PaymentState.RETURNED)
+_BOOKED = (PaymentRecordState.SUCCEEDED, PaymentRecordState.RETURNED)
 
 
 def _issued(record: OrderRecord) -> list[Ticket]:
