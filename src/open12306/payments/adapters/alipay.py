@@ -27,6 +27,7 @@ from open12306.payments.ports import (
     NotificationRejected,
     NotificationReply,
     PaymentError,
+    PaymentFlow,
     PaymentOptions,
     PaymentPrompt,
     PaymentStatus,
@@ -68,6 +69,7 @@ class AlipayProvider:
     """The Alipay channel. ``settings.gateway_url`` points at the real gateway or the sandbox."""
 
     name = CHANNEL
+    flow = PaymentFlow.CHANNEL
 
     def __init__(self, settings: AlipaySettings) -> None:
         self._settings = settings

@@ -21,6 +21,7 @@ from open12306.payments.ports import (
     NotificationRejected,
     NotificationReply,
     PaymentError,
+    PaymentFlow,
     PaymentOptions,
     PaymentPrompt,
     PaymentStatus,
@@ -61,6 +62,7 @@ class WeChatPayProvider:
     """
 
     name = CHANNEL
+    flow = PaymentFlow.CHANNEL
 
     def __init__(
         self,

@@ -8,8 +8,9 @@ and boarding station, to another alighting station. Either way, in one transacti
    (on the same inventory object when the run does not change), so a rider is never left
    without a seat: a full target changes nothing (``sold_out``);
 2. the old ticket becomes ``changed`` and a new ticket, one generation on, is issued;
-3. a dearer ticket's difference is charged to the account's credit line (``credit``), a
-   cheaper one's difference is refunded less the ladder fee on it (``domain.refunds``);
+3. a dearer ticket's difference is charged to the account's credit line (``credit``, a
+   provider that pays at once), a cheaper one's difference is refunded less the ladder fee on
+   it (``domain.refunds``);
 4. the ledger entries, the order (version-checked) and both inventories (version-checked)
    are written together, or nothing is.
 
@@ -49,11 +50,15 @@ from open12306.catalog.domain.seats import SeatClass
 from open12306.inventory.domain import Allocation, Request, RunInventory
 from open12306.inventory.ports import StoredState
 from open12306.payments.ports import (
+    PaymentDeclined,
     PaymentError,
+    PaymentFlow,
     PaymentOptions,
     PaymentProvider,
     TradeState,
 )
+from open12306.payments.services.channels import PaymentChannels
+from open12306.payments.services.credit import CREDIT, CreditLineProvider
 from open12306.sales.domain import (
     DEFAULT_SALE_RULES,
     SaleRules,
@@ -82,7 +87,6 @@ from open12306.sales.ports import (
 )
 from open12306.sales.services.allocator import Allocator, ticket_hold
 from open12306.sales.services.checkout import (
-    COUNTER,
     ChannelUnavailable,
     Outcome,
     Prompt,
@@ -95,8 +99,9 @@ from open12306.shared.run_key import RunKey
 from open12306.travel.services.ticket_usage import refuse_if_used
 
 log = logging.getLogger("open12306.changes")
-CREDIT = "credit"
 DEFAULT_CREDIT_LIMIT_FEN = 200_000
+# what the rider is told when a provider declines before any money moved
+_DECLINED = {"credit_limit": "the fare difference is above your remaining credit"}
 
 
 class ChangeRefused(DomainError):
@@ -247,6 +252,16 @@ class ChangeService:
         self.retries = retries
         self.settlement = settlement
         self.book = book
+        # the settlement's channels (or these providers), with a credit line on this limit
+        credit = CreditLineProvider(
+            lambda account_id: self.store.credit_used(account_id), lambda: self.credit_limit_fen
+        )
+        channels = (
+            PaymentChannels(providers, credit)
+            if settlement is None
+            else settlement.payment_channels.with_credit(credit)
+        )
+        self.payment_channels = channels
         if settlement is not None and book is not None:
             settlement.trade_handlers.append(self.confirm_change)
             settlement.trade_sources.append(self.change_trades)
@@ -470,7 +485,7 @@ class ChangeService:
         self._check_trip(record, ticket, trip, self.clock.now())
         if self.settlement is not None:
             self.settlement.check_returnable(record.number)  # a cheaper change refunds
-        if channel != CREDIT:
+        if not self._pays_at_once(channel):
             self._channel_ready(channel)
         self._check_no_pending(ticket.number)
         for _ in range(self.retries):
@@ -498,10 +513,10 @@ class ChangeService:
         new_run = old_run if new_key == old_run.key else self._load(new_key)
         seat = self._secure(new_run.inventory, fresh, old, trip, now)
         order, quote = change_ticket(fresh.order, ticket_number, trip, seat, now, self.ladder)
-        if quote.pay_fen and channel != CREDIT:
+        if quote.pay_fen and not self._pays_at_once(channel):
             return self._hold(account, fresh, old, trip, seat, quote.pay_fen, new_run, channel)
         old_run.inventory.release(self.allocation_of(fresh, old))
-        payments = self._charge(account, old, quote, now)
+        payments = self._charge(account, old, quote, now, channel)
         entries = ledger.change_entries(old, quote, now, f"{ticket_number}-change")
         runs = [old_run] if new_run is old_run else [old_run, new_run]
         saved, written = self.store.write_runs(
@@ -559,28 +574,42 @@ class ChangeService:
 
     # --- money -----------------------------------------------------------------------------
 
+    def _pays_at_once(self, channel: str) -> bool:
+        """Whether ``channel`` pays in our own books (the credit line): a dearer change is
+        then paid in its own transaction, without holding the seat first."""
+        provider = self.payment_channels.get(channel)
+        return provider is not None and provider.flow is PaymentFlow.AT_ONCE
+
     def _charge(
-        self, account: Account, old: Ticket, quote: ChangeQuote, now: datetime
+        self, account: Account, old: Ticket, quote: ChangeQuote, now: datetime, channel: str
     ) -> list[PaymentRecord]:
-        """The credit-line payment of a dearer change (none for a cheaper one)."""
+        """The payment of a dearer change through ``channel``, which pays at once (none for
+        a cheaper change)."""
         if not quote.pay_fen:
             return []
-        if self.store.credit_used(account.id) + quote.pay_fen > self.credit_limit_fen:
-            raise ChangeRefused(
-                "channel", "credit_limit", "the fare difference is above your remaining credit"
+        provider = self.payment_channels[channel]
+        trip = old.trip
+        subject = f"{trip.train_code} {trip.from_station}-{trip.to_station} change"
+        try:
+            prompt = provider.prepare(
+                old.number, quote.pay_fen, subject, PaymentOptions(payer=account.id)
             )
-        payment_id = f"{CREDIT}:{old.number}"
+        except PaymentDeclined as declined:
+            why = _DECLINED.get(declined.code, declined.message)
+            raise ChangeRefused("channel", declined.code, why) from None
+        paid = prompt.status
+        payment_id = f"{provider.name}:{old.number}"
         return [
             PaymentRecord(
                 payment_id,
                 old.order_number,
                 account.id,
-                CREDIT,
+                provider.name,
                 quote.pay_fen,
                 PaymentRecordState.SUCCEEDED,
                 now,
                 now,
-                payment_id,
+                payment_id if paid is None else paid.trade_no,
             )
         ]
 
@@ -683,51 +712,43 @@ class ChangeService:
         return change
 
     def _prompt(self, change: ChangePayment, options: PaymentOptions) -> PendingChange:
-        """Ask the channel for the difference; a channel failure gives the held seat back."""
+        """Ask the channel for the difference; a channel failure gives the held seat back. A
+        payment code is charged here and then: the change completes at once when it pays."""
         settlement = self._need_settlement()
         provider = settlement.provider_for(change.channel)
         trip = change.trip
         subject = f"{trip.train_code} {trip.from_station}-{trip.to_station} change"
         quote = self._pending_quote(change)
+        scanned = provider is not None and provider.flow is PaymentFlow.PAYMENT_CODE
+        if scanned and not (options.auth_code or "").strip().isdigit():
+            self._release(change, ChangePaymentState.EXPIRED)
+            raise DomainError(
+                "auth_code", "payment_code_malformed", "a payment code is 16 to 24 digits"
+            )
+        asked = (
+            PaymentOptions(auth_code=options.auth_code)
+            if scanned
+            else PaymentOptions(
+                mode=options.mode, return_url=options.return_url, expires_at=change.deadline
+            )
+        )
         try:
-            if change.channel == COUNTER:
-                return self._pay_code(change, quote, subject, options.auth_code)
             if provider is None:
                 raise PaymentError(change.channel, "unknown_channel", "no such channel")
-            prompt = provider.prepare(
-                change.id,
-                change.amount_fen,
-                subject,
-                PaymentOptions(
-                    mode=options.mode, return_url=options.return_url, expires_at=change.deadline
-                ),
-            )
+            prompt = provider.prepare(change.id, change.amount_fen, subject, asked)
         except PaymentError as exc:
             self._release(change, ChangePaymentState.EXPIRED)
             raise ChannelUnavailable(
                 "channel", "channel_unavailable", f"{exc.code}: {exc.message}"
             ) from None
+        paid = prompt.status
+        if paid is not None and paid.state is TradeState.PAID:
+            amount = paid.amount_fen or change.amount_fen
+            outcome = self.confirm_change(change.channel, change.id, amount, paid.trade_no or "")
+            state = "pending" if outcome is None else outcome.result
+            return PendingChange(change, quote, Prompt(change.channel, change.id, state))
         shown = Prompt(change.channel, change.id, "pending", prompt.redirect_url, prompt.qr_content)
         return PendingChange(change, quote, shown)
-
-    def _pay_code(
-        self, change: ChangePayment, quote: ChangeQuote, subject: str, auth_code: str | None
-    ) -> PendingChange:
-        settlement = self._need_settlement()
-        payer = settlement._code_payer()
-        if payer is None or not (auth_code or "").strip().isdigit():
-            self._release(change, ChangePaymentState.EXPIRED)
-            raise DomainError(
-                "auth_code", "payment_code_malformed", "a payment code is 16 to 24 digits"
-            )
-        status = payer.pay_with_code(change.id, change.amount_fen, subject, str(auth_code))
-        if status.state is TradeState.PAID:
-            outcome = self.confirm_change(
-                COUNTER, change.id, status.amount_fen or change.amount_fen, status.trade_no or ""
-            )
-            state = "pending" if outcome is None else outcome.result
-            return PendingChange(change, quote, Prompt(COUNTER, change.id, state))
-        return PendingChange(change, quote, Prompt(COUNTER, change.id, "pending"))
 
     def _pending_quote(self, change: ChangePayment) -> ChangeQuote:
         record = self.store.get(change.order_number)

@@ -1,16 +1,18 @@
 """Paying for orders and refunding tickets: the money side of the order path.
 
-* ``start`` begins a payment through a channel and returns what to show the rider. The
-  ``credit`` channel (our own credit line, "ride now, pay later") confirms at once while the
-  account's standing credit payments stay within its limit.
+* ``start`` begins a payment through the provider of a channel (``payment_channels``, by name,
+  the same port whatever the channel) and returns what to show the rider. The ``credit``
+  provider (our own credit line, "ride now, pay later") pays at once while the account's
+  standing credit payments stay within its limit, and the payment is confirmed there and then.
 * ``notify`` takes a channel's asynchronous notification, verified by the provider, and
   ``confirm``s it. Confirming is idempotent: a payment already applied changes nothing; only
   the exact amount pays an order; money that arrives for an order that is no longer payable
   (expired, cancelled, failed, or paid through another trade) is recorded and refunded whole.
-* ``counter``: a station cashier (or conductor) scans the rider's payment code; the order is
-  charged through Alipay face-to-face pay (``alipay.trade.pay``, scene ``bar_code``) and is
-  paid when the call returns, or, when the buyer must confirm on the phone (10003), once the
-  notification or a ``check`` says so. A refused code raises ``payment_code_invalid``.
+* ``counter``: a station cashier (or conductor) scans the rider's payment code; the counter
+  provider charges it through Alipay face-to-face pay (``alipay.trade.pay``, scene
+  ``bar_code``) and the order is paid when the call returns, or, when the buyer must confirm
+  on the phone (10003), once the notification or a ``check`` says so. The payment is recorded
+  before the charge, one scan at a time. A refused code raises ``payment_code_invalid``.
 * ``refund`` refunds one ticket with the fee ladder, puts its seat back on sale and writes the
   refund and fee to the ledger, all in one transaction; the money then goes back through the
   trades that took it (``domain.refund_split``): the order's own trade and the trades that
@@ -37,13 +39,18 @@ from zoneinfo import ZoneInfo
 from open12306.accounts.ports import Account
 from open12306.inventory.domain import RunInventory
 from open12306.payments.ports import (
-    CodePayer,
     NotificationKind,
+    PaymentDeclined,
     PaymentError,
+    PaymentFlow,
     PaymentOptions,
     PaymentProvider,
     TradeState,
 )
+from open12306.payments.services.channels import PaymentChannels
+from open12306.payments.services.counter import COUNTER as COUNTER
+from open12306.payments.services.credit import CREDIT as CREDIT
+from open12306.payments.services.credit import CreditLineProvider
 from open12306.sales.domain import (
     OrderState,
     Ticket,
@@ -78,10 +85,10 @@ from open12306.shared.run_key import RunKey
 from open12306.travel.services.ticket_usage import refuse_if_used
 
 log = logging.getLogger("open12306.settlement")
-CREDIT = "credit"
-COUNTER = "counter"
 DEFAULT_CREDIT_LIMIT_FEN = 200_000  # 2,000 yuan; see docs: the credit line
 # 12306: "一天内3次申请车票成功后取消订单，当日将不能在12306继续购票"
+# what the rider is told when a provider declines before any money moved
+_DECLINED = {"credit_limit": "the order is above your remaining credit"}
 _CODE_REASONS = {
     "ACQ.PAYMENT_AUTH_CODE_INVALID": "payment_code_invalid",
     "ACQ.TRADE_HAS_SUCCESS": "already_paid",
@@ -163,7 +170,12 @@ def code_refusal(error: PaymentError) -> DomainError:
 
 
 class Settlement:
-    """Payments and refunds of orders."""
+    """Payments and refunds of orders.
+
+    Money comes in through the providers of ``payment_channels`` (the credit line, the counter
+    and the channels' providers, by name): the same port whatever the channel, the flow of each
+    said by its ``PaymentFlow``. ``providers`` are the channels' own providers (the ones that
+    send notifications); the mapping sees changes made to it."""
 
     def __init__(
         self,
@@ -191,9 +203,12 @@ class Settlement:
         self.credit_limit_fen = credit_limit_fen
         self.conflict = conflict
         self.retries = retries
-        self.counter_channel = counter_channel
         self.cancels = cancels
         self.zone = zone
+        credit = CreditLineProvider(
+            lambda account_id: self.store.credit_used(account_id), lambda: self.credit_limit_fen
+        )
+        self.payment_channels = PaymentChannels(self.providers, credit, counter_channel)
         self.refund_retry = (
             None if refunds is None else RefundRetry(refunds, self.provider_for, clock)
         )
@@ -201,96 +216,104 @@ class Settlement:
         # more trades that took an order's money (the change service adds its change trades)
         self.trade_sources: list[Callable[[str], Sequence[Trade]]] = []
 
+    @property
+    def counter_channel(self) -> str:
+        """The channel payment codes are charged through (the counter's trades are its)."""
+        return self.payment_channels.counter_channel
+
     def channels(self) -> list[str]:
-        counter = [COUNTER] if self._code_payer() is not None else []
-        return [CREDIT, *counter, *sorted(self.providers)]
+        return list(self.payment_channels)
 
     def provider_for(self, channel: str) -> PaymentProvider | None:
-        """The provider that moves money for ``channel`` (``counter`` rides on Alipay)."""
-        if channel == COUNTER:
-            return self.providers.get(self.counter_channel)
-        return self.providers.get(channel)
+        """The provider that moves money at a channel for ``channel`` (the counter's trades
+        are its code channel's); None for a credit line (it moves none) and for a channel
+        not configured here."""
+        provider = self.payment_channels.get(channel)
+        return None if provider is None or provider.flow is PaymentFlow.AT_ONCE else provider
 
-    def _code_payer(self) -> CodePayer | None:
-        provider = self.providers.get(self.counter_channel)
-        if provider is None or not hasattr(provider, "pay_with_code"):
-            return None
-        return cast(CodePayer, provider)
+    def _provider(self, channel: str) -> PaymentProvider:
+        provider = self.payment_channels.get(channel)
+        if provider is None:
+            raise DomainError("channel", "unknown_channel", f"channels: {self.channels()}")
+        return provider
 
     # --- paying ----------------------------------------------------------------------------
 
     def start(
         self, account: Account, number: str, channel: str, options: PaymentOptions | None = None
     ) -> Prompt:
+        """Begin paying the account's held order through ``channel``: what to show the rider,
+        or the order already paid when the provider took the money at once."""
         record = self.orders.get(account, number)
         order = record.order
         if order.state is not OrderState.HELD:
             raise PaymentRefused("order", "not_payable", f"order {number} is {order.state}")
+        provider = self._provider(channel)
+        if provider.flow is PaymentFlow.PAYMENT_CODE:
+            return self._pay_by_code(provider, record, options or PaymentOptions())
+        asked = options or PaymentOptions(expires_at=order.pay_deadline)
         payment_id = f"{channel}:{number}"
-        if channel == CREDIT:
-            used = self.store.credit_used(account.id)
-            if used + order.total_fen > self.credit_limit_fen:
-                raise PaymentRefused(
-                    "channel", "credit_limit", "the order is above your remaining credit"
-                )
-            self._record_payment(payment_id, record, channel, None)
-            outcome = self.confirm(channel, number, order.total_fen, payment_id)
-            return Prompt(channel, payment_id, self._said(payment_id, outcome))
-        if channel == COUNTER:
-            return self._pay_at_counter(record, (options or PaymentOptions()).auth_code)
-        provider = self.providers.get(channel)
-        if provider is None:
-            raise DomainError("channel", "unknown_channel", f"channels: {self.channels()}")
-        options = options or PaymentOptions(expires_at=order.pay_deadline)
-        subject = f"{order.trip.train_code} {order.trip.from_station}-{order.trip.to_station}"
-        prompt = provider.prepare(number, order.total_fen, subject, options)
+        try:
+            paying = dataclasses.replace(asked, payer=account.id)
+            prompt = provider.prepare(number, order.total_fen, _subject(record), paying)
+        except PaymentDeclined as declined:
+            why = _DECLINED.get(declined.code, declined.message)
+            raise PaymentRefused("channel", declined.code, why) from None
         self._record_payment(payment_id, record, channel, None)
+        paid = prompt.status
+        if paid is not None and paid.state is TradeState.PAID:
+            amount = paid.amount_fen or order.total_fen
+            outcome = self.confirm(channel, number, amount, paid.trade_no or payment_id)
+            return Prompt(channel, payment_id, self._said(payment_id, outcome))
         return Prompt(channel, payment_id, "pending", prompt.redirect_url, prompt.qr_content)
 
-    def _pay_at_counter(self, record: OrderRecord, auth_code: str | None) -> Prompt:
+    def _pay_by_code(
+        self, provider: PaymentProvider, record: OrderRecord, options: PaymentOptions
+    ) -> Prompt:
         """Charge the scanned payment code; paid now, or pending while the buyer confirms."""
-        payer = self._code_payer()
-        if payer is None:
-            raise DomainError("channel", "unknown_channel", f"channels: {self.channels()}")
-        code = (auth_code or "").strip()
+        code = (options.auth_code or "").strip()
         if not code.isdigit() or not 16 <= len(code) <= 24:
             raise DomainError(
                 "auth_code", "payment_code_malformed", "a payment code is 16 to 24 digits"
             )
         order = record.order
         number = record.number
-        payment_id = f"{COUNTER}:{number}"
-        now = self.clock.now()
-        attempt = self._open_counter_attempt(record, now)
-        subject = f"{order.trip.train_code} {order.trip.from_station}-{order.trip.to_station}"
+        payment_id = f"{provider.name}:{number}"
+        attempt = self._open_scan(provider, record, self.clock.now())
         try:
-            status = payer.pay_with_code(number, order.total_fen, subject, code)
+            scanned = dataclasses.replace(options, auth_code=code)
+            prompt = provider.prepare(number, order.total_fen, _subject(record), scanned)
         except PaymentError as exc:
             self._settle_attempt(attempt, state=PaymentRecordState.CLOSED)
             raise code_refusal(exc) from None
-        trade_no = status.trade_no or ""
-        if status.state is not TradeState.PAID:
+        status = prompt.status
+        trade_no = "" if status is None else status.trade_no or ""
+        if status is None or status.state is not TradeState.PAID:
             # the buyer confirms on the phone; the notification (or a check) may be first
             self._settle_attempt(attempt, trade_no=trade_no)
-            return Prompt(COUNTER, payment_id, "pending")
-        outcome = self.confirm(COUNTER, number, status.amount_fen or order.total_fen, trade_no)
-        return Prompt(COUNTER, payment_id, self._said(payment_id, outcome))
+            return Prompt(provider.name, payment_id, "pending")
+        amount = status.amount_fen or order.total_fen
+        outcome = self.confirm(provider.name, number, amount, trade_no)
+        return Prompt(provider.name, payment_id, self._said(payment_id, outcome))
 
-    def _open_counter_attempt(self, record: OrderRecord, now: datetime) -> PaymentRecord:
-        """Record the counter payment before the channel is called (so its notification is
-        the counter's). One scan at a time: while an earlier scan awaits the buyer a new one
+    def _open_scan(
+        self, provider: PaymentProvider, record: OrderRecord, now: datetime
+    ) -> PaymentRecord:
+        """Record the scan's payment before the channel is called (so its notification is
+        the scan's). One scan at a time: while an earlier scan awaits the buyer a new one
         is refused; a refused or vanished earlier scan is replaced (a paid one pays)."""
         number = record.number
-        known = self.store.payment(f"{COUNTER}:{number}")
+        payment_id = f"{provider.name}:{number}"
+        known = self.store.payment(payment_id)
         if known is not None and known.state is PaymentRecordState.CREATED:
-            self._earlier_scan_gone(number)
+            self._earlier_scan_gone(provider, number)
         elif known is not None and known.state is not PaymentRecordState.CLOSED:
             raise PaymentRefused("order", "not_payable", f"order {number} is already paid")
         fresh = PaymentRecord(
-            f"{COUNTER}:{number}",
+            payment_id,
             number,
             record.order.account,
-            COUNTER,
+            provider.name,
             record.order.total_fen,
             PaymentRecordState.CREATED,
             now,
@@ -304,14 +327,13 @@ class Settlement:
                 "order", "payment_in_progress", f"order {number} is being paid at a counter"
             ) from None
 
-    def _earlier_scan_gone(self, number: str) -> None:
+    def _earlier_scan_gone(self, provider: PaymentProvider, number: str) -> None:
         """Refuse a new scan while the channel still holds the earlier one open or paid."""
-        provider = self.provider_for(COUNTER)
-        status = None if provider is None else provider.query(number)
-        if status is not None and status.state is TradeState.PAID:
-            self.confirm(COUNTER, number, status.amount_fen or 0, status.trade_no or "")
+        status = provider.query(number)
+        if status.state is TradeState.PAID:
+            self.confirm(provider.name, number, status.amount_fen or 0, status.trade_no or "")
             raise PaymentRefused("order", "not_payable", f"order {number} is already paid")
-        if status is not None and status.state is TradeState.PENDING:
+        if status.state is TradeState.PENDING:
             raise PaymentRefused(
                 "order",
                 "payment_in_progress",
@@ -406,10 +428,10 @@ class Settlement:
     def _owner(self, channel: str, number: str) -> str:
         """The channel a confirmation belongs to: Alipay's word on a trade that a counter
         scan opened (pending or in flight) is the counter payment's."""
-        if channel == self.counter_channel:
-            counter = self.store.payment(f"{COUNTER}:{number}")
-            if counter is not None and counter.state is PaymentRecordState.CREATED:
-                return COUNTER
+        for opener in self.payment_channels.opened_through(channel):
+            opened = self.store.payment(f"{opener}:{number}")
+            if opened is not None and opened.state is PaymentRecordState.CREATED:
+                return opener
         return channel
 
     def _applied(self, number: str, trade_no: str) -> bool:
@@ -603,7 +625,7 @@ class Settlement:
         """Refuse, before anything is written, a refund whose money could not go back: a
         trade of the order went through a channel this process has no provider for."""
         for trade in self.trades_of(number):
-            if trade.channel != CREDIT and self.provider_for(trade.channel) is None:
+            if self.payment_channels.get(trade.channel) is None:
                 raise ChannelUnavailable(
                     "channel",
                     "channel_unavailable",
@@ -699,12 +721,18 @@ class Settlement:
             for paid in self._own_payments(number)
             if paid.state is PaymentRecordState.SUCCEEDED
         ]
+        # a change paid at once (on the credit line) is its ticket's own payment
+        at_once = [
+            name for name, p in self.payment_channels.items() if p.flow is PaymentFlow.AT_ONCE
+        ]
         for ticket in record.order.tickets:
-            paid = self.store.payment(f"{CREDIT}:{ticket.number}")
-            if paid is not None and paid.state is PaymentRecordState.SUCCEEDED:
-                found.append(
-                    Trade(CREDIT, ticket.number, paid.amount_fen, 0, paid.created_at, ticket.number)
-                )
+            for channel in at_once:
+                paid = self.store.payment(f"{channel}:{ticket.number}")
+                if paid is not None and paid.state is PaymentRecordState.SUCCEEDED:
+                    at = paid.created_at
+                    found.append(
+                        Trade(channel, ticket.number, paid.amount_fen, 0, at, ticket.number)
+                    )
         for source in self.trade_sources:
             found.extend(source(number))
         drawn = self._drawn(number)
@@ -833,11 +861,11 @@ class Settlement:
         total_fen: int,
         trade_no: str | None = None,
     ) -> bool:
-        provider = self.provider_for(channel)
+        provider = self.payment_channels.get(channel)
         trade = trade_no or number
-        if provider is None and channel == CREDIT:
-            # the credit line: nothing leaves here, the ledger entry is the refund; recorded
-            # for the split
+        if provider is not None and provider.flow is PaymentFlow.AT_ONCE:
+            # our own books (the credit line): nothing leaves here, the ledger entry is the
+            # refund; recorded for the split
             if self.refund_retry is not None:
                 self.refund_retry.record_done(
                     channel, number, trade, refund_no, amount_fen, total_fen
@@ -860,6 +888,11 @@ class Settlement:
             )
             return False
         return True
+
+
+def _subject(record: OrderRecord) -> str:
+    trip = record.order.trip
+    return f"{trip.train_code} {trip.from_station}-{trip.to_station}"
 
 
 _BOOKED = (PaymentRecordState.SUCCEEDED, PaymentRecordState.RETURNED)
