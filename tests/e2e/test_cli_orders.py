@@ -169,7 +169,7 @@ def test_failed_refunds_are_listed_and_requeued(
     built_once: None, container: Container, orders: dict[str, str]
 ) -> None:
     from open12306.sales.adapters.checkout_books import SqlSettlementBooks
-    from open12306.sales.services.refund_retry import PendingRefund, PendingState
+    from open12306.sales.ports import PendingRefund, PendingState
 
     now = container.clock.now()
     failed = PendingRefund(

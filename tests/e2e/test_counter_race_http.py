@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from open12306.config import Settings
-from open12306.payments.ports import PaymentState as ChannelState
+from open12306.payments.ports import TradeState as ChannelState
 from open12306.sales.domain.ledger import balance_check
 from tests.e2e.test_orders_payment_sandbox import (
     Live,

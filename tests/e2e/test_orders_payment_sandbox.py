@@ -24,8 +24,8 @@ from open12306.config import Settings
 from open12306.http.app import create_app
 from open12306.payments.adapters.sandbox.config import sandbox_admin_token
 from open12306.payments.adapters.sandbox.demo import MerchantCredentials
-from open12306.payments.ports import PaymentState as ChannelState
 from open12306.payments.ports import RefundState
+from open12306.payments.ports import TradeState as ChannelState
 from tests.integration.payments_support import LiveServer, cashier_actions, wait_for
 from tests.unit.accounts_support import resident_id
 

@@ -26,9 +26,9 @@ from open12306.database.migrate import upgrade
 from open12306.payments.ports import (
     PaymentOptions,
     PaymentPrompt,
-    PaymentState,
     PaymentStatus,
 )
+from open12306.payments.ports import TradeState as PaymentState
 from open12306.transit.domain import railway_operator
 
 NOW = 1_800_000_000  # 2027-01-15 16:00 Beijing time: service day 2027-01-15

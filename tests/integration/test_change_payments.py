@@ -10,7 +10,8 @@ import pytest
 
 from open12306.accounts.ports import Account
 from open12306.inventory.domain.seats import SeatClass
-from open12306.payments.ports import PaymentOptions, PaymentState, PayMode
+from open12306.payments.ports import PaymentOptions, PayMode
+from open12306.payments.ports import TradeState as PaymentState
 from open12306.sales.domain import TicketState
 from open12306.sales.domain.ledger import EntryKind
 from open12306.sales.ports import OrderRecord

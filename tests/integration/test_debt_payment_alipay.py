@@ -37,9 +37,9 @@ from open12306.payments.ports import (
     NotificationRejected,
     PaymentOptions,
     PaymentPrompt,
-    PaymentState,
     PaymentStatus,
 )
+from open12306.payments.ports import TradeState as PaymentState
 from open12306.shared.clock import FixedClock
 from open12306.transit.adapters.transit_repo import SqlTransitStore
 from open12306.transit.domain import Tap, TapDirection, railway_operator, service_day_bounds

@@ -18,7 +18,8 @@ from open12306.inventory.domain import Request, RunInventory
 from open12306.inventory.domain.seats import SeatClass
 from open12306.sales.domain import OrderState, TicketState
 from open12306.sales.domain.ledger import EntryKind, balance_check
-from open12306.sales.ports import OrderRecord, PaymentState
+from open12306.sales.ports import OrderRecord
+from open12306.sales.ports import PaymentRecordState as PaymentState
 from open12306.sales.services.changes import ChangeRequest, ChangeService, PendingChange
 from open12306.sales.services.orders import OrderRequest
 from open12306.shared.errors import DomainError

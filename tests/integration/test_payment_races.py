@@ -23,10 +23,11 @@ import pytest
 
 from open12306.accounts.ports import Account
 from open12306.payments.ports import PaymentOptions
-from open12306.payments.ports import PaymentState as ChannelState
+from open12306.payments.ports import TradeState as ChannelState
 from open12306.sales.domain import OrderState, TicketState
 from open12306.sales.domain.ledger import EntryKind, balance_check
-from open12306.sales.ports import OrderRecord, PaymentRecord, PaymentState
+from open12306.sales.ports import OrderRecord, PaymentRecord
+from open12306.sales.ports import PaymentRecordState as PaymentState
 from open12306.sales.services.checkout import Outcome
 from tests.integration.orders_support import request
 from tests.integration.payments_support import wait_for
@@ -222,7 +223,7 @@ def test_a_refund_with_no_way_back_to_the_payer_is_refused_and_never_marked_done
 ) -> None:
     """Where the channel that took the money is not configured, a refund is refused before
     anything is written; a channel refund that still finds no provider is recorded failed."""
-    from open12306.sales.services.refund_retry import PendingState
+    from open12306.sales.ports import PendingState
     from open12306.shared.errors import DomainError
 
     account, record = held(paid.world)

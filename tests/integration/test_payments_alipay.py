@@ -18,10 +18,10 @@ from open12306.payments.ports import (
     NotificationRejected,
     PaymentError,
     PaymentOptions,
-    PaymentState,
     PayMode,
     RefundState,
 )
+from open12306.payments.ports import TradeState as PaymentState
 from tests.integration.payments_support import (
     ADMIN,
     ADMIN_TOKEN,

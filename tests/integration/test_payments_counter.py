@@ -19,9 +19,9 @@ from open12306.payments.adapters.sandbox.payment_codes import PaymentCodes, well
 from open12306.payments.ports import (
     NotificationKind,
     PaymentError,
-    PaymentState,
     RefundState,
 )
+from open12306.payments.ports import TradeState as PaymentState
 from tests.integration.payments_support import (
     ADMIN,
     ADMIN_TOKEN,

@@ -22,9 +22,9 @@ from open12306.payments.adapters.sandbox.demo import MerchantCredentials
 from open12306.payments.ports import (
     PaymentError,
     PaymentOptions,
-    PaymentState,
     RefundState,
 )
+from open12306.payments.ports import TradeState as PaymentState
 from tests.integration.payments_support import (
     ADMIN,
     ADMIN_TOKEN,

@@ -13,9 +13,8 @@ from open12306.accounts.ports import Account
 from open12306.inventory.domain.seats import SeatClass
 from open12306.payments.ports import RefundState
 from open12306.sales.domain import TicketState
-from open12306.sales.ports import OrderRecord
+from open12306.sales.ports import OrderRecord, PendingRefund, PendingState
 from open12306.sales.services.changes import ChangeRequest
-from open12306.sales.services.refund_retry import PendingRefund, PendingState
 from tests.integration.orders_support import ADULT_ID, CHILD_ID, DAY, request
 from tests.integration.refund_split_support import Gateway, Shop, gateway, shop  # noqa: F401
 from tests.integration.settlement_channels_support import balanced

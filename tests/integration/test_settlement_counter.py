@@ -14,8 +14,8 @@ from open12306.sales.adapters import orders_repo
 from open12306.sales.adapters.tables import ledger_entries
 from open12306.sales.domain import OrderState, TicketState
 from open12306.sales.domain.ledger import EntryKind
-from open12306.sales.ports import PaymentState
-from open12306.sales.services.refund_retry import PendingState
+from open12306.sales.ports import PaymentRecordState as PaymentState
+from open12306.sales.ports import PendingState
 from open12306.shared.errors import DomainError
 from tests.integration.orders_support import ADULT_ID, DAY, request
 from tests.integration.settlement_channels_support import (

@@ -8,13 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from open12306.payments.ports import PaymentError, RefundResult, RefundState
-from open12306.sales.services.refund_retry import (
-    MAX_DELAY,
-    PendingRefund,
-    PendingState,
-    RefundRetry,
-    retry_delay,
-)
+from open12306.sales.ports import PendingRefund, PendingState
+from open12306.sales.services.refund_retry import MAX_DELAY, RefundRetry, retry_delay
 from open12306.shared.clock import FixedClock
 
 NOW = datetime(2026, 2, 10, 1, 0, tzinfo=UTC)

@@ -10,12 +10,8 @@ from hypothesis import strategies as st
 
 from open12306.payments.ports import PaymentError, RefundResult, RefundState
 from open12306.sales.domain.refund_split import Draw, Trade, lineage, split_refund
-from open12306.sales.services.refund_retry import (
-    PendingRefund,
-    PendingState,
-    RefundRetry,
-    permanent_refusal,
-)
+from open12306.sales.ports import PendingRefund, PendingState
+from open12306.sales.services.refund_retry import RefundRetry, permanent_refusal
 from open12306.shared.clock import FixedClock
 from open12306.shared.errors import DomainError
 

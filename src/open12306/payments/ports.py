@@ -7,6 +7,12 @@ numbers and states (``refund``, ``refund_status``); an unpaid trade can be ``clo
 
 A notification only *triggers* a state change: the handler must be idempotent, and duplicates,
 reordering and retries are normal traffic. Amounts are integer fen on this side of the port.
+
+Not every provider is a channel's cashier: ``flow`` says what ``prepare`` does. A channel
+(Alipay, WeChat Pay) opens a trade there and the rider pays later; a payment code scanned at a
+counter is charged when ``prepare`` is called; a credit line (our own books) is paid by
+``prepare`` itself. The order services then confirm the payment the same way whatever the
+provider (``Settlement.confirm``: one guarded transition).
 """
 
 from __future__ import annotations
@@ -18,14 +24,34 @@ from enum import StrEnum
 from typing import Protocol
 
 
-class PaymentState(StrEnum):
-    """Where a trade stands at the channel."""
+class TradeState(StrEnum):
+    """Where a trade stands at the channel, as the channel reports it (our own record of a
+    payment attempt has its own states: ``sales.ports.PaymentRecordState``)."""
 
     PENDING = "pending"
     PAID = "paid"
     CLOSED = "closed"
     REFUNDED = "refunded"
     NOT_FOUND = "not_found"
+
+
+class PaymentFlow(StrEnum):
+    """What a provider's ``prepare`` does, and so what the order services do around it."""
+
+    CHANNEL = "channel"
+    """``prepare`` opens a trade at the channel and answers what to show (a cashier URL, a QR);
+    the rider pays there, and the channel's notification (or a ``query``) says so later."""
+
+    PAYMENT_CODE = "payment_code"
+    """``prepare`` charges the payment code the rider shows (``PaymentOptions.auth_code``,
+    face-to-face pay): the prompt's ``status`` is paid, or pending while the buyer confirms on
+    the phone. The channel's notification of that trade may arrive before ``prepare`` returns,
+    so the payment is recorded before ``prepare`` is called, one scan at a time."""
+
+    AT_ONCE = "at_once"
+    """``prepare`` is the payment, in our own books (a credit line): the prompt's ``status`` is
+    paid. No trade exists at any channel (nothing to query, close or be notified of) and a
+    refund moves no money anywhere: its ledger entry is the refund."""
 
 
 class RefundState(StrEnum):
@@ -60,7 +86,8 @@ INSTALMENT_COUNTS = (3, 6, 12)
 class PaymentOptions:
     """Per-payment choices. ``instalments`` (3/6/12) asks for Huabei instalments (Alipay only);
     ``seller_pays_fee`` makes the merchant bear the instalment fee (hb_fq_seller_percent=100);
-    ``auth_code`` is the rider's scanned payment code (the ``counter`` channel)."""
+    ``auth_code`` is the rider's scanned payment code (the ``counter`` channel); ``payer`` is
+    the paying account (a credit line draws on that account's line)."""
 
     mode: PayMode = PayMode.PAGE
     return_url: str | None = None
@@ -68,16 +95,22 @@ class PaymentOptions:
     seller_pays_fee: bool = False
     expires_at: datetime | None = None
     auth_code: str | None = None
+    payer: str | None = None
 
 
 @dataclass(frozen=True)
 class PaymentPrompt:
-    """What to show the rider: a URL to send the browser to, or content to render as a QR."""
+    """What to show the rider: a URL to send the browser to, or content to render as a QR.
+
+    ``status`` is the trade as ``prepare`` left it when the provider took the money there and
+    then (``PaymentFlow.PAYMENT_CODE``: paid or pending; ``AT_ONCE``: paid); None when the
+    rider still has to pay at the channel."""
 
     channel: str
     order_no: str
     redirect_url: str | None = None
     qr_content: str | None = None
+    status: PaymentStatus | None = None
 
 
 @dataclass(frozen=True)
@@ -92,7 +125,7 @@ class Notification:
     kind: NotificationKind
     order_no: str
     trade_no: str
-    state: PaymentState
+    state: TradeState
     amount_fen: int
     notification_id: str
     paid_at: datetime | None = None
@@ -117,7 +150,7 @@ class PaymentStatus:
 
     channel: str
     order_no: str
-    state: PaymentState
+    state: TradeState
     amount_fen: int | None = None
     trade_no: str | None = None
     paid_at: datetime | None = None
@@ -146,6 +179,11 @@ class PaymentError(Exception):
         self.message = message
 
 
+class PaymentDeclined(PaymentError):
+    """The provider declined a payment before any money moved, with a stable ``code``
+    (``credit_limit``: the amount is above the payer's remaining credit)."""
+
+
 class NotificationRejected(Exception):
     """A notification failed verification (forged, tampered, stale, or not ours)."""
 
@@ -156,10 +194,16 @@ class NotificationRejected(Exception):
 
 
 class PaymentProvider(Protocol):
-    """One payment channel. Calls block on the network: run them off the event loop."""
+    """One payment channel. Calls block on the network: run them off the event loop.
+
+    ``flow`` says what ``prepare`` does (``PaymentFlow``); a provider that does not apply a
+    step (a credit line has no trade to query or close) answers it as having nothing there."""
 
     @property
     def name(self) -> str: ...
+
+    @property
+    def flow(self) -> PaymentFlow: ...
 
     def prepare(
         self, order_no: str, amount_fen: int, subject: str, options: PaymentOptions

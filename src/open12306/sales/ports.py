@@ -10,7 +10,7 @@ from typing import Protocol
 
 from open12306.inventory.domain.seats import SeatClass
 from open12306.inventory.ports import StoredState
-from open12306.sales.domain import Order, OrderState
+from open12306.sales.domain import Order, OrderState, SeatAssignment, Trip
 from open12306.sales.domain.ledger import Entry, Totals
 from open12306.shared.run_key import RunKey
 
@@ -44,10 +44,12 @@ class DuplicateKey(Exception):
     """An order with this account's idempotency key is already stored."""
 
 
-class PaymentState(StrEnum):
-    """A payment attempt's life: ``created`` (asked for, no money yet) → ``succeeded`` (its
-    money paid the order) or ``returned`` (its money arrived for an order that could not take
-    it and went back whole) or ``closed`` (given up; money that still arrives is returned)."""
+class PaymentRecordState(StrEnum):
+    """The state of our own record of a payment attempt (not the trade at the channel: that is
+    ``payments.ports.TradeState``). Its life: ``created`` (asked for, no money yet) →
+    ``succeeded`` (its money paid the order) or ``returned`` (its money arrived for an order
+    that could not take it and went back whole) or ``closed`` (given up; money that still
+    arrives is returned)."""
 
     CREATED = "created"
     SUCCEEDED = "succeeded"
@@ -69,11 +71,11 @@ class PaymentRecord:
     account_id: str
     channel: str
     amount_fen: int
-    state: PaymentState
+    state: PaymentRecordState
     created_at: datetime
     updated_at: datetime
     provider_trade_no: str | None = None
-    stored_as: PaymentState | None = field(default=None, compare=False)
+    stored_as: PaymentRecordState | None = field(default=None, compare=False)
 
 
 DrainWork = Callable[
@@ -174,6 +176,109 @@ class MultiRunStore(OrdersStore, Protocol):
         now: datetime,
         *,
         inventories: Sequence[tuple[RunKey, bytes, int]],
+        entries: Sequence[Entry] = (),
+        payments: Sequence[PaymentRecord] = (),
+    ) -> tuple[list[OrderRecord], Sequence[StoredState]]: ...
+
+
+class CancelLog(Protocol):
+    """How many orders an account cancelled since a moment."""
+
+    def cancels_since(self, account_id: str, since: datetime) -> int: ...
+
+
+class PendingState(StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class PendingRefund:
+    """A channel refund we owe: ``refund_no`` is its idempotency number at the channel;
+    ``trade_no`` is our trade number there (the order number, or a change payment's)."""
+
+    refund_no: str
+    order_number: str
+    trade_no: str
+    channel: str
+    amount_fen: int
+    total_fen: int
+    created_at: datetime
+    next_at: datetime
+    state: PendingState = PendingState.PENDING
+    attempts: int = 0
+    last_error: str = ""
+
+
+class RefundQueue(Protocol):
+    """Where pending refunds are kept (one row per refund number)."""
+
+    def save_refund(self, refund: PendingRefund) -> None: ...
+
+    def pending_refund(self, refund_no: str) -> PendingRefund | None: ...
+
+    def due_refunds(self, now: datetime, limit: int) -> list[PendingRefund]: ...
+
+
+class RefundBook(RefundQueue, Protocol):
+    """The queue, able to list an order's refunds and the failed ones."""
+
+    def refunds_for_order(self, order_number: str) -> list[PendingRefund]: ...
+
+    def failed_refunds(self, limit: int) -> list[PendingRefund]: ...
+
+
+class ChangePaymentState(StrEnum):
+    PENDING = "pending"
+    COMPLETED = "completed"
+    EXPIRED = "expired"
+    RETURNED = "returned"
+
+
+@dataclass(frozen=True, slots=True)
+class ChangePayment:
+    """A dearer change waiting for its fare difference: the new seat is held on ``trip``.
+
+    ``id`` is our trade number at the channel (the ticket number, ``C`` and the attempt).
+    """
+
+    id: str
+    order_number: str
+    ticket_number: str
+    account_id: str
+    channel: str
+    amount_fen: int
+    state: ChangePaymentState
+    deadline: datetime
+    created_at: datetime
+    updated_at: datetime
+    trip: Trip
+    seat: SeatAssignment
+    requested_at: datetime
+    provider_trade_no: str | None = None
+
+
+class ChangeBook(Protocol):
+    """Where change payments are kept; ``write_change`` is one transaction with the order,
+    inventories, ledger entries and payments (``expected`` None inserts)."""
+
+    def change_payment(self, change_id: str) -> ChangePayment | None: ...
+
+    def changes_for_ticket(self, ticket_number: str) -> list[ChangePayment]: ...
+
+    def changes_for_order(self, order_number: str) -> list[ChangePayment]: ...
+
+    def overdue_changes(self, now: datetime, limit: int = 100) -> list[ChangePayment]: ...
+
+    def write_change(
+        self,
+        change: ChangePayment,
+        expected: ChangePaymentState | None,
+        now: datetime,
+        *,
+        records: Sequence[OrderRecord] = (),
+        inventories: Sequence[tuple[RunKey, bytes, int]] = (),
         entries: Sequence[Entry] = (),
         payments: Sequence[PaymentRecord] = (),
     ) -> tuple[list[OrderRecord], Sequence[StoredState]]: ...

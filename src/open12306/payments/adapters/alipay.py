@@ -27,22 +27,23 @@ from open12306.payments.ports import (
     NotificationRejected,
     NotificationReply,
     PaymentError,
+    PaymentFlow,
     PaymentOptions,
     PaymentPrompt,
-    PaymentState,
     PaymentStatus,
     PayMode,
     RefundResult,
     RefundState,
+    TradeState,
 )
 
 CHANNEL = "alipay"
 _ZONE = ZoneInfo("Asia/Shanghai")
 _STATES = {
-    "WAIT_BUYER_PAY": PaymentState.PENDING,
-    "TRADE_SUCCESS": PaymentState.PAID,
-    "TRADE_FINISHED": PaymentState.PAID,
-    "TRADE_CLOSED": PaymentState.CLOSED,
+    "WAIT_BUYER_PAY": TradeState.PENDING,
+    "TRADE_SUCCESS": TradeState.PAID,
+    "TRADE_FINISHED": TradeState.PAID,
+    "TRADE_CLOSED": TradeState.CLOSED,
 }
 
 
@@ -68,6 +69,7 @@ class AlipayProvider:
     """The Alipay channel. ``settings.gateway_url`` points at the real gateway or the sandbox."""
 
     name = CHANNEL
+    flow = PaymentFlow.CHANNEL
 
     def __init__(self, settings: AlipaySettings) -> None:
         self._settings = settings
@@ -132,7 +134,7 @@ class AlipayProvider:
         return PaymentStatus(
             CHANNEL,
             order_no,
-            PaymentState.PAID if paid else PaymentState.PENDING,
+            TradeState.PAID if paid else TradeState.PENDING,
             amount_fen=yuan_to_fen(str(body.get("total_amount") or fen_to_yuan(amount_fen))),
             trade_no=body.get("trade_no"),
             paid_at=_time(body.get("gmt_payment")) if paid else None,
@@ -159,11 +161,11 @@ class AlipayProvider:
             self._sdk.api_alipay_trade_query, out_trade_no=order_no, allow=("ACQ.TRADE_NOT_EXIST",)
         )
         if body.get("sub_code") == "ACQ.TRADE_NOT_EXIST":
-            return PaymentStatus(CHANNEL, order_no, PaymentState.NOT_FOUND)
-        state = _STATES.get(str(body.get("trade_status")), PaymentState.PENDING)
+            return PaymentStatus(CHANNEL, order_no, TradeState.NOT_FOUND)
+        state = _STATES.get(str(body.get("trade_status")), TradeState.PENDING)
         paid_at = _time(body.get("send_pay_date"))
-        if state is PaymentState.CLOSED and paid_at is not None:
-            state = PaymentState.REFUNDED  # Alipay closes a trade once it is fully refunded
+        if state is TradeState.CLOSED and paid_at is not None:
+            state = TradeState.REFUNDED  # Alipay closes a trade once it is fully refunded
         hb = body.get("hb_fq_num")
         return PaymentStatus(
             CHANNEL,
@@ -281,12 +283,12 @@ class AlipayProvider:
             status = fields["trade_status"]
         except (KeyError, ValueError) as exc:
             raise NotificationRejected(CHANNEL, f"malformed notification: {exc}") from None
-        state = _STATES.get(status, PaymentState.PENDING)
+        state = _STATES.get(status, TradeState.PENDING)
         if refunded is not None:
             # Alipay reports a refund as a trade notification carrying the refunded total.
             kind = NotificationKind.REFUND
-            state = PaymentState.REFUNDED if refunded >= total else PaymentState.PAID
-        elif state is PaymentState.CLOSED:
+            state = TradeState.REFUNDED if refunded >= total else TradeState.PAID
+        elif state is TradeState.CLOSED:
             kind = NotificationKind.CLOSED
         else:
             kind = NotificationKind.PAYMENT

@@ -21,25 +21,26 @@ from open12306.payments.ports import (
     NotificationRejected,
     NotificationReply,
     PaymentError,
+    PaymentFlow,
     PaymentOptions,
     PaymentPrompt,
-    PaymentState,
     PaymentStatus,
     RefundResult,
     RefundState,
+    TradeState,
 )
 
 CHANNEL = "wechatpay"
 SCHEME = "WECHATPAY2-SHA256-RSA2048"
 _ZONE = ZoneInfo("Asia/Shanghai")
 _STATES = {
-    "NOTPAY": PaymentState.PENDING,
-    "USERPAYING": PaymentState.PENDING,
-    "SUCCESS": PaymentState.PAID,
-    "REFUND": PaymentState.REFUNDED,
-    "CLOSED": PaymentState.CLOSED,
-    "REVOKED": PaymentState.CLOSED,
-    "PAYERROR": PaymentState.CLOSED,
+    "NOTPAY": TradeState.PENDING,
+    "USERPAYING": TradeState.PENDING,
+    "SUCCESS": TradeState.PAID,
+    "REFUND": TradeState.REFUNDED,
+    "CLOSED": TradeState.CLOSED,
+    "REVOKED": TradeState.CLOSED,
+    "PAYERROR": TradeState.CLOSED,
 }
 _REFUND_STATES = {
     "SUCCESS": RefundState.SUCCEEDED,
@@ -61,6 +62,7 @@ class WeChatPayProvider:
     """
 
     name = CHANNEL
+    flow = PaymentFlow.CHANNEL
 
     def __init__(
         self,
@@ -117,13 +119,13 @@ class WeChatPayProvider:
     def query(self, order_no: str) -> PaymentStatus:
         status, body = self._call(self._sdk.query, out_trade_no=order_no)
         if status == 404:
-            return PaymentStatus(CHANNEL, order_no, PaymentState.NOT_FOUND)
+            return PaymentStatus(CHANNEL, order_no, TradeState.NOT_FOUND)
         self._expect(status, body, 200)
         amount = body.get("amount") or {}
         return PaymentStatus(
             CHANNEL,
             order_no,
-            _STATES.get(str(body.get("trade_state")), PaymentState.PENDING),
+            _STATES.get(str(body.get("trade_state")), TradeState.PENDING),
             amount_fen=amount.get("total"),
             trade_no=body.get("transaction_id"),
             paid_at=_time(body.get("success_time")),
@@ -251,9 +253,7 @@ class WeChatPayProvider:
                 kind=NotificationKind.REFUND,
                 order_no=order_no,
                 trade_no=trade_no,
-                state=PaymentState.REFUNDED
-                if event_type == "REFUND.SUCCESS"
-                else PaymentState.PAID,
+                state=TradeState.REFUNDED if event_type == "REFUND.SUCCESS" else TradeState.PAID,
                 amount_fen=total,
                 notification_id=event_id,
                 refund_no=res.get("out_refund_no"),
@@ -265,7 +265,7 @@ class WeChatPayProvider:
             kind=NotificationKind.PAYMENT,
             order_no=order_no,
             trade_no=trade_no,
-            state=_STATES.get(str(res.get("trade_state")), PaymentState.PENDING),
+            state=_STATES.get(str(res.get("trade_state")), TradeState.PENDING),
             amount_fen=total,
             notification_id=event_id,
             paid_at=_time(res.get("success_time")),

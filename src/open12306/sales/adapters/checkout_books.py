@@ -25,9 +25,14 @@ from open12306.sales.adapters.orders_repo import (
 from open12306.sales.adapters.tables import change_payments, orders, pending_refunds
 from open12306.sales.domain import OrderState, SeatAssignment
 from open12306.sales.domain.ledger import Entry
-from open12306.sales.ports import OrderRecord, PaymentRecord
-from open12306.sales.services.changes import ChangePayment, ChangePaymentState
-from open12306.sales.services.refund_retry import PendingRefund, PendingState
+from open12306.sales.ports import (
+    ChangePayment,
+    ChangePaymentState,
+    OrderRecord,
+    PaymentRecord,
+    PendingRefund,
+    PendingState,
+)
 from open12306.shared.run_key import RunKey
 
 _encoder = msgspec.json.Encoder()

@@ -47,7 +47,7 @@ from open12306.sales.ports import (
     DuplicateKey,
     OrderRecord,
     PaymentRecord,
-    PaymentState,
+    PaymentRecordState,
 )
 from open12306.shared.db.documents_at_rest import (
     document_cipher,
@@ -574,11 +574,11 @@ def _payment_record(row: Any) -> PaymentRecord:
         account_id=row["account_id"],
         channel=row["channel"],
         amount_fen=int(row["amount_fen"]),
-        state=PaymentState(row["state"]),
+        state=PaymentRecordState(row["state"]),
         created_at=row["created_at"],
         updated_at=row["updated_at"],
         provider_trade_no=row["provider_trade_no"],
-        stored_as=PaymentState(row["state"]),
+        stored_as=PaymentRecordState(row["state"]),
     )
 
 
@@ -603,7 +603,7 @@ def credit_used(conn: Connection, account_id: str) -> int:
     paid = select(func.coalesce(func.sum(payments.c.amount_fen), 0)).where(
         payments.c.account_id == account_id,
         payments.c.channel == "credit",
-        payments.c.state == PaymentState.SUCCEEDED.value,
+        payments.c.state == PaymentRecordState.SUCCEEDED.value,
     )
     refunded = select(func.coalesce(func.sum(pending_refunds.c.amount_fen), 0)).where(
         pending_refunds.c.channel == "credit",

@@ -30,26 +30,20 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
-from typing import Protocol, cast
+from typing import cast
 
 from open12306.payments.ports import (
     PaymentError,
     PaymentProvider,
     RefundState,
 )
+from open12306.sales.ports import PendingRefund, PendingState, RefundBook, RefundQueue
 from open12306.shared.clock import Clock
 from open12306.shared.errors import DomainError, NotFound
 
 log = logging.getLogger("open12306.refund_retry")
 FIRST_DELAY = timedelta(seconds=30)
 MAX_DELAY = timedelta(hours=1)
-
-
-class PendingState(StrEnum):
-    PENDING = "pending"
-    DONE = "done"
-    FAILED = "failed"
 
 
 MAX_ATTEMPTS = 48  # about a day and a half at the 1 h ceiling
@@ -95,42 +89,6 @@ def permanent_refusal(code: str) -> bool:
         return True
     # a bare HTTP status from WeChat Pay: 4xx is the request, 5xx (and 429) the channel
     return code.isdigit() and len(code) == 3 and code.startswith("4") and code != "429"
-
-
-@dataclass(frozen=True, slots=True)
-class PendingRefund:
-    """A channel refund we owe: ``refund_no`` is its idempotency number at the channel;
-    ``trade_no`` is our trade number there (the order number, or a change payment's)."""
-
-    refund_no: str
-    order_number: str
-    trade_no: str
-    channel: str
-    amount_fen: int
-    total_fen: int
-    created_at: datetime
-    next_at: datetime
-    state: PendingState = PendingState.PENDING
-    attempts: int = 0
-    last_error: str = ""
-
-
-class RefundQueue(Protocol):
-    """Where pending refunds are kept (one row per refund number)."""
-
-    def save_refund(self, refund: PendingRefund) -> None: ...
-
-    def pending_refund(self, refund_no: str) -> PendingRefund | None: ...
-
-    def due_refunds(self, now: datetime, limit: int) -> list[PendingRefund]: ...
-
-
-class RefundBook(RefundQueue, Protocol):
-    """The queue, able to list an order's refunds and the failed ones."""
-
-    def refunds_for_order(self, order_number: str) -> list[PendingRefund]: ...
-
-    def failed_refunds(self, limit: int) -> list[PendingRefund]: ...
 
 
 def retry_delay(attempts: int) -> timedelta:

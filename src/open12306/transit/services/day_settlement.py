@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from open12306.payments.ports import PaymentOptions, PaymentProvider, PayMode
-from open12306.payments.ports import PaymentState as ChannelState
+from open12306.payments.ports import TradeState as ChannelState
 from open12306.shared.clock import Clock
 from open12306.shared.errors import DomainError
 from open12306.transit.domain import (

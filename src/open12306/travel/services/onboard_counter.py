@@ -14,9 +14,8 @@ import logging
 from collections.abc import Callable
 from typing import Any, cast
 
-from open12306.payments.ports import CodePayer, PaymentError, PaymentProvider
-from open12306.payments.ports import PaymentState as ChannelState
-from open12306.sales.ports import PaymentRecord, PaymentState
+from open12306.payments.ports import CodePayer, PaymentError, PaymentProvider, TradeState
+from open12306.sales.ports import PaymentRecord, PaymentRecordState
 from open12306.sales.services.checkout import COUNTER, code_refusal
 from open12306.sales.services.refund_retry import RefundRetry
 from open12306.travel.ports import Authorized, OnboardCharge
@@ -59,7 +58,7 @@ class CounterOnboardPayment:
             )
         except PaymentError as error:
             raise code_refusal(error) from None
-        if status.state is not ChannelState.PAID:
+        if status.state is not TradeState.PAID:
             try:
                 provider.close(charge.order_number)
             except PaymentError:
@@ -75,7 +74,7 @@ class CounterOnboardPayment:
             WALK_UP_ACCOUNT,
             COUNTER,
             charge.amount_fen,
-            PaymentState.SUCCEEDED,
+            PaymentRecordState.SUCCEEDED,
             charge.at,
             charge.at,
             status.trade_no,

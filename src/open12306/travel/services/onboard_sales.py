@@ -50,7 +50,7 @@ from open12306.sales.domain import (
     queue,
 )
 from open12306.sales.domain.ledger import Entry, EntryKind
-from open12306.sales.ports import OrderRecord, PaymentRecord, PaymentState
+from open12306.sales.ports import OrderRecord, PaymentRecord, PaymentRecordState
 from open12306.search.services.read_model import ReadModel
 from open12306.shared.clock import Clock
 from open12306.shared.errors import DomainError, NotFound
@@ -138,7 +138,7 @@ class CreditOnboardPayment:
             account.id,
             CREDIT,
             charge.amount_fen,
-            PaymentState.SUCCEEDED,
+            PaymentRecordState.SUCCEEDED,
             charge.at,
             charge.at,
             payment_id,
