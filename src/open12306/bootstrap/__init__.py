@@ -1,4 +1,11 @@
-"""Wires adapters into services: the one place that knows both."""
+"""Wires adapters into services: the one place that knows both.
+
+``build()`` makes the server's ``Container`` (every service, each built once); the modules
+beside it build what other entrypoints need: ``devices`` (issuer keys, wallets, gates for the
+travel commands), ``transit`` (the settlement commands), ``schema`` (``db upgrade``),
+``embedded_payments`` (the sandbox channels of embedded mode), ``allocator_process`` (the
+allocator in a process of its own), ``tasks`` and ``demo_sales`` (loading and filling the demo).
+"""
 
 from __future__ import annotations
 
