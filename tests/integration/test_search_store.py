@@ -51,3 +51,22 @@ def test_search_and_change_feed(db_url: str) -> None:
     assert reader.read_model.version(key) == 2
     assert other in reader.read_model.pull()
     assert reader.read_model.version(other) == 1
+
+
+def test_the_demo_load_reports_each_stage_to_its_end(db_url: str) -> None:
+    settings = replace(Settings.from_env(), database_url=db_url)
+    seen: list[tuple[str, int, int]] = []
+    load_demo(
+        settings,
+        seed=5,
+        trains=80,
+        fill=0.3,
+        days=1,
+        force=True,
+        progress=lambda stage, done, total: seen.append((stage, done, total)),
+    )
+    timetable = [done for stage, done, _ in seen if stage == "timetable"]
+    sales = [(done, total) for stage, done, total in seen if stage == "sales"]
+    assert timetable == [0, 1, 2, 3]
+    assert sales and [d for d, _ in sales] == list(range(1, len(sales) + 1))
+    assert sales[-1][0] == sales[-1][1]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -55,9 +55,10 @@ def simulate_fill(
     fill: float,
     seed: int,
     types: frozenset[str] = frozenset(),
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Fill every run of ``days`` (of the given train types, or all): each run gets a target
-    around ``fill``; a tenth sell out."""
+    around ``fill``; a tenth sell out. ``progress(done, total)`` is told after every run."""
     rng = random.Random(seed)
     catalog = read_model.catalog
     wanted = set(days)
@@ -67,7 +68,7 @@ def simulate_fill(
         if key[1] in wanted and (not types or catalog.train(key[0]).train_type in types)
     )
     tickets = sold = capacity_total = 0
-    for key in keys:
+    for done, key in enumerate(keys, start=1):
         composition = catalog.composition(key[0])
         classes = [
             (c, composition.capacity(c))
@@ -86,6 +87,8 @@ def simulate_fill(
         tickets += sold_run[0]
         sold += sold_run[1]
         capacity_total += sum(c for _, c in classes) * segments
+        if progress is not None:
+            progress(done, len(keys))
     return {
         "runs": len(keys),
         "tickets": tickets,

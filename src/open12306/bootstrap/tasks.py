@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,13 @@ from open12306.config import Settings
 from open12306.database.store import SqlStore
 from open12306.shared.clock import Clock
 
+# How a long task says how far it is: (stage, steps done, steps in the stage).
+Progress = Callable[[str, int, int], None]
+
+
+def _silent(stage: str, done: int, total: int) -> None:
+    return None
+
 
 def _today(settings: Settings, clock: Clock | None = None) -> date:
     """The operator's date by ``clock`` (default: the system clock) in the configured zone."""
@@ -32,21 +40,40 @@ def _today(settings: Settings, clock: Clock | None = None) -> date:
 
 
 def load_demo(
-    settings: Settings, *, seed: int, trains: int, fill: float, days: int, force: bool
+    settings: Settings,
+    *,
+    seed: int,
+    trains: int,
+    fill: float,
+    days: int,
+    force: bool,
+    progress: Progress | None = None,
 ) -> str:
-    """Load the demo network (idempotent unless ``force``) and simulate some sales."""
+    """Load the demo network (idempotent unless ``force``) and simulate some sales;
+    ``progress(stage, done, total)`` follows the long steps."""
+    tell = progress or _silent
     store = SqlStore.from_url(settings.database_url)
     if store.trains() and not force:
         added = ensure_runs(
             store, store.trains(), _today(settings), settings.presale_days, is_peak_day
         )
         return f"demo network already loaded ({added} new runs for the pre-sale window)"
+    tell("timetable", 0, 3)
     corridors = load_corridors()
     network = demo_network(load_stations(), corridors, seed, trains, load_through_routes(corridors))
+    tell("timetable", 1, 3)
     report = load_network(store, network, "generator")
+    tell("timetable", 2, 3)
     added = ensure_runs(store, network.trains, _today(settings), settings.presale_days, is_peak_day)
+    tell("timetable", 3, 3)
     c = build(settings, store=store, materialise=False)  # the runs were just created
-    sold = simulate_sales(c, fill=fill, seed=seed, days=days) if fill else {}
+    sold = (
+        simulate_sales(
+            c, fill=fill, seed=seed, days=days, progress=lambda n, of: tell("sales", n, of)
+        )
+        if fill
+        else {}
+    )
     return (
         f"loaded {report.stations} stations, {report.trains} trains ({report.stops} stops), "
         f"{added} runs; sold {sold.get('tickets', 0)} tickets on {sold.get('runs', 0)} runs"
@@ -98,7 +125,13 @@ def export_feed(
 
 
 def simulate_sales(
-    container: Any, *, fill: float, seed: int, days: int, types: frozenset[str] = frozenset()
+    container: Any,
+    *,
+    fill: float,
+    seed: int,
+    days: int,
+    types: frozenset[str] = frozenset(),
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Random sales on the runs of the next ``days`` service days."""
     return simulate_fill(
@@ -108,4 +141,5 @@ def simulate_sales(
         fill,
         seed,
         types,
+        progress,
     )

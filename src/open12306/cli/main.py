@@ -16,6 +16,7 @@ from open12306.cli.errors import guarded
 from open12306.cli.gate import gate_app
 from open12306.cli.keys import keys_app
 from open12306.cli.orders import orders_app
+from open12306.cli.progress import stage_bars
 from open12306.cli.ticket_code import ticket_code
 from open12306.cli.transit import transit_app
 from open12306.cli.wallet import wallet_app
@@ -90,16 +91,18 @@ def demo_load(
     from open12306.bootstrap.tasks import load_demo
 
     settings = Settings.from_env()
-    report = guarded(
-        lambda: load_demo(
-            settings,
-            seed=settings.demo_seed if seed is None else seed,
-            trains=settings.demo_trains if trains is None else trains,
-            fill=fill,
-            days=days,
-            force=force,
+    with stage_bars() as progress:
+        report = guarded(
+            lambda: load_demo(
+                settings,
+                seed=settings.demo_seed if seed is None else seed,
+                trains=settings.demo_trains if trains is None else trains,
+                fill=fill,
+                days=days,
+                force=force,
+                progress=progress,
+            )
         )
-    )
     typer.echo(report)
 
 
@@ -116,7 +119,18 @@ def simulate_sales(
     from open12306.search.services.query import parse_types
 
     chosen = guarded(lambda: parse_types(types))
-    result = guarded(lambda: simulate(container(), fill=fill, seed=seed, days=days, types=chosen))
+    built = container()
+    with stage_bars() as progress:
+        result = guarded(
+            lambda: simulate(
+                built,
+                fill=fill,
+                seed=seed,
+                days=days,
+                types=chosen,
+                progress=lambda done, total: progress("sales", done, total),
+            )
+        )
     if json_out:
         print_json(result)
     else:
