@@ -143,6 +143,7 @@ def test_a_bot_submitted_first_is_allocated_after_a_human_submitted_later(world:
     place_human = world.orders.queue_place(mine)
     assert place_bot is not None and place_human is not None
     assert place_human.position < place_bot.position  # the human is served first
+    assert place_bot.wait_seconds >= 28 > place_human.wait_seconds  # the delay is in the wait
     world.clock.advance(timedelta(seconds=1))
     world.allocator.run_once()
     states = {

@@ -131,8 +131,9 @@ class OrdersStore(Protocol):
         """Passengers of the queued orders of these runs, by run and class."""
         ...
 
-    def queue_ahead(self, number: str) -> int | None:
+    def queue_ahead(self, number: str) -> tuple[int, datetime] | None:
         """Passengers queued before the order in its run and class (its place in the
+        queue), and the moment its place comes (later than it was queued in the slow
         queue); None when the order is not queued."""
         ...
 

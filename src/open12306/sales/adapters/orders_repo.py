@@ -472,8 +472,9 @@ def queued_people(conn: Connection, runs: Sequence[RunKey]) -> dict[tuple[RunKey
     return found
 
 
-def queue_ahead(conn: Connection, number: str) -> int | None:
-    """Passengers queued before the order in its run and class; None unless it is queued."""
+def queue_ahead(conn: Connection, number: str) -> tuple[int, datetime] | None:
+    """Passengers queued before the order in its run and class, and when its place in the
+    queue comes; None unless it is queued."""
     me = conn.execute(
         select(
             orders.c.train_code,
@@ -499,7 +500,7 @@ def queue_ahead(conn: Connection, number: str) -> int | None:
             earlier,
         )
     )
-    return int(conn.execute(query).scalar_one())
+    return int(conn.execute(query).scalar_one()), me.created_at
 
 
 def unpaid_count(conn: Connection, account_id: str) -> int:
@@ -793,7 +794,7 @@ class SqlOrdersStore:
         with self.engine.connect() as conn:
             return queued_people(conn, runs)
 
-    def queue_ahead(self, number: str) -> int | None:
+    def queue_ahead(self, number: str) -> tuple[int, datetime] | None:
         with self.engine.connect() as conn:
             return queue_ahead(conn, number)
 

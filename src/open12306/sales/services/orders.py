@@ -61,7 +61,9 @@ class OrderRequest:
 @dataclass(frozen=True, slots=True)
 class QueuePlace:
     """Where a queued order stands: ``position`` 1 is next (counted in passengers of the
-    same run and class queued before it, plus its own first), and the estimated wait."""
+    same run and class queued before it, plus its own first), and the estimated wait in
+    seconds (the passengers up to and including its own at ``queue_rate``, plus what is
+    left of a slow-queue delay)."""
 
     position: int
     ahead: int
@@ -168,12 +170,16 @@ class OrderService:
         """Where the order stands in its run's queue; None once it is no longer queued."""
         if record.order.state is not OrderState.QUEUED:
             return None
-        ahead = self.store.queue_ahead(record.number)
-        if ahead is None:
+        spot = self.store.queue_ahead(record.number)
+        if spot is None:
             return None
-        position = ahead + 1
-        wait = math.ceil((ahead + len(record.order.passengers)) / self.queue_rate)
-        return QueuePlace(position, ahead, max(1, wait))
+        ahead, due = spot
+        now = self.clock.now()
+        if due.tzinfo is None:  # SQLite keeps the wall time the clock wrote
+            due = due.replace(tzinfo=now.tzinfo)
+        slow = max(0.0, (due - now).total_seconds())
+        wait = math.ceil(slow + (ahead + len(record.order.passengers)) / self.queue_rate)
+        return QueuePlace(ahead + 1, ahead, max(1, wait))
 
     def submit(
         self,
