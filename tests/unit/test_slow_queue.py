@@ -30,8 +30,13 @@ def test_many_accounts_from_one_address_are_suspect_by_the_address() -> None:
     assert rates.record("acct9", "198.51.100.1", T0) is False
 
 
+def test_addresses_are_not_counted_unless_a_limit_is_set() -> None:
+    rates = SubmissionRates(SlowQueueRule(max_per_account=10))
+    assert not any(rates.record(f"acct{n}", "127.0.0.1", T0) for n in range(100))
+
+
 def test_a_switched_off_rule_suspects_nobody() -> None:
-    rates = SubmissionRates(SlowQueueRule(max_per_account=1, enabled=False))
+    rates = SubmissionRates(SlowQueueRule(max_per_account=1, max_per_address=1, enabled=False))
     assert not any(rates.record("bot", "203.0.113.9", T0) for _ in range(10))
 
 

@@ -217,11 +217,12 @@ def _orders(core: _Core, accounts: AccountService) -> tuple[OrderService, Alloca
 
 
 def slow_queue_rule(settings: Settings) -> SlowQueueRule:
-    """The slow queue's thresholds from ``settings`` (a delay of 0 switches it off)."""
+    """The slow queue's thresholds from ``settings`` (a delay of 0 switches it off; a
+    per-address limit of 0 leaves addresses uncounted)."""
     return SlowQueueRule(
         window_seconds=settings.slow_queue_window_seconds,
         max_per_account=settings.slow_queue_per_account,
-        max_per_address=settings.slow_queue_per_address,
+        max_per_address=settings.slow_queue_per_address or None,
         delay_seconds=settings.slow_queue_delay_seconds,
         enabled=settings.slow_queue_delay_seconds > 0,
     )

@@ -3,7 +3,9 @@
 12306 serves orders from accounts or addresses that submit far above a human's rate after
 everyone else's (on 2025-01-11 it diverted 4.07 M such orders). ``SlowQueueRule`` says what
 "far above" means: more than ``max_per_account`` submissions from one account, or more than
-``max_per_address`` from one client address, within ``window_seconds``. A suspect order is
+``max_per_address`` from one client address (None: addresses are not counted; many people
+share one address behind a carrier's NAT, and a load generator on loopback is one address),
+within ``window_seconds``. A suspect order is
 queued as if it had been submitted ``delay_seconds`` later: it is allocated after every order
 submitted in that time, and not before its delayed moment.
 
@@ -23,14 +25,15 @@ class SlowQueueRule:
 
     window_seconds: float = 60.0
     max_per_account: int = 10
-    max_per_address: int = 30
+    max_per_address: int | None = None
     delay_seconds: float = 30.0
     enabled: bool = True
 
     def __post_init__(self) -> None:
         if self.window_seconds <= 0 or self.delay_seconds < 0:
             raise ValueError("window_seconds must be > 0 and delay_seconds ≥ 0")
-        if self.max_per_account < 1 or self.max_per_address < 1:
+        address_limit = 1 if self.max_per_address is None else self.max_per_address
+        if self.max_per_account < 1 or address_limit < 1:
             raise ValueError("the per-account and per-address limits must be at least 1")
 
     @property
@@ -54,7 +57,7 @@ class SubmissionRates:
         if not self.rule.enabled:
             return False
         over = self._count(self._by_account, account, at) > self.rule.max_per_account
-        if address:
+        if address and self.rule.max_per_address is not None:
             over |= self._count(self._by_address, address, at) > self.rule.max_per_address
         return over
 
