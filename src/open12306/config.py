@@ -71,6 +71,17 @@ class Settings:
     # Proxies whose X-Forwarded-For is believed when telling a client's address (login
     # throttling): addresses or CIDR blocks. Empty: the socket peer is the client.
     trusted_proxies: tuple[str, ...] = ()
+    # The slow queue (``sales.domain.slow_queue``): an account submitting more than
+    # ``slow_queue_per_account`` orders (an address more than ``slow_queue_per_address``)
+    # within ``slow_queue_window_seconds`` has its orders served ``slow_queue_delay_seconds``
+    # later; a delay of 0 switches it off, a per-address limit of 0 (the default) leaves
+    # addresses uncounted (users behind one NAT, load generators on loopback share one).
+    slow_queue_window_seconds: int = 60
+    slow_queue_per_account: int = 10
+    slow_queue_per_address: int = 0
+    slow_queue_delay_seconds: int = 30
+    # Submissions waiting for the intake beyond which new ones are shed (429, Retry-After).
+    intake_max_pending: int = 5000
     data_dir: Path = field(default_factory=lambda: Path(__file__).parent / "data")
 
     @classmethod
@@ -92,6 +103,11 @@ class Settings:
             allocator=_choice("OPEN12306_ALLOCATOR", ALLOCATOR_MODES),
             sandbox_admin_token=env.get("OPEN12306_SANDBOX_ADMIN_TOKEN") or "",
             trusted_proxies=_networks("OPEN12306_TRUSTED_PROXIES"),
+            slow_queue_window_seconds=_int("OPEN12306_SLOW_QUEUE_WINDOW_SECONDS", 60),
+            slow_queue_per_account=_int("OPEN12306_SLOW_QUEUE_PER_ACCOUNT", 10),
+            slow_queue_per_address=_int("OPEN12306_SLOW_QUEUE_PER_ADDRESS", 0),
+            slow_queue_delay_seconds=_int("OPEN12306_SLOW_QUEUE_DELAY_SECONDS", 30),
+            intake_max_pending=_int("OPEN12306_INTAKE_MAX_PENDING", 5000),
         )
 
     def document_key_path(self) -> Path:

@@ -80,7 +80,7 @@ def _drain(args: tuple[str, bool, object]) -> tuple[int, int]:
     url, claim, barrier = args
     if not claim:  # the control: take every run with queued orders, as on SQLite
 
-        def every_run(conn, runs):  # type: ignore[no-untyped-def]
+        def every_run(conn, runs, now=None):  # type: ignore[no-untyped-def]
             query = (
                 select(orders_repo.orders.c.train_code, orders_repo.orders.c.service_date)
                 .where(orders_repo.orders.c.state == OrderState.QUEUED.value)

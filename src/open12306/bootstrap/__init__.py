@@ -38,6 +38,7 @@ from open12306.sales.adapters.checkout_books import SqlSettlementBooks
 from open12306.sales.adapters.gate_tickets_repo import SqlGateTickets
 from open12306.sales.adapters.onboard_repo import DuplicateOrder, SqlOnboardStore
 from open12306.sales.adapters.orders_repo import SqlOrdersStore
+from open12306.sales.domain.slow_queue import SlowQueueRule
 from open12306.sales.services.allocator import Allocator, AllocatorLoop
 from open12306.sales.services.changes import ChangeService
 from open12306.sales.services.checkout import COUNTER, CREDIT, Outcome, Settlement
@@ -208,9 +209,23 @@ def _orders(core: _Core, accounts: AccountService) -> tuple[OrderService, Alloca
         core.zone,
         expire=allocator.expire_if_overdue,
         watch=allocator.watch,
+        slow_queue=slow_queue_rule(core.settings),
     )
+    orders.intake.max_pending = core.settings.intake_max_pending
     loop = AllocatorLoop(allocator, orders.intake, allocate=core.settings.allocator == "thread")
     return orders, allocator, loop
+
+
+def slow_queue_rule(settings: Settings) -> SlowQueueRule:
+    """The slow queue's thresholds from ``settings`` (a delay of 0 switches it off; a
+    per-address limit of 0 leaves addresses uncounted)."""
+    return SlowQueueRule(
+        window_seconds=settings.slow_queue_window_seconds,
+        max_per_account=settings.slow_queue_per_account,
+        max_per_address=settings.slow_queue_per_address or None,
+        delay_seconds=settings.slow_queue_delay_seconds,
+        enabled=settings.slow_queue_delay_seconds > 0,
+    )
 
 
 def _checkout(

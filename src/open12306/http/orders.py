@@ -9,7 +9,7 @@ handler (e.g. 409 ``too_many_unpaid``, 404 ``unknown_run``, 400 ``overlapping_tr
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Annotated, Any
 
@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from open12306.accounts.ports import Account
 from open12306.accounts.services.accounts import AccountService
 from open12306.http.accounts import current_account_dependency, provider
+from open12306.http.client_address import client_address, trusted_networks
 from open12306.http.errors import errors, plain_error
 from open12306.inventory.domain.seats import SeatClass
 from open12306.payments.ports import NotificationRejected, PaymentOptions, PayMode
@@ -83,26 +84,46 @@ def _json(status: int, body: Any) -> Response:
     return Response(_encoder.encode(body), status_code=status, media_type="application/json")
 
 
+def _with_queue(service: OrderService, record: OrderRecord, view: dict[str, Any]) -> dict[str, Any]:
+    """The view with ``queue`` (position, passengers ahead, estimated wait) while queued."""
+    place = service.queue_place(record)
+    view["queue"] = (
+        None
+        if place is None
+        else {"position": place.position, "ahead": place.ahead, "wait_seconds": place.wait_seconds}
+    )
+    return view
+
+
 def orders_router(
     service_getter: Callable[[], OrderService],
     accounts_getter: Callable[[], AccountService],
+    trusted_proxies: Sequence[str] = (),
 ) -> APIRouter:
-    """The routes, bound to the services the getters return."""
+    """The routes, bound to the services the getters return. Submissions are counted by the
+    caller's address for the slow queue (``client_address``, as logins are)."""
     router = APIRouter(prefix="/api/v1", tags=["orders"])
+    trusted = trusted_networks(trusted_proxies)
     Service = Annotated[OrderService, Depends(provider(service_getter))]
     Caller = Annotated[Account, Depends(current_account_dependency(accounts_getter))]
 
-    @router.post("/orders", status_code=202, responses=errors(404, 409, 429, 503))
+    @router.post("/orders", status_code=202, responses=errors(404, 409, 429))
     async def submit(
         body: OrderIn,
         account: Caller,
         service: Service,
+        raw: Request,
         idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
     ) -> Response:
-        """Queue an order; it answers at once with the order ``queued``. Poll or wait on
+        """Queue an order; it answers at once with the order ``queued`` and its place in the
+        queue (``queue``: position, passengers ahead, estimated wait). Poll or wait on
         ``GET /api/v1/orders/{number}?wait=10`` for ``held`` (with a pay deadline) or
         ``failed``. Repeating a request with the same ``Idempotency-Key`` returns the order
-        the first one made."""
+        the first one made. 409 ``queue_exceeds_seats`` (排队人数已超过余票) when the
+        passengers queued for the class already take its seats left; 429 ``busy`` with
+        ``Retry-After`` when the server sheds load."""
+        peer = raw.client.host if raw.client else None
+        client = client_address(peer, raw.headers.getlist("x-forwarded-for"), trusted)
         request = OrderRequest(
             train_code=body.train,
             service_date=body.date,
@@ -115,8 +136,9 @@ def orders_router(
             together=body.together,
             allow_standing=body.allow_standing,
         )
-        record = await _submit(service, account, request, idempotency_key)
-        return _json(202, order_view(record))
+        record = await _submit(service, account, request, idempotency_key, client)
+        view = await run_in_threadpool(_with_queue, service, record, order_view(record))
+        return _json(202, view)
 
     @router.get("/orders")
     def list_orders(
@@ -139,14 +161,16 @@ def orders_router(
             "order has already left it",
         ),
     ) -> Response:
-        """One of the account's orders. With ``wait``, answers as soon as the order leaves
-        ``state`` (default: the state it is in now), or when ``wait`` seconds have passed."""
+        """One of the account's orders (while queued, with its place in the queue). With
+        ``wait``, answers as soon as the order leaves ``state`` (default: the state it is in
+        now), or when ``wait`` seconds have passed."""
         if wait > 0:
             record = await _wait_for_change(service, account, number, wait, state)
         else:
             record = await run_in_threadpool(service.get, account, number)
         money = await run_in_threadpool(service.money, [record])
-        return _json(200, order_view(record, money[record.number]))
+        view = order_view(record, money[record.number])
+        return _json(200, await run_in_threadpool(_with_queue, service, record, view))
 
     return router
 
@@ -469,10 +493,15 @@ def payments_router(
 
 
 async def _submit(
-    service: OrderService, account: Account, request: OrderRequest, key: str | None
+    service: OrderService,
+    account: Account,
+    request: OrderRequest,
+    key: str | None,
+    client: str | None = None,
 ) -> OrderRecord:
-    """``OrderService.submit`` without holding a thread while the batch is admitted."""
-    begun = await run_in_threadpool(service.begin, account, request, key)
+    """``OrderService.submit`` without holding a thread while the batch is admitted; a full
+    intake sheds the submission at once (429 with ``Retry-After``)."""
+    begun = await run_in_threadpool(service.begin, account, request, key, client)
     if isinstance(begun, OrderRecord):
         return begun
     future = service.intake.enqueue(begun)
@@ -483,7 +512,7 @@ async def _submit(
             record = await asyncio.wait_for(asyncio.wrap_future(future), service.intake.timeout)
         except TimeoutError:
             future.cancel()
-            raise IntakeBusy() from None
+            raise IntakeBusy(service.intake.retry_after()) from None
     service.on_submit(record)
     return record
 

@@ -22,6 +22,8 @@ class OrderRecord:
     ``passenger_ids`` are the account's saved passengers in order; ``person_keys`` their
     keyed document hashes (the overlapping-trip rule's key); ``standing_pool`` the seated class
     whose standing room a standing party uses; ``version`` counts writes (optimistic locking).
+    ``queue_at`` (new orders only, not read back) is the moment the order takes its place in
+    its run's queue when that is later than ``queued_at`` (the slow queue for suspect orders).
     """
 
     order: Order
@@ -34,6 +36,7 @@ class OrderRecord:
     allow_standing: bool = False
     standing_pool: SeatClass | None = None
     version: int = 0
+    queue_at: datetime | None = field(default=None, compare=False)
 
     @property
     def number(self) -> str:
@@ -123,6 +126,16 @@ class OrdersStore(Protocol):
         ...
 
     def unpaid_count(self, account_id: str) -> int: ...
+
+    def queued_people(self, runs: Sequence[RunKey]) -> dict[tuple[RunKey, SeatClass], int]:
+        """Passengers of the queued orders of these runs, by run and class."""
+        ...
+
+    def queue_ahead(self, number: str) -> tuple[int, datetime] | None:
+        """Passengers queued before the order in its run and class (its place in the
+        queue), and the moment its place comes (later than it was queued in the slow
+        queue); None when the order is not queued."""
+        ...
 
     def busy_intervals(self, person_keys: Sequence[str]) -> dict[str, list[tuple[int, int]]]: ...
 

@@ -31,6 +31,7 @@ from sqlalchemy.exc import IntegrityError
 
 from open12306.inventory.adapters import inventory_repo
 from open12306.inventory.adapters.inventory_repo import StoredInventory, VersionConflict
+from open12306.inventory.domain.seats import SeatClass
 from open12306.inventory.ports import StoredState
 from open12306.sales.adapters.orders_codec import decode, encode
 from open12306.sales.adapters.tables import (
@@ -162,7 +163,7 @@ def insert_order(conn: Connection, record: OrderRecord) -> OrderRecord:
     values = _columns(conn, record, now) | {
         "number": record.number,
         "idempotency_key": record.idempotency_key,
-        "created_at": now,
+        "created_at": record.queue_at or now,
         "version": 1,
     }
     # The ticket rows go in the same savepoint: on SQLite (pysqlite) a savepoint opened before
@@ -290,7 +291,7 @@ def insert_orders(conn: Connection, records: Sequence[OrderRecord]) -> list[Orde
         | {
             "number": r.number,
             "idempotency_key": r.idempotency_key,
-            "created_at": r.order.queued_at,
+            "created_at": r.queue_at or r.order.queued_at,
             "version": 1,
         }
         for r in records
@@ -386,15 +387,20 @@ def overdue_of(conn: Connection, accounts: Sequence[str], now: datetime) -> list
     return read_orders(conn, query)
 
 
-def claim_runs(conn: Connection, runs: int) -> list[RunKey]:
-    """Up to ``runs`` runs with queued orders that this transaction now owns: on PostgreSQL
-    a transaction-scoped advisory lock per run, so concurrent allocators take different runs;
-    on SQLite every run (one writer at a time; the version checks guard the rest)."""
-    candidates = (
-        select(orders.c.train_code, orders.c.service_date)
-        .where(orders.c.state == OrderState.QUEUED.value)
-        .distinct()
-    )
+def _due(now: datetime | None) -> list[Any]:
+    """Queued orders whose place in the queue has come (a slow-queue order waits for it)."""
+    due = [orders.c.state == OrderState.QUEUED.value]
+    if now is not None:
+        due.append(orders.c.created_at <= now)
+    return due
+
+
+def claim_runs(conn: Connection, runs: int, now: datetime | None = None) -> list[RunKey]:
+    """Up to ``runs`` runs with queued orders due by ``now`` that this transaction now owns:
+    on PostgreSQL a transaction-scoped advisory lock per run, so concurrent allocators take
+    different runs; on SQLite every run (one writer at a time; the version checks guard the
+    rest)."""
+    candidates = select(orders.c.train_code, orders.c.service_date).where(*_due(now)).distinct()
     if conn.dialect.name != "postgresql":
         return [(str(c), d) for c, d in conn.execute(candidates.limit(runs))]
     pending = candidates.limit(runs * 4).subquery()
@@ -411,9 +417,9 @@ _RUN_LOCK = 12306
 
 
 def queued_of_runs(
-    conn: Connection, keys: Sequence[RunKey], limit: int
+    conn: Connection, keys: Sequence[RunKey], limit: int, now: datetime | None = None
 ) -> dict[RunKey, list[OrderRecord]]:
-    """The runs' queued orders, oldest first, at most ``limit`` in all."""
+    """The runs' queued orders due by ``now``, in queue order, at most ``limit`` in all."""
     found: dict[RunKey, list[OrderRecord]] = {}
     if not keys:
         return found
@@ -422,11 +428,7 @@ def queued_of_runs(
     wanted = set(keys)
     query = (
         select(*_ORDER_COLUMNS, orders.c.train_code, orders.c.service_date)
-        .where(
-            orders.c.state == OrderState.QUEUED.value,
-            orders.c.train_code.in_(codes),
-            orders.c.service_date.in_(days),
-        )
+        .where(*_due(now), orders.c.train_code.in_(codes), orders.c.service_date.in_(days))
         .order_by(orders.c.created_at, orders.c.number)
         .limit(limit)
     )
@@ -446,6 +448,59 @@ def overdue_orders(conn: Connection, now: datetime, limit: int) -> list[OrderRec
         .limit(limit)
     )
     return read_orders(conn, query)
+
+
+def queued_people(conn: Connection, runs: Sequence[RunKey]) -> dict[tuple[RunKey, SeatClass], int]:
+    """Passengers of the runs' queued orders, by run and class."""
+    if not runs:
+        return {}
+    wanted = set(runs)
+    query = (
+        select(orders.c.train_code, orders.c.service_date, orders.c.seat_class, func.count())
+        .select_from(orders.join(order_tickets, order_tickets.c.order_number == orders.c.number))
+        .where(
+            orders.c.state == OrderState.QUEUED.value,
+            orders.c.train_code.in_(sorted({c for c, _ in runs})),
+            orders.c.service_date.in_(sorted({d for _, d in runs})),
+        )
+        .group_by(orders.c.train_code, orders.c.service_date, orders.c.seat_class)
+    )
+    found: dict[tuple[RunKey, SeatClass], int] = {}
+    for code, day, seat_class, people in conn.execute(query):
+        if (str(code), day) in wanted:
+            found[((str(code), day), SeatClass(seat_class))] = int(people)
+    return found
+
+
+def queue_ahead(conn: Connection, number: str) -> tuple[int, datetime] | None:
+    """Passengers queued before the order in its run and class, and when its place in the
+    queue comes; None unless it is queued."""
+    me = conn.execute(
+        select(
+            orders.c.train_code,
+            orders.c.service_date,
+            orders.c.seat_class,
+            orders.c.created_at,
+            orders.c.state,
+        ).where(orders.c.number == number)
+    ).first()
+    if me is None or me.state != OrderState.QUEUED.value:
+        return None
+    earlier = (orders.c.created_at < me.created_at) | (
+        (orders.c.created_at == me.created_at) & (orders.c.number < number)
+    )
+    query = (
+        select(func.count())
+        .select_from(orders.join(order_tickets, order_tickets.c.order_number == orders.c.number))
+        .where(
+            orders.c.state == OrderState.QUEUED.value,
+            orders.c.train_code == me.train_code,
+            orders.c.service_date == me.service_date,
+            orders.c.seat_class == me.seat_class,
+            earlier,
+        )
+    )
+    return int(conn.execute(query).scalar_one()), me.created_at
 
 
 def unpaid_count(conn: Connection, account_id: str) -> int:
@@ -701,7 +756,7 @@ class SqlOrdersStore:
         read up to ``limit`` of their queued orders and their inventories, let ``work``
         decide them, and write the orders and inventories it returns, all version-checked."""
         with self.engine.begin() as conn:
-            queued = queued_of_runs(conn, claim_runs(conn, runs), limit)
+            queued = queued_of_runs(conn, claim_runs(conn, runs, now), limit, now)
             if not queued:
                 return [], []
             stored: dict[RunKey, StoredState] = dict(inventory_repo.load_many(conn, list(queued)))
@@ -734,6 +789,14 @@ class SqlOrdersStore:
     def busy_intervals(self, person_keys: Sequence[str]) -> dict[str, list[tuple[int, int]]]:
         with self.engine.connect() as conn:
             return busy_intervals(conn, person_keys)
+
+    def queued_people(self, runs: Sequence[RunKey]) -> dict[tuple[RunKey, SeatClass], int]:
+        with self.engine.connect() as conn:
+            return queued_people(conn, runs)
+
+    def queue_ahead(self, number: str) -> tuple[int, datetime] | None:
+        with self.engine.connect() as conn:
+            return queue_ahead(conn, number)
 
     def runs_with_queued(self) -> list[RunKey]:
         with self.engine.connect() as conn:

@@ -17,6 +17,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 
+from open12306.inventory.domain.seats import SeatClass
 from open12306.sales.domain import (
     DEFAULT_SALE_RULES,
     Passenger,
@@ -28,20 +29,45 @@ from open12306.sales.domain import (
     check_submission,
     queue,
 )
+from open12306.sales.domain.slow_queue import DEFAULT_SLOW_QUEUE, SlowQueueRule, SubmissionRates
 from open12306.sales.ports import DuplicateKey, OrderRecord, OrdersStore
 from open12306.shared.clock import Clock
 from open12306.shared.errors import DomainError
+from open12306.shared.run_key import RunKey
 
 Interval = tuple[int, int]
 
 
 class IntakeBusy(DomainError):
-    """The intake did not admit the submission in time (the server is overloaded)."""
+    """The intake is full (the server is overloaded): the submission is shed at once, with
+    when to try again (``retry_after`` seconds, the ``Retry-After`` header)."""
 
-    status = 503
+    status = 429
 
-    def __init__(self) -> None:
+    def __init__(self, retry_after: int = 1) -> None:
         super().__init__("order", "busy", "too many orders at once; try again shortly")
+        self.retry_after = max(1, retry_after)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
+
+    def to_dict(self) -> dict[str, object]:
+        return {**super().to_dict(), "retry_after": self.retry_after}
+
+
+class QueueExceedsSeats(DomainError):
+    """More passengers already wait in the run's queue for the class than it has seats left
+    (12306: 排队人数已超过余票)."""
+
+    status = 409
+
+    def __init__(self, queued: int, remaining: int) -> None:
+        super().__init__(
+            "seat_class",
+            "queue_exceeds_seats",
+            f"排队人数已超过余票: {queued} passengers queued for {remaining} seats left",
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +84,7 @@ class Submission:
     berths: tuple[str | None, ...] = ()
     together: bool = True
     allow_standing: bool = False
+    client: str | None = None
 
 
 Outcome = OrderRecord | DomainError
@@ -75,6 +102,8 @@ class OrderIntake:
         zone: tzinfo = UTC,
         max_batch: int = 1000,
         timeout: float = 30.0,
+        max_pending: int = 5000,
+        slow_queue: SlowQueueRule = DEFAULT_SLOW_QUEUE,
     ) -> None:
         self.store = store
         self.clock = clock
@@ -82,6 +111,10 @@ class OrderIntake:
         self.zone = zone
         self.max_batch = max_batch
         self.timeout = timeout
+        self.max_pending = max_pending
+        self.rates = SubmissionRates(slow_queue)
+        # Seats a trip's class has left (None: the queue is not checked against seats).
+        self.seats_left: Callable[[Submission], int] | None = None
         self.expire_if_overdue: Callable[[OrderRecord], OrderRecord] = lambda r: r
         self.wake: Callable[[], None] = lambda: None
         self.background = False
@@ -101,7 +134,15 @@ class OrderIntake:
             return future.result(self.timeout)
         except TimeoutError:
             future.cancel()
-            raise IntakeBusy() from None
+            raise IntakeBusy(self.retry_after()) from None
+
+    def retry_after(self) -> int:
+        """Seconds until a full intake has room again: one pass per ``max_batch`` waiting."""
+        return 1 + len(self._pending) // max(1, self.max_batch)
+
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
 
     def enqueue(self, submission: Submission) -> Future[OrderRecord] | None:
         """Hand the submission to the background flush: its future gives the queued order
@@ -110,6 +151,8 @@ class OrderIntake:
             return None
         future: Future[OrderRecord] = Future()
         with self._lock:
+            if len(self._pending) >= self.max_pending:
+                raise IntakeBusy(self.retry_after())
             self._pending.append((submission, future))
         self.wake()
         return future
@@ -150,9 +193,11 @@ class OrderIntake:
         midnight = now.astimezone(self.zone).replace(hour=0, minute=0, second=0, microsecond=0)
         cancelled = self.store.cancelled_since(accounts, midnight)
         busy = self.store.busy_intervals(sorted({k for s in batch for k in s.person_keys}))
+        queued = self._queued(batch)
         outcomes: list[Outcome | None] = [None] * len(batch)
         first_of_key: dict[tuple[str, str], int] = {}
         accepted: list[int] = []
+        suspects: set[int] = set()
         repeats: list[tuple[int, int]] = []
         for index, s in enumerate(batch):
             key = (s.account_id, s.idempotency_key) if s.idempotency_key else None
@@ -162,19 +207,40 @@ class OrderIntake:
             if key is not None and key in first_of_key:
                 repeats.append((index, first_of_key[key]))
                 continue
+            if self.rates.record(s.account_id, s.client, now):
+                suspects.add(index)
             try:
                 check_cancels(cancelled.get(s.account_id, 0), self.rules)
+                self._check_queue(s, queued)
                 self._check(s, now, unpaid, busy)
             except DomainError as error:
                 outcomes[index] = error
                 continue
             if key is not None:
                 first_of_key[key] = index
+            if self.seats_left is not None:
+                queued[_queue_key(s)] = queued.get(_queue_key(s), 0) + len(s.passengers)
             accepted.append(index)
-        self._queue(batch, accepted, outcomes, now)
+        self._queue(batch, accepted, outcomes, now, suspects)
         for index, first in repeats:
             outcomes[index] = outcomes[first]
         return [o for o in outcomes if o is not None]
+
+    def _queued(self, batch: Sequence[Submission]) -> dict[tuple[RunKey, SeatClass], int]:
+        if self.seats_left is None:
+            return {}
+        return self.store.queued_people(sorted({_run(s) for s in batch}))
+
+    def _check_queue(self, s: Submission, queued: dict[tuple[RunKey, SeatClass], int]) -> None:
+        """Refuse when the passengers already queued for the class take every seat it has
+        left (an empty queue lets the allocator answer, e.g. ``sold_out``)."""
+        if self.seats_left is None:
+            return
+        ahead = queued.get(_queue_key(s), 0)
+        if ahead > 0:
+            remaining = self.seats_left(s)
+            if ahead + len(s.passengers) > remaining:
+                raise QueueExceedsSeats(ahead, remaining)
 
     def _check(
         self,
@@ -200,12 +266,16 @@ class OrderIntake:
         accepted: Sequence[int],
         outcomes: list[Outcome | None],
         now: datetime,
+        suspects: set[int],
     ) -> None:
+        """Insert the accepted orders; a suspect submitter's take their place in the queue
+        the slow queue's delay later."""
         if not accepted:
             return
+        late = now + self.rates.rule.delay
         numbers = self.store.next_numbers(len(accepted))
         records = [
-            _record(batch[index], number, now)
+            _record(batch[index], number, now, late if index in suspects else None)
             for index, number in zip(accepted, numbers, strict=True)
         ]
         try:
@@ -216,7 +286,15 @@ class OrderIntake:
             outcomes[index] = record
 
 
-def _record(s: Submission, number: str, at: datetime) -> OrderRecord:
+def _run(s: Submission) -> RunKey:
+    return (s.trip.train_code, s.trip.service_date)
+
+
+def _queue_key(s: Submission) -> tuple[RunKey, SeatClass]:
+    return (_run(s), s.trip.seat_class)
+
+
+def _record(s: Submission, number: str, at: datetime, queue_at: datetime | None) -> OrderRecord:
     return OrderRecord(
         order=queue(number, s.account_id, s.trip, s.passengers, at),
         passenger_ids=s.passenger_ids,
@@ -226,4 +304,5 @@ def _record(s: Submission, number: str, at: datetime) -> OrderRecord:
         berths=s.berths,
         together=s.together,
         allow_standing=s.allow_standing,
+        queue_at=queue_at,
     )

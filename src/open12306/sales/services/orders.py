@@ -8,6 +8,7 @@ the first attempt made. Reading an order expires it first when its hold ran out.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -28,6 +29,7 @@ from open12306.sales.domain import (
     Trip,
 )
 from open12306.sales.domain.ledger import Totals
+from open12306.sales.domain.slow_queue import DEFAULT_SLOW_QUEUE, SlowQueueRule
 from open12306.sales.ports import OrderRecord, OrdersStore
 from open12306.sales.services.intake import OrderIntake, Submission
 from open12306.sales.services.order_watch import OrderWatch
@@ -36,6 +38,7 @@ from open12306.shared.clock import Clock
 from open12306.shared.errors import DomainError, NotFound
 
 INFANT_AGE = 6
+QUEUE_RATE = 200.0  # passengers decided per second per run, for the wait estimate
 _NO_MONEY_YET = (OrderState.QUEUED, OrderState.HELD, OrderState.FAILED)
 
 
@@ -55,6 +58,18 @@ class OrderRequest:
     allow_standing: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class QueuePlace:
+    """Where a queued order stands: ``position`` 1 is next (counted in passengers of the
+    same run and class queued before it, plus its own first), and the estimated wait in
+    seconds (the passengers up to and including its own at ``queue_rate``, plus what is
+    left of a slow-queue delay)."""
+
+    position: int
+    ahead: int
+    wait_seconds: int
+
+
 class OrderService:
     """Submits orders into the queue and reads them back for their owner."""
 
@@ -70,6 +85,8 @@ class OrderService:
         *,
         expire: Callable[[OrderRecord], OrderRecord] | None = None,
         watch: OrderWatch | None = None,
+        slow_queue: SlowQueueRule = DEFAULT_SLOW_QUEUE,
+        queue_rate: float = QUEUE_RATE,
     ) -> None:
         self.store = store
         self.catalog = catalog
@@ -78,7 +95,9 @@ class OrderService:
         self.clock = clock
         self.zone = zone
         self.rules = rules
-        self.intake = OrderIntake(store, clock, rules, zone=zone)
+        self.intake = OrderIntake(store, clock, rules, zone=zone, slow_queue=slow_queue)
+        self.intake.seats_left = self.seats_left
+        self.queue_rate = queue_rate
         if expire is not None:
             self.intake.expire_if_overdue = expire
         self.watch = watch if watch is not None else OrderWatch()
@@ -132,11 +151,46 @@ class OrderService:
             raise DomainError(field, "not_on_route", f"the train does not call at {query!r}")
         return stations.index(code)
 
+    def seats_left(self, submission: Submission) -> int:
+        """Places the submission's class has left on its stretch now (standing room too when
+        the order takes it), as the read model sees them."""
+        trip = submission.trip
+        key = (trip.train_code, trip.service_date)
+        minutes = int((trip.departs_at - self.clock.now()).total_seconds() // 60)
+        left = self.read_model.remaining(
+            key, trip.seat_class, trip.from_stop, trip.to_stop, minutes
+        )
+        if submission.allow_standing and trip.seat_class is not SeatClass.STANDING:
+            left += self.read_model.remaining(
+                key, SeatClass.STANDING, trip.from_stop, trip.to_stop, minutes
+            )
+        return left
+
+    def queue_place(self, record: OrderRecord) -> QueuePlace | None:
+        """Where the order stands in its run's queue; None once it is no longer queued."""
+        if record.order.state is not OrderState.QUEUED:
+            return None
+        spot = self.store.queue_ahead(record.number)
+        if spot is None:
+            return None
+        ahead, due = spot
+        now = self.clock.now()
+        if due.tzinfo is None:  # SQLite keeps the wall time the clock wrote
+            due = due.replace(tzinfo=now.tzinfo)
+        slow = max(0.0, (due - now).total_seconds())
+        wait = math.ceil(slow + (ahead + len(record.order.passengers)) / self.queue_rate)
+        return QueuePlace(ahead + 1, ahead, max(1, wait))
+
     def submit(
-        self, account: Account, request: OrderRequest, idempotency_key: str | None = None
+        self,
+        account: Account,
+        request: OrderRequest,
+        idempotency_key: str | None = None,
+        client: str | None = None,
     ) -> OrderRecord:
-        """Check the sale rules and queue the order; the earlier order for a repeated key."""
-        begun = self.begin(account, request, idempotency_key)
+        """Check the sale rules and queue the order; the earlier order for a repeated key.
+        ``client`` is the caller's address (the slow queue counts submissions by it)."""
+        begun = self.begin(account, request, idempotency_key, client)
         if isinstance(begun, OrderRecord):
             return begun
         record = self.intake.submit(begun)
@@ -144,12 +198,16 @@ class OrderService:
         return record
 
     def begin(
-        self, account: Account, request: OrderRequest, idempotency_key: str | None = None
+        self,
+        account: Account,
+        request: OrderRequest,
+        idempotency_key: str | None = None,
+        client: str | None = None,
     ) -> Submission | OrderRecord:
         """The submission to hand to ``intake``; the order a repeated key made when the
         request can no longer be prepared (e.g. its passenger was deleted since)."""
         try:
-            return self.prepare(account, request, idempotency_key)
+            return self.prepare(account, request, idempotency_key, client)
         except DomainError:
             existing = self.store_by_key(account, idempotency_key) if idempotency_key else None
             if existing is None:
@@ -157,7 +215,11 @@ class OrderService:
             return existing
 
     def prepare(
-        self, account: Account, request: OrderRequest, idempotency_key: str | None = None
+        self,
+        account: Account,
+        request: OrderRequest,
+        idempotency_key: str | None = None,
+        client: str | None = None,
     ) -> Submission:
         """The order a request names, with what the rules need that needs no order store."""
         trip = self.trip(request)
@@ -177,6 +239,7 @@ class OrderService:
             berths=request.berths,
             together=request.together,
             allow_standing=request.allow_standing,
+            client=client,
         )
 
     def _saved_passengers(self, account: Account, ids: Sequence[str]) -> list[SavedPassenger]:

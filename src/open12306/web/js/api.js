@@ -4,11 +4,12 @@ const TOKEN_KEY = "open12306.token";
 const USER_KEY = "open12306.user";
 
 export class ApiError extends Error {
-  constructor(status, field, reason, message) {
+  constructor(status, field, reason, message, retryAfter = 0) {
     super(message);
     this.status = status;
     this.field = field || "";
     this.reason = reason || "";
+    this.retryAfter = retryAfter; // seconds, from Retry-After (429)
   }
 }
 
@@ -41,7 +42,8 @@ async function failure(response) {
     window.dispatchEvent(new CustomEvent("open12306:logged-out"));
   }
   if (error && error.message) {
-    return new ApiError(response.status, error.field, error.reason, error.message);
+    const retryAfter = Number(response.headers.get("Retry-After")) || 0;
+    return new ApiError(response.status, error.field, error.reason, error.message, retryAfter);
   }
   return new ApiError(response.status, "", "http", `服务器错误 Server error (${response.status})`);
 }

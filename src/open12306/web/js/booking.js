@@ -84,9 +84,13 @@ async function submit(form, goToOrder) {
     attemptKey = newKey();
     goToOrder(order.number);
   } catch (error) {
-    if (error.status !== 0) attemptKey = newKey(); // a network failure retries the same attempt
-    showError(form, error);
-    announce(error.message);
+    // a network failure or a shed submission (429: nothing was queued) retries the same attempt
+    if (error.status !== 0 && error.status !== 429) attemptKey = newKey();
+    const shown = error.status === 429 && error.retryAfter
+      ? { field: error.field, message: `系统繁忙, 请 ${error.retryAfter} 秒后重试 Busy — try again in ${error.retryAfter} s` }
+      : error;
+    showError(form, shown);
+    announce(shown.message);
   } finally {
     button.disabled = false;
   }

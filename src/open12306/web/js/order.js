@@ -22,6 +22,20 @@ const ANNOUNCE = {
   cancelled: "订单已取消 The order was cancelled",
 };
 const REASONS = { sold_out: "余票不足 Sold out" };
+const QUEUE_POLL = 3; // seconds: a queued order's place is read again this often
+
+/** Where a queued order stands: its place, the passengers ahead and the estimated wait. */
+function queueLine(order) {
+  const q = order.queue;
+  if (!q) return el("p", { id: "queue-place" }, "正在排队分配座位 Waiting in the queue for seats…");
+  const wait = q.wait_seconds < 60 ? `${q.wait_seconds} 秒` : `${Math.ceil(q.wait_seconds / 60)} 分钟`;
+  const waitEn = q.wait_seconds < 60 ? `${q.wait_seconds} s` : `${Math.ceil(q.wait_seconds / 60)} min`;
+  return el("p", { id: "queue-place", class: "queue-place" },
+    "排队中: 第 ", el("strong", { text: String(q.position) }), ` 位, 前面 ${q.ahead} 人, 预计等待约 ${wait}`,
+    el("br"),
+    el("span", { class: "muted" },
+      `In the queue: position ${q.position}, ${q.ahead} ahead, about ${waitEn} to wait`));
+}
 
 function orderPath(number) { return `/api/v1/orders/${encodeURIComponent(number)}`; }
 
@@ -395,7 +409,7 @@ async function render(order) {
         + (order.fee_fen ? ` · 手续费 Fees ${yuan(order.fee_fen)}` : "")) : null,
       order.state === "failed" ? el("p", { class: "error", role: "alert" },
         `失败原因 Reason: ${REASONS[order.reason] || order.reason || "—"}`) : null,
-      order.state === "queued" ? el("p", {}, "正在排队分配座位 Waiting in the queue for seats…") : null),
+      order.state === "queued" ? queueLine(order) : null),
     el("div", { id: "order-notice" }, notice && notice.number === order.number ? notice.node : null),
     passengersTable(order),
   ];
@@ -412,7 +426,8 @@ async function follow(order, waitingIn) {
   let current = order;
   while (token === followToken && waitingIn.has(current.state)) {
     try {
-      current = await api("GET", query(orderPath(current.number), { wait: 20, state: current.state }));
+      const wait = current.state === "queued" ? QUEUE_POLL : 20; // the place moves while queued
+      current = await api("GET", query(orderPath(current.number), { wait, state: current.state }));
     } catch (error) {
       if (token === followToken) announce(error.message);
       return;
