@@ -8,16 +8,9 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from open12306.catalog.domain.routes import (
-    DAY,
-    Leg,
-    Transfer,
-    TransferRules,
-    day_minute,
-    direct_legs,
-    transfers,
-)
+from open12306.catalog.domain.routes import DAY, Leg, Transfer, TransferRules, day_minute
 from open12306.catalog.domain.stations import Station
+from open12306.search.services.itineraries import ItineraryBook
 from open12306.search.services.query import SearchQuery
 from open12306.search.services.read_model import ReadModel
 from open12306.shared.clock import Clock
@@ -104,6 +97,7 @@ class SearchService:
         self.read_model = read_model
         self.window = window
         self.transfer_rules = transfer_rules or TransferRules()
+        self.itineraries = ItineraryBook(read_model, self.transfer_rules)
         self._static: dict[tuple[str, int, int, date], dict[str, Any]] = {}
 
     @property
@@ -132,13 +126,8 @@ class SearchService:
             raise DomainError("to", "same_as_from", "to: the destination is the origin")
         self.window.check(query.day)
         self.read_model.refresh()
-        routes = self.catalog.routes
-        has_run = self.read_model.has_run
-        legs = [
-            leg
-            for leg in direct_legs(routes, origin_codes, destination_codes, query.day, has_run)
-            if self._wanted(leg, query)
-        ]
+        found = self.itineraries.get(origin_codes, destination_codes, query.day)
+        legs = [leg for leg in found.legs if self._wanted(leg, query)]
         rows = self._sorted([self._leg(leg, deps) for leg in legs], query.sort)
         answer: dict[str, Any] = {
             "from": {"query": query.origin, "stations": [self._station(s) for s in origins]},
@@ -151,9 +140,20 @@ class SearchService:
             "trains": rows,
         }
         if query.transfers or len(rows) < FEW_DIRECT:
-            found = self._transfers(origin_codes, destination_codes, query)
-            answer["transfers"] = [self._transfer(t, deps) for t in found]
+            wanted = [t for t in found.transfers if self._wanted(t.first, query)]
+            answer["transfers"] = [self._transfer(t, deps) for t in wanted]
         return answer
+
+    def ready(self, query: SearchQuery) -> bool:
+        """True when the query's itineraries are precomputed (answering it is only counting).
+
+        A query naming an unknown station answers True: it fails fast, without a route search."""
+        try:
+            origins = {s.code for s in self.resolve(query.origin, "from")}
+            destinations = {s.code for s in self.resolve(query.destination, "to")}
+        except DomainError:
+            return True
+        return self.itineraries.held(origins, destinations, query.day)
 
     def _wanted(self, leg: Leg, query: SearchQuery) -> bool:
         if query.types and leg.train.train_type not in query.types:
@@ -162,24 +162,6 @@ class SearchService:
         if query.depart_after is not None and minute < query.depart_after:
             return False
         return query.depart_before is None or minute <= query.depart_before
-
-    def _transfers(
-        self, origins: set[str], destinations: set[str], query: SearchQuery
-    ) -> list[Transfer]:
-        stations = self.catalog.stations
-        found = transfers(
-            self.catalog.routes,
-            origins,
-            destinations,
-            query.day,
-            self.read_model.has_run,
-            stations.city_of,
-            lambda code: (
-                [s.code for s in stations.stations_in_city(stations.city_of(code))] or [code]
-            ),
-            self.transfer_rules,
-        )
-        return [t for t in found if self._wanted(t.first, query)]
 
     def _station(self, station: Station) -> dict[str, str]:
         return station.brief()
