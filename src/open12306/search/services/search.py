@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from open12306.catalog.domain.routes import DAY, Leg, Transfer, TransferRules, day_minute
 from open12306.catalog.domain.stations import Station
+from open12306.inventory.domain import RunInventory
 from open12306.search.services.itineraries import ItineraryBook
 from open12306.search.services.query import SearchQuery
 from open12306.search.services.read_model import ReadModel
@@ -99,6 +100,7 @@ class SearchService:
         self.transfer_rules = transfer_rules or TransferRules()
         self.itineraries = ItineraryBook(read_model, self.transfer_rules)
         self._static: dict[tuple[str, int, int, date], dict[str, Any]] = {}
+        self._rows: dict[tuple[str, int, int, date], tuple[int, int, dict[str, Any]]] = {}
 
     @property
     def catalog(self) -> Any:
@@ -180,13 +182,27 @@ class SearchService:
     def _leg(self, leg: Leg, deps: Basis) -> dict[str, Any]:
         key = (leg.train.code, leg.service_date)
         static = self._static_row(leg)
-        read_model = self.read_model
-        deps.versions[key] = read_model.version(key)
-        inventory = read_model.inventory(key)
+        version = self.read_model.version(key)
+        deps.versions[key] = version
         to_departure = static["_departs"] - deps.now
         release = self.catalog.quota_policy.release_minutes
         if to_departure > release and self.catalog.quotas(leg.train.code):
             deps.expire_at(static["_departs"] - release)
+        # A row is a function of the run's inventory version and the minute: counted once.
+        memo_key = (leg.train.code, leg.i, leg.j, leg.service_date)
+        held = self._rows.get(memo_key)
+        if held is not None and held[0] == version and held[1] == deps.now:
+            return held[2]
+        row = self._counted_row(static, self.read_model.inventory(key), leg, to_departure)
+        if len(self._rows) >= STATIC_CACHE_LIMIT:
+            self._rows.clear()
+        self._rows[memo_key] = (version, deps.now, row)
+        return row
+
+    @staticmethod
+    def _counted_row(
+        static: dict[str, Any], inventory: RunInventory, leg: Leg, to_departure: int
+    ) -> dict[str, Any]:
         classes = []
         for seat_class, label, price in static["_classes"]:
             remaining = inventory.remaining(seat_class, leg.i, leg.j, to_departure)
