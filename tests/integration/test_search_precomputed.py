@@ -48,7 +48,8 @@ def test_precomputed_answers_equal_direct_ones(db_url: str) -> None:
     container = _container(db_url)
     today = container.window.today()
     pairs = [(_codes(container, a), _codes(container, b)) for a in CITIES for b in CITIES if a != b]
-    warmer = ItineraryWarmer(container.search.itineraries, container.window.bounds, lambda: pairs)
+    book, bounds = container.search.itineraries, container.window.bounds
+    warmer = ItineraryWarmer(book, bounds, lambda: pairs, yield_factor=0.0)
     assert warmer.warm_once() == len(pairs) * container.settings.presale_days
     assert warmer.warm_once() == 0  # all held: a second pass searches nothing
 

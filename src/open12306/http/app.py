@@ -306,7 +306,7 @@ def _include_orders(app: FastAPI, container: Container) -> None:
             child = AllocatorChild.start(container.settings)
             loop.after_flush = child.nudge
         loop.start()
-        warmer = ItineraryWarmer(container.search.itineraries, container.window.bounds, tuple)
+        warmer = ItineraryWarmer(container.search.itineraries, container.window.bounds, lambda: ())
         warmer.start()
         follower = asyncio.create_task(_follow_changes(container))
         try:

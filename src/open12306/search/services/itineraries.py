@@ -94,18 +94,20 @@ class ItineraryBook:
                 del self._held[key]
         return len(gone)
 
-    def pairs(self) -> set[tuple[frozenset[str], frozenset[str]]]:
-        """The station-set pairs held for any day (what passengers asked about)."""
-        return {(key[0], key[1]) for key in list(self._held)}
+    def outdated(self) -> list[PairKey]:
+        """Held entries made for another set of runs on sale (to compute again)."""
+        runs_on_sale = len(self.read_model.runs)
+        return [key for key, held in list(self._held.items()) if held.runs_on_sale != runs_on_sale]
 
 
 class ItineraryWarmer:
     """Computes itineraries ahead of requests in a background thread.
 
-    Each pass fills every day of the window for the seeded pairs and for every pair a request
-    already asked about, and forgets days that left the window; a pass runs every
-    ``interval`` seconds (the day moves on at midnight). Between two pairs it sleeps
-    ``pause`` seconds so request threads get the interpreter."""
+    Each pass forgets days that left the window, computes again the entries made for another
+    set of runs on sale, and fills every day of the window for the seeded pairs; a pass runs
+    every ``interval`` seconds (the day moves on at midnight). After each route search it
+    sleeps ``yield_factor`` times as long as the search took, so request threads keep most
+    of the interpreter."""
 
     def __init__(
         self,
@@ -114,13 +116,13 @@ class ItineraryWarmer:
         seeds: Callable[[], Iterable[tuple[frozenset[str], frozenset[str]]]],
         *,
         interval: float = 60.0,
-        pause: float = 0.001,
+        yield_factor: float = 4.0,
     ) -> None:
         self.book = book
         self.days = days
         self.seeds = seeds
         self.interval = interval
-        self.pause = pause
+        self.yield_factor = yield_factor
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -128,18 +130,22 @@ class ItineraryWarmer:
         """One pass; how many (pair, day) entries it computed."""
         first, last = self.days()
         self.book.forget_before(first)
-        wanted = set(self.seeds()) | self.book.pairs()
-        done = 0
-        for origins, destinations in sorted(wanted, key=lambda p: (sorted(p[0]), sorted(p[1]))):
+        wanted = list(self.book.outdated())
+        for origins, destinations in self.seeds():
             day = first
             while day <= last:
-                if self._stop.is_set():
-                    return done
-                if not self.book.held(origins, destinations, day):
-                    self.book.get(origins, destinations, day)
-                    done += 1
-                    time.sleep(self.pause)
+                wanted.append((origins, destinations, day))
                 day += timedelta(days=1)
+        done = 0
+        for origins, destinations, day in wanted:
+            if self._stop.is_set():
+                break
+            if self.book.held(origins, destinations, day):
+                continue
+            started = time.perf_counter()
+            self.book.get(origins, destinations, day)
+            done += 1
+            self._stop.wait(self.yield_factor * (time.perf_counter() - started))
         return done
 
     def start(self) -> None:
