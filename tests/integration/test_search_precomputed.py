@@ -47,13 +47,14 @@ def _first_second_class(answer: dict[str, Any]) -> tuple[dict[str, Any], int]:
 def test_precomputed_answers_equal_direct_ones(db_url: str) -> None:
     container = _container(db_url)
     today = container.window.today()
-    pairs = [(_codes(container, a), _codes(container, b)) for a in CITIES for b in CITIES if a != b]
+    warmed = CITIES[:3]  # the warmer's pass over every day; the property covers all CITIES
+    pairs = [(_codes(container, a), _codes(container, b)) for a in warmed for b in warmed if a != b]
     book, bounds = container.search.itineraries, container.window.bounds
     warmer = ItineraryWarmer(book, bounds, lambda: pairs, yield_factor=0.0)
     assert warmer.warm_once() == len(pairs) * container.settings.presale_days
     assert warmer.warm_once() == 0  # all held: a second pass searches nothing
 
-    @hsettings(max_examples=40, suppress_health_check=[HealthCheck.too_slow])
+    @hsettings(max_examples=25, suppress_health_check=[HealthCheck.too_slow])
     @given(
         st.sampled_from(CITIES),
         st.sampled_from(CITIES),
