@@ -147,3 +147,26 @@ def parse_body(body: bytes) -> dict[str, Any]:
 
     answer: dict[str, Any] = json.loads(body)
     return answer
+
+
+def test_the_warmer_renews_entries_for_other_runs_and_forgets_past_days(db_url: str) -> None:
+    container = _container(db_url)
+    book = container.search.itineraries
+    first, last = container.window.bounds()
+    pair = (_codes(container, "北京"), _codes(container, "天津"))
+    warmer = ItineraryWarmer(book, lambda: (first, last), lambda: [pair], yield_factor=0.0)
+    assert warmer.warm_once() == container.settings.presale_days
+    code, day = next(iter(sorted(container.read_model.runs)))
+    container.read_model.runs.discard((code, day))  # the runs on sale changed
+    try:
+        assert len(book.outdated()) == container.settings.presale_days
+        assert not book.held(*pair, first)
+        assert warmer.warm_once() == container.settings.presale_days
+        assert book.outdated() == []
+    finally:
+        container.read_model.runs.add((code, day))
+    later = ItineraryWarmer(book, lambda: (last, last), lambda: [], yield_factor=0.0)
+    # The window moved on: earlier days are dropped, the last one renewed for the runs now.
+    assert later.warm_once() == 1
+    assert book.held(*pair, last) and book.outdated() == []
+    assert not book.held(*pair, first)
