@@ -131,9 +131,9 @@ def test_run_endpoint_and_errors(client: TestClient, container: Container) -> No
     assert client.get("/api/v1/nowhere").status_code == 404
 
 
-def test_search_counts_follow_allocation_and_release(
-    client: TestClient, container: Container
-) -> None:
+def test_search_counts_follow_allocation_and_release(container: Container) -> None:
+    # Without a staleness bound every change shows at once (the bound: test_search_precomputed).
+    client = TestClient(create_app(container, search_max_age=0.0))
     params = {"from": "北京", "to": "上海", "date": day(container, 2)}
     before = search(client, **params).json()["trains"][0]
     key = (before["train"], date.fromisoformat(before["service_date"]))

@@ -1,4 +1,4 @@
-"""Runs benchmarks by name: ``open12306 bench inventory|search|gate|booking|all``."""
+"""Runs benchmarks by name: ``open12306 bench inventory|search|gate|booking|peak|all``."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 from open12306.shared.errors import DomainError
 
-NAMES = ("inventory", "search", "gate", "booking")
+NAMES = ("inventory", "search", "gate", "booking", "peak")
 
 
 def run_benchmarks(name: str, seconds: float) -> dict[str, Any]:
@@ -32,4 +32,8 @@ def run_benchmarks(name: str, seconds: float) -> dict[str, Any]:
             from open12306.bench import booking
 
             results[bench] = booking.run(seconds=seconds)
+        elif bench == "peak":
+            from open12306.bench import peak
+
+            results[bench] = peak.run(seconds=seconds)
     return results

@@ -2,7 +2,9 @@
 
 Builds its own SQLite database with the demo network (real stations, corridors, generated
 timetable, simulated sales on the first day), then measures:
-- in process: the search service itself (no answer cache), and the cached answer path;
+- in process: the search service itself (no answer cache; also with one-change itineraries,
+  and with every seat count taken afresh), the route search alone (the floor: what an
+  uncached answer cost before itineraries were precomputed), and the cached answer path;
 - over HTTP: `open12306 serve`'s app (fast path + cache) and, as the floor, bare uvicorn
   returning the same bytes, both with the same workers and the same load generator.
 Figures are medians of ``repeats`` runs; ratios are against the floor of the same run.
@@ -141,6 +143,12 @@ def _pairs(container: Any, day: str) -> list[dict[str, str]]:
     return pairs
 
 
+def _counted_fresh(search: Any, query: Any) -> Any:
+    """An answer with every seat count taken again (no counted row reused)."""
+    search._rows.clear()
+    return search.search(query)
+
+
 def run(seconds: float = 3.0, repeats: int = 3, workers: int = 2) -> dict[str, Any]:
     from open12306.http.app import SearchCache
     from open12306.search.services.query import parse_search
@@ -156,6 +164,29 @@ def run(seconds: float = 3.0, repeats: int = 3, workers: int = 2) -> dict[str, A
         direct = [container.search.search(q)["count"] for q in queries]
         uncached = [
             _rate_in_process(container.search.search, queries, seconds) for _ in range(repeats)
+        ]
+        with_transfers = [replace(q, transfers=True) for q in queries]
+        # The floor: the route search itself, what every uncached answer cost before the
+        # itineraries were precomputed.
+        book = container.search.itineraries
+        ends = [
+            (
+                frozenset(s.code for s in container.search.resolve(q.origin, "from")),
+                frozenset(s.code for s in container.search.resolve(q.destination, "to")),
+                q.day,
+            )
+            for q in with_transfers
+        ]
+        floor_route_search = [
+            _rate_in_process(lambda e: book.compute(*e), ends, seconds) for _ in range(repeats)
+        ]
+        transfers_counted = [
+            _rate_in_process(lambda q: _counted_fresh(container.search, q), with_transfers, seconds)
+            for _ in range(repeats)
+        ]
+        transfers_uncached = [
+            _rate_in_process(container.search.search, with_transfers, seconds)
+            for _ in range(repeats)
         ]
         cached = [_rate_in_process(cache.answer, strings, seconds) for _ in range(repeats)]
         paths = [b"/api/v1/search?" + s for s in strings]
@@ -192,6 +223,13 @@ def run(seconds: float = 3.0, repeats: int = 3, workers: int = 2) -> dict[str, A
         "answer_bytes_first_pair": len(first_body),
         "in_process_uncached_per_s": round(statistics.median(uncached)),
         "in_process_cached_per_s": round(statistics.median(cached)),
+        "in_process_transfers_uncached_per_s": round(statistics.median(transfers_uncached)),
+        "in_process_transfers_every_count_fresh_per_s": round(statistics.median(transfers_counted)),
+        "in_process_floor_route_search_per_s": round(statistics.median(floor_route_search)),
+        "ratio_transfers_uncached_vs_route_search": round(
+            statistics.median(transfers_uncached) / statistics.median(floor_route_search), 2
+        ),
+        "target_in_process_transfers_uncached_per_s": 1_000,
         "http_mixed_pairs_per_s": round(mixed_rate),
         "http_single_pair_per_s": round(single_rate),
         "http_floor_bare_uvicorn_per_s": round(floor_rate),

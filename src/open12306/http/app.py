@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ from open12306.http.onboard import onboard_router_for
 from open12306.http.orders import orders_router, payments_router
 from open12306.http.ride import debts_router, ride_router
 from open12306.http.web import mount_web
+from open12306.search.services.itineraries import ItineraryWarmer
 from open12306.search.services.query import parse_date, parse_search
 from open12306.search.services.run_view import run_view
 from open12306.search.services.search import Basis
@@ -63,38 +65,75 @@ def search_answer(container: Container, params: dict[str, str]) -> tuple[int, by
         return error.status, _encoder.encode(error_body(error)), None
 
 
-class SearchCache:
-    """Encoded answers keyed by query string.
+STALENESS_SECONDS = 1.0
 
-    An entry stays valid while every run it shows keeps its inventory version (and the
-    day has not changed), so a sale on one train does not flush answers about others.
+
+class SearchCache:
+    """Encoded answers keyed by query string, with an explicit staleness bound.
+
+    An answer younger than ``max_age`` seconds is served as it is, even when a run it shows
+    sold seats since (12306 shows cached counts; the order path is authoritative). An older
+    one stays valid while every run it shows keeps its inventory version (and the day has not
+    changed), so a sale on one train does not flush answers about others. A sale made in this
+    process thus shows within ``max_age``; one made by another process within the read
+    model's ``refresh_interval`` more.
     """
 
-    def __init__(self, container: Container, limit: int = 50_000) -> None:
+    def __init__(
+        self,
+        container: Container,
+        limit: int = 50_000,
+        *,
+        max_age: float = STALENESS_SECONDS,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.container = container
         self.limit = limit
+        self.max_age = max_age
+        self._monotonic = monotonic
         self._entries: dict[bytes, _Entry] = {}
 
     def answer(self, query_string: bytes) -> tuple[int, bytes]:
+        held = self.lookup(query_string)
+        return held if held is not None else self.compute(query_string)
+
+    def lookup(self, query_string: bytes) -> tuple[int, bytes] | None:
+        """The held answer when it may still be served, else None (no search is made)."""
         read_model = self.container.read_model
         read_model.refresh()
+        held = self._entries.get(query_string)
+        if held is None or held.day != self.container.window.today() or not self._in_time(held):
+            return None
+        generation = read_model.generation
+        if held.generation == generation or self._monotonic() - held.made < self.max_age:
+            return held.status, held.body
+        version = read_model.version
+        if all(version(key) == seen for key, seen in held.deps):
+            held.generation = generation  # nothing it shows changed: valid again
+            return held.status, held.body
+        return None
+
+    def ready(self, query_string: bytes) -> bool:
+        """True when computing the answer needs no route search (itineraries precomputed)."""
+        params = dict(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
+        try:
+            return self.container.search.ready(parse_search(params))
+        except DomainError:
+            return True
+
+    def compute(self, query_string: bytes) -> tuple[int, bytes]:
+        """Search now and hold the answer."""
+        read_model = self.container.read_model
         today = self.container.window.today()
         generation = read_model.generation
-        held = self._entries.get(query_string)
-        if held is not None and held.day == today and self._in_time(held):
-            if held.generation == generation:
-                return held.status, held.body
-            version = read_model.version
-            if all(version(key) == seen for key, seen in held.deps):
-                held.generation = generation  # nothing it shows changed: valid again
-                return held.status, held.body
+        made = self._monotonic()
         params = dict(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
         status, body, basis = search_answer(self.container, params)
         if len(self._entries) >= self.limit:
             self._entries.clear()
         deps = tuple(basis.versions.items()) if basis else ()
         until = basis.valid_until if basis else None
-        self._entries[query_string] = _Entry(today, generation, deps, until, status, body)
+        self._entries[query_string] = _Entry(today, generation, deps, until, status, body, made)
         return status, body
 
     def _in_time(self, entry: _Entry) -> bool:
@@ -109,6 +148,7 @@ class _Entry:
     valid_until: int | None
     status: int
     body: bytes
+    made: float
 
 
 class SearchFastPath:
@@ -127,7 +167,7 @@ class SearchFastPath:
             await self.app(scope, receive, send)
             return
         try:
-            status, body = self.cache.answer(scope["query_string"])
+            status, body = await self._answer(scope["query_string"])
         except Exception:
             log.exception("search failed")
             status = 500
@@ -138,13 +178,26 @@ class SearchFastPath:
             {"type": "http.response.body", "body": body if scope["method"] == "GET" else b""}
         )
 
+    async def _answer(self, query_string: bytes) -> tuple[int, bytes]:
+        """Held answers and counting on the loop; a route search in a worker thread."""
+        held = self.cache.lookup(query_string)
+        if held is not None:
+            return held
+        if self.cache.ready(query_string):
+            return self.cache.compute(query_string)
+        return await run_in_threadpool(self.cache.compute, query_string)
+
 
 def _json(status: int, body: Any) -> Response:
     return Response(_encoder.encode(body), status_code=status, media_type="application/json")
 
 
-def create_app(container: Container, *, fast_path: bool = True) -> ASGIApp:
-    """The ASGI application: API routes, docs with local assets, JSON errors."""
+def create_app(
+    container: Container, *, fast_path: bool = True, search_max_age: float = STALENESS_SECONDS
+) -> ASGIApp:
+    """The ASGI application: API routes, docs with local assets, JSON errors.
+
+    ``search_max_age``: the staleness bound of search answers in seconds (see SearchCache)."""
     app = FastAPI(
         title="open12306",
         version=__version__,
@@ -153,7 +206,7 @@ def create_app(container: Container, *, fast_path: bool = True) -> ASGIApp:
         redoc_url=None,
     )
     openapi_doc.install(app)
-    cache = SearchCache(container)
+    cache = SearchCache(container, max_age=search_max_age)
     mount_docs(app)
     _install_error_handlers(app)
 
@@ -253,12 +306,15 @@ def _include_orders(app: FastAPI, container: Container) -> None:
             child = AllocatorChild.start(container.settings)
             loop.after_flush = child.nudge
         loop.start()
+        warmer = ItineraryWarmer(container.search.itineraries, container.window.bounds, lambda: ())
+        warmer.start()
         follower = asyncio.create_task(_follow_changes(container))
         try:
             async with inner(asgi) as state:
                 yield state
         finally:
             follower.cancel()
+            warmer.stop()
             loop.stop()
             if child is not None:
                 child.stop()

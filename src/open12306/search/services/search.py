@@ -8,16 +8,10 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from open12306.catalog.domain.routes import (
-    DAY,
-    Leg,
-    Transfer,
-    TransferRules,
-    day_minute,
-    direct_legs,
-    transfers,
-)
+from open12306.catalog.domain.routes import DAY, Leg, Transfer, TransferRules, day_minute
 from open12306.catalog.domain.stations import Station
+from open12306.inventory.domain import RunInventory
+from open12306.search.services.itineraries import ItineraryBook
 from open12306.search.services.query import SearchQuery
 from open12306.search.services.read_model import ReadModel
 from open12306.shared.clock import Clock
@@ -104,7 +98,9 @@ class SearchService:
         self.read_model = read_model
         self.window = window
         self.transfer_rules = transfer_rules or TransferRules()
+        self.itineraries = ItineraryBook(read_model, self.transfer_rules)
         self._static: dict[tuple[str, int, int, date], dict[str, Any]] = {}
+        self._rows: dict[tuple[str, int, int, date], tuple[int, int, dict[str, Any]]] = {}
 
     @property
     def catalog(self) -> Any:
@@ -132,13 +128,8 @@ class SearchService:
             raise DomainError("to", "same_as_from", "to: the destination is the origin")
         self.window.check(query.day)
         self.read_model.refresh()
-        routes = self.catalog.routes
-        has_run = self.read_model.has_run
-        legs = [
-            leg
-            for leg in direct_legs(routes, origin_codes, destination_codes, query.day, has_run)
-            if self._wanted(leg, query)
-        ]
+        found = self.itineraries.get(origin_codes, destination_codes, query.day)
+        legs = [leg for leg in found.legs if self._wanted(leg, query)]
         rows = self._sorted([self._leg(leg, deps) for leg in legs], query.sort)
         answer: dict[str, Any] = {
             "from": {"query": query.origin, "stations": [self._station(s) for s in origins]},
@@ -151,9 +142,20 @@ class SearchService:
             "trains": rows,
         }
         if query.transfers or len(rows) < FEW_DIRECT:
-            found = self._transfers(origin_codes, destination_codes, query)
-            answer["transfers"] = [self._transfer(t, deps) for t in found]
+            wanted = [t for t in found.transfers if self._wanted(t.first, query)]
+            answer["transfers"] = [self._transfer(t, deps) for t in wanted]
         return answer
+
+    def ready(self, query: SearchQuery) -> bool:
+        """True when the query's itineraries are precomputed (answering it is only counting).
+
+        A query naming an unknown station answers True: it fails fast, without a route search."""
+        try:
+            origins = {s.code for s in self.resolve(query.origin, "from")}
+            destinations = {s.code for s in self.resolve(query.destination, "to")}
+        except DomainError:
+            return True
+        return self.itineraries.held(origins, destinations, query.day)
 
     def _wanted(self, leg: Leg, query: SearchQuery) -> bool:
         if query.types and leg.train.train_type not in query.types:
@@ -162,24 +164,6 @@ class SearchService:
         if query.depart_after is not None and minute < query.depart_after:
             return False
         return query.depart_before is None or minute <= query.depart_before
-
-    def _transfers(
-        self, origins: set[str], destinations: set[str], query: SearchQuery
-    ) -> list[Transfer]:
-        stations = self.catalog.stations
-        found = transfers(
-            self.catalog.routes,
-            origins,
-            destinations,
-            query.day,
-            self.read_model.has_run,
-            stations.city_of,
-            lambda code: (
-                [s.code for s in stations.stations_in_city(stations.city_of(code))] or [code]
-            ),
-            self.transfer_rules,
-        )
-        return [t for t in found if self._wanted(t.first, query)]
 
     def _station(self, station: Station) -> dict[str, str]:
         return station.brief()
@@ -198,13 +182,27 @@ class SearchService:
     def _leg(self, leg: Leg, deps: Basis) -> dict[str, Any]:
         key = (leg.train.code, leg.service_date)
         static = self._static_row(leg)
-        read_model = self.read_model
-        deps.versions[key] = read_model.version(key)
-        inventory = read_model.inventory(key)
+        version = self.read_model.version(key)
+        deps.versions[key] = version
         to_departure = static["_departs"] - deps.now
         release = self.catalog.quota_policy.release_minutes
         if to_departure > release and self.catalog.quotas(leg.train.code):
             deps.expire_at(static["_departs"] - release)
+        # A row is a function of the run's inventory version and the minute: counted once.
+        memo_key = (leg.train.code, leg.i, leg.j, leg.service_date)
+        held = self._rows.get(memo_key)
+        if held is not None and held[0] == version and held[1] == deps.now:
+            return held[2]
+        row = self._counted_row(static, self.read_model.inventory(key), leg, to_departure)
+        if len(self._rows) >= STATIC_CACHE_LIMIT:
+            self._rows.clear()
+        self._rows[memo_key] = (version, deps.now, row)
+        return row
+
+    @staticmethod
+    def _counted_row(
+        static: dict[str, Any], inventory: RunInventory, leg: Leg, to_departure: int
+    ) -> dict[str, Any]:
         classes = []
         for seat_class, label, price in static["_classes"]:
             remaining = inventory.remaining(seat_class, leg.i, leg.j, to_departure)
