@@ -331,7 +331,7 @@ def export_gtfs(
 
 @app.command()
 def bench(
-    name: str = typer.Argument(..., help="inventory, search or all"),
+    name: str = typer.Argument(..., help="inventory, search, gate, booking, peak or all"),
     json_out: bool = typer.Option(False, "--json", help="print one JSON object"),
     seconds: float = typer.Option(3.0, help="time per measured phase"),
 ) -> None:

@@ -280,7 +280,11 @@ def create_app(
 def _include_orders(app: FastAPI, container: Container) -> None:
     """Order routes, and the allocator loop running while the server runs (embedded mode)."""
     orders, loop = container.orders, container.allocator_loop
-    app.include_router(orders_router(lambda: orders, lambda: container.accounts))
+    app.include_router(
+        orders_router(
+            lambda: orders, lambda: container.accounts, container.settings.trusted_proxies
+        )
+    )
     codes, credentials = container.ticket_codes, container.ride_credentials
     app.include_router(ride_router(lambda: codes, lambda: credentials, lambda: container.accounts))
     debts, token_of = container.debts, container.account_token_of

@@ -151,7 +151,7 @@ def load_or_create_secret(path: Path) -> bytes:
     except FileNotFoundError:
         pass
     secret = secrets.token_bytes(SECRET_BYTES)
-    if _create_once(path, secret.hex() + "\n"):
+    if create_once(path, secret.hex() + "\n"):
         return secret
     return _read(path)
 
@@ -167,12 +167,13 @@ def load_or_create_cipher(path: Path) -> DocumentCipher:
         return DocumentCipher(_read_keys(path))
     except FileNotFoundError:
         pass
-    _create_once(path, secrets.token_bytes(CIPHER_KEY_BYTES).hex() + "\n")
+    create_once(path, secrets.token_bytes(CIPHER_KEY_BYTES).hex() + "\n")
     return DocumentCipher(_read_keys(path))
 
 
-def _create_once(path: Path, text: str) -> bool:
-    """Write ``text`` to a new file at ``path`` (0600); False when one was made meanwhile."""
+def create_once(path: Path, text: str) -> bool:
+    """Write ``text`` to a new file at ``path`` (0600), whole or not at all; False when another
+    writer (thread or process) made the file meanwhile."""
     path.parent.mkdir(parents=True, exist_ok=True)
     draft = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
     fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-import os
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from open12306.shared.document_keys import create_once
 
 PrivateKey = rsa.RSAPrivateKey
 PublicKey = rsa.RSAPublicKey
@@ -56,15 +57,11 @@ def load_private(pem: str) -> PrivateKey:
 
 
 def load_or_create(path: Path) -> PrivateKey:
-    """The key stored at ``path``, created (mode 0600) when missing."""
-    if path.exists():
-        return load_private(path.read_text(encoding="ascii"))
-    key = generate_key()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="ascii") as out:
-        out.write(private_pem(key))
-    return key
+    """The key stored at ``path``, created (mode 0600) when missing. Processes starting at once
+    (server workers) agree on one key: the first file written whole wins."""
+    if not path.exists():
+        create_once(path, private_pem(generate_key()))
+    return load_private(path.read_text(encoding="ascii"))
 
 
 def sign(key: PrivateKey, message: str) -> str:
