@@ -210,8 +210,8 @@ def _orders(core: _Core, accounts: AccountService) -> tuple[OrderService, Alloca
         expire=allocator.expire_if_overdue,
         watch=allocator.watch,
         slow_queue=slow_queue_rule(core.settings),
+        max_pending=core.settings.intake_max_pending,
     )
-    orders.intake.max_pending = core.settings.intake_max_pending
     loop = AllocatorLoop(allocator, orders.intake, allocate=core.settings.allocator == "thread")
     return orders, allocator, loop
 

@@ -86,6 +86,7 @@ class OrderService:
         expire: Callable[[OrderRecord], OrderRecord] | None = None,
         watch: OrderWatch | None = None,
         slow_queue: SlowQueueRule = DEFAULT_SLOW_QUEUE,
+        max_pending: int = 5000,
         queue_rate: float = QUEUE_RATE,
     ) -> None:
         self.store = store
@@ -95,7 +96,9 @@ class OrderService:
         self.clock = clock
         self.zone = zone
         self.rules = rules
-        self.intake = OrderIntake(store, clock, rules, zone=zone, slow_queue=slow_queue)
+        self.intake = OrderIntake(
+            store, clock, rules, zone=zone, slow_queue=slow_queue, max_pending=max_pending
+        )
         self.intake.seats_left = self.seats_left
         self.queue_rate = queue_rate
         if expire is not None:
