@@ -102,3 +102,31 @@ def _someone_else(world: World) -> Submission:
     """Another rider's order, prepared and not yet admitted."""
     account, ids = world.account("li_si_01", ("李四", OTHER_ID))
     return world.orders.prepare(account, request(*ids))
+
+
+def test_one_request_submits_and_waits_for_the_allocators_answer(
+    client: TestClient, world: World
+) -> None:
+    headers, passenger = signed_up(client, "zhang_san", "张三", ADULT_ID)
+    loop = AllocatorLoop(world.allocator, interval=0.05)
+    loop.start()
+    try:
+        answer = client.post("/api/v1/orders?wait=10", json=order_body(passenger), headers=headers)
+    finally:
+        loop.stop()
+    assert answer.status_code == 202
+    held = answer.json()
+    assert held["state"] == "held" and held["queue"] is None and held["pay_deadline"]
+    stored = client.get(f"/api/v1/orders/{held['number']}", headers=headers).json()
+    assert stored["state"] == "held" and stored["passengers"] == held["passengers"]
+
+
+def test_a_submit_whose_wait_runs_out_answers_queued_with_its_place(
+    client: TestClient, world: World
+) -> None:
+    headers, passenger = signed_up(client, "zhang_san", "张三", ADULT_ID)
+    answer = client.post("/api/v1/orders?wait=0.2", json=order_body(passenger), headers=headers)
+    assert answer.status_code == 202
+    assert answer.json()["state"] == "queued" and answer.json()["queue"]["position"] == 1
+    bad = client.post("/api/v1/orders?wait=31", json=order_body(passenger), headers=headers)
+    assert bad.status_code == 400 and bad.json()["error"]["field"] == "wait"

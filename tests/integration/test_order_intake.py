@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -112,3 +112,23 @@ def test_drain_all_decides_many_runs_in_one_pass(world: World) -> None:
     world.orders.submit(c, request(*c_ids))
     assert world.allocator.drain_all() == 1
     assert world.allocator.cache.misses == misses
+
+
+def test_each_admitted_order_knows_the_passengers_queued_before_it(world: World) -> None:
+    world.orders.intake.seats_left = lambda _: 100
+    a, a_ids = world.account("zhang_san", ("张三", ADULT_ID))
+    pair = (("李四", OTHER_ID), ("王五", resident_id("11010119900101201")))
+    b, b_ids = world.account("li_si_01", *pair)
+    c, c_ids = world.account("zhao_liu", ("赵六", resident_id("11010119900101308")))
+    first = world.orders.submit(a, request(*a_ids))
+    world.clock.advance(timedelta(milliseconds=5))
+    batch = [world.orders.prepare(b, request(*b_ids)), world.orders.prepare(c, request(*c_ids))]
+    two, three = world.orders.intake.admit(batch)
+    assert not isinstance(two, DomainError) and not isinstance(three, DomainError)
+    assert first.queue_ahead == 0  # in a batch, the allocator's order: queue time, number
+    assert {two.queue_ahead, three.queue_ahead} in ({1, 3}, {1, 2})
+    for record in (first, two, three):
+        counted = world.orders_store.queue_ahead(record.number)
+        assert counted is not None and counted[0] == record.queue_ahead
+    stored = world.orders_store.get(three.number)
+    assert stored is not None and stored.queue_ahead is None  # not stored: counted on reads

@@ -74,3 +74,16 @@ def test_a_run_named_after_registering_wakes_the_waiter_and_is_forgotten_with_it
 
     assert asyncio.run(scenario()) is None
     assert watch.waiting == 0 and not watch._by_run and not watch._runs_of
+
+
+def test_an_order_changed_before_anyone_waits_is_remembered_for_a_while() -> None:
+    watch = OrderWatch(remember=2)
+    first, second, third = record("E1"), record("E2"), record("E3")
+    watch.notify([first])
+    assert watch.recent("E1") is first
+    watch.notify([second, third])
+    assert watch.recent("E1") is None  # only the last two are kept
+    assert watch.recent("E2") is second and watch.recent("E3") is third
+    newer = record("E2")
+    watch.notify([newer])
+    assert watch.recent("E2") is newer

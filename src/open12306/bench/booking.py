@@ -57,6 +57,7 @@ DEFAULT_PG_URL = "postgresql+psycopg://open12306:open12306@127.0.0.1:5432/open12
 # arrives, so an order decided between two reads holds the next wait for its whole length: a
 # short wait bounds that artefact in the measured time to outcome.
 WAIT = 1
+SUBMIT_WAIT = 10
 BATCH = 500  # the allocator's batch: the floor commits the same number of orders at a time
 
 
@@ -287,7 +288,10 @@ async def _order(
         }
     ).encode()
     start = time.perf_counter()
-    status, order = await _call(reader, writer, b"POST", "/api/v1/orders", rider.token, body)
+    # One request submits and waits for the allocator's answer (``?wait``); a read follows
+    # only if that wait ran out.
+    submit = f"/api/v1/orders?wait={SUBMIT_WAIT}"
+    status, order = await _call(reader, writer, b"POST", submit, rider.token, body)
     if status != 202:
         reason = order.get("error", {}).get("reason", str(status))
         return Outcome("rejected", reason, 0, time.perf_counter() - start)

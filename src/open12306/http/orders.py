@@ -114,14 +114,22 @@ def orders_router(
         service: Service,
         raw: Request,
         idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
+        wait: float = Query(
+            0,
+            ge=0,
+            le=MAX_WAIT,
+            description="seconds to wait for the allocator's answer in this request",
+        ),
     ) -> Response:
         """Queue an order; it answers at once with the order ``queued`` and its place in the
         queue (``queue``: position, passengers ahead, estimated wait). Poll or wait on
         ``GET /api/v1/orders/{number}?wait=10`` for ``held`` (with a pay deadline) or
-        ``failed``. Repeating a request with the same ``Idempotency-Key`` returns the order
-        the first one made. 409 ``queue_exceeds_seats`` (排队人数已超过余票) when the
-        passengers queued for the class already take its seats left; 429 ``busy`` with
-        ``Retry-After`` when the server sheds load."""
+        ``failed``; or submit with ``?wait=10`` to get that answer from this request (still
+        ``queued`` with its place if the time runs out). Repeating a request with the same
+        ``Idempotency-Key`` returns the order the first one made. 409
+        ``queue_exceeds_seats`` (排队人数已超过余票) when the passengers queued for the class
+        already take its seats left; 429 ``busy`` with ``Retry-After`` when the server sheds
+        load."""
         peer = raw.client.host if raw.client else None
         client = client_address(peer, raw.headers.getlist("x-forwarded-for"), trusted)
         request = OrderRequest(
@@ -137,7 +145,14 @@ def orders_router(
             allow_standing=body.allow_standing,
         )
         record = await _submit(service, account, request, idempotency_key, client)
-        view = await run_in_threadpool(_with_queue, service, record, order_view(record))
+        if wait > 0 and record.order.state is OrderState.QUEUED:
+            record = await _wait_for_change(
+                service, account, record.number, wait, OrderState.QUEUED, admitted=record
+            )
+        if record.order.state is OrderState.QUEUED:
+            view = await run_in_threadpool(_with_queue, service, record, order_view(record))
+        else:
+            view = {**order_view(record), "queue": None}
         return _json(202, view)
 
     @router.get("/orders")
@@ -523,15 +538,21 @@ async def _wait_for_change(
     number: str,
     wait: float,
     seen: OrderState | None = None,
+    admitted: OrderRecord | None = None,
 ) -> OrderRecord:
     """Read the order and wait until it leaves ``seen`` (default: the state it is in): woken
     with the order itself when this process changes it, or to read it again when its run
     changed elsewhere (``OrderWatch``), and read again at least every ``_POLL`` s. The waiter
-    is registered before each read, so a change between the read and the wait is not missed."""
+    is registered before each read, so a change between the read and the wait is not missed.
+    ``admitted``: the order as the intake just queued it, instead of a first read (a decision
+    this process made since is in the watch's ``recent``)."""
     until = time.monotonic() + wait
     record: OrderRecord | None = None
     while True:
         with service.watch.watching(number) as changed:
+            if record is None and admitted is not None:
+                record = service.watch.recent(number) or admitted
+                admitted = None
             if record is None:
                 record = await run_in_threadpool(service.get, account, number)
             first = record.order.state if seen is None else seen

@@ -24,6 +24,8 @@ class OrderRecord:
     whose standing room a standing party uses; ``version`` counts writes (optimistic locking).
     ``queue_at`` (new orders only, not read back) is the moment the order takes its place in
     its run's queue when that is later than ``queued_at`` (the slow queue for suspect orders).
+    ``queue_ahead`` (new orders only, not stored) counts the passengers queued before it in its
+    run and class when it was admitted, so the first answer needs no count of the queue.
     """
 
     order: Order
@@ -37,6 +39,7 @@ class OrderRecord:
     standing_pool: SeatClass | None = None
     version: int = 0
     queue_at: datetime | None = field(default=None, compare=False)
+    queue_ahead: int | None = field(default=None, compare=False)
 
     @property
     def number(self) -> str:

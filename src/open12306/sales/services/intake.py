@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, tzinfo
 
 from open12306.inventory.domain.seats import SeatClass
@@ -197,6 +197,7 @@ class OrderIntake:
         outcomes: list[Outcome | None] = [None] * len(batch)
         first_of_key: dict[tuple[str, str], int] = {}
         accepted: list[int] = []
+        before = dict(queued)
         suspects: set[int] = set()
         repeats: list[tuple[int, int]] = []
         for index, s in enumerate(batch):
@@ -221,7 +222,7 @@ class OrderIntake:
             if self.seats_left is not None:
                 queued[_queue_key(s)] = queued.get(_queue_key(s), 0) + len(s.passengers)
             accepted.append(index)
-        self._queue(batch, accepted, outcomes, now, suspects)
+        self._queue(batch, accepted, outcomes, now, suspects, before)
         for index, first in repeats:
             outcomes[index] = outcomes[first]
         return [o for o in outcomes if o is not None]
@@ -267,9 +268,11 @@ class OrderIntake:
         outcomes: list[Outcome | None],
         now: datetime,
         suspects: set[int],
+        before: dict[tuple[RunKey, SeatClass], int],
     ) -> None:
         """Insert the accepted orders; a suspect submitter's take their place in the queue
-        the slow queue's delay later."""
+        the slow queue's delay later. ``before``: passengers queued per run and class before
+        the batch (empty when the queue is not counted)."""
         if not accepted:
             return
         late = now + self.rates.rule.delay
@@ -282,8 +285,24 @@ class OrderIntake:
             stored = self.store.add_many(records)
         except DuplicateKey:
             stored = [self.store.add(r) for r in records]
+        ahead = _places(stored, before) if self.seats_left is not None else {}
         for index, record in zip(accepted, stored, strict=True):
-            outcomes[index] = record
+            outcomes[index] = replace(record, queue_ahead=ahead.get(record.number))
+
+
+def _places(
+    records: Sequence[OrderRecord], before: dict[tuple[RunKey, SeatClass], int]
+) -> dict[str, int]:
+    """Passengers ahead of each new order in its run's queue, taken in the allocator's order
+    (queue time, then number) after those queued before the batch."""
+    ahead: dict[str, int] = {}
+    counted = dict(before)
+    for r in sorted(records, key=lambda r: (r.queue_at or r.order.queued_at, r.number)):
+        trip = r.order.trip
+        key = ((trip.train_code, trip.service_date), trip.seat_class)
+        ahead[r.number] = counted.get(key, 0)
+        counted[key] = ahead[r.number] + len(r.order.passengers)
+    return ahead
 
 
 def _run(s: Submission) -> RunKey:

@@ -7,12 +7,17 @@ another allocator) is seen through the run's inventory, which every decision wri
 server follows the store's change feed and wakes the waiters of the runs that moved
 (``notify_runs``), who then read their order again. ``notify*`` are called from any thread;
 waiters live on event loops.
+
+A request that submits and waits at once learns its order's number only when the intake has
+admitted it, and the allocator may decide it before the request registers: the last
+``remember`` orders this process changed are kept (``recent``) so it needs no read either.
 """
 
 from __future__ import annotations
 
 import asyncio
 import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
@@ -27,8 +32,10 @@ K = TypeVar("K")
 class OrderWatch:
     """Order numbers and runs → the futures of the requests waiting on them."""
 
-    def __init__(self) -> None:
+    def __init__(self, remember: int = 8192) -> None:
         self._by_number: dict[str, list[Waiter]] = {}
+        self._recent: OrderedDict[str, OrderRecord] = OrderedDict()
+        self._remember = remember
         self._by_run: dict[RunKey, list[Waiter]] = {}
         self._runs_of: dict[int, list[RunKey]] = {}
         self._lock = threading.Lock()
@@ -62,11 +69,20 @@ class OrderWatch:
     def notify(self, records: Iterable[OrderRecord]) -> None:
         """These orders changed (and are as given): wake whoever waits on them."""
         with self._lock:
-            if not self._by_number:
-                return
-            woken = [(f, r) for r in records for f in self._by_number.pop(r.number, ())]
+            woken: list[tuple[Waiter, OrderRecord]] = []
+            for record in records:
+                self._recent[record.number] = record
+                self._recent.move_to_end(record.number)
+                woken.extend((f, record) for f in self._by_number.pop(record.number, ()))
+            while len(self._recent) > self._remember:
+                self._recent.popitem(last=False)
         for future, record in woken:
             future.get_loop().call_soon_threadsafe(_complete, future, record)
+
+    def recent(self, number: str) -> OrderRecord | None:
+        """The order as this process last changed it, if that was among the last few."""
+        with self._lock:
+            return self._recent.get(number)
 
     def notify_runs(self, runs: Iterable[RunKey]) -> None:
         """These runs changed elsewhere: their waiters should read their orders again."""

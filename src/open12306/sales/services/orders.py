@@ -173,10 +173,13 @@ class OrderService:
         """Where the order stands in its run's queue; None once it is no longer queued."""
         if record.order.state is not OrderState.QUEUED:
             return None
-        spot = self.store.queue_ahead(record.number)
-        if spot is None:
-            return None
-        ahead, due = spot
+        if record.queue_ahead is not None:  # just admitted: the intake counted the queue
+            ahead, due = record.queue_ahead, record.queue_at or record.order.queued_at
+        else:
+            spot = self.store.queue_ahead(record.number)
+            if spot is None:
+                return None
+            ahead, due = spot
         now = self.clock.now()
         if due.tzinfo is None:  # SQLite keeps the wall time the clock wrote
             due = due.replace(tzinfo=now.tzinfo)
