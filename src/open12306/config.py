@@ -30,6 +30,21 @@ def _choice(name: str, choices: tuple[str, ...]) -> str:
     return raw
 
 
+def _pairs(name: str) -> tuple[tuple[str, str], ...]:
+    """Comma-separated ``from:to`` pairs of station queries (names, cities, telecodes)."""
+    raw = os.environ.get(name) or ""
+    found = []
+    for part in raw.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        origin, colon, destination = part.partition(":")
+        if not colon or not origin.strip() or not destination.strip():
+            raise SystemExit(f"{name}: {part!r} is not a from:to pair (e.g. 北京:上海)")
+        found.append((origin.strip(), destination.strip()))
+    return tuple(found)
+
+
 def _networks(name: str) -> tuple[str, ...]:
     """Comma-separated addresses or CIDR blocks, each checked (normalised: ``10.0.0.0/8``)."""
     raw = os.environ.get(name) or ""
@@ -64,6 +79,12 @@ class Settings:
     # process of the server: its own interpreter, so its own core), "none" (other processes
     # run `open12306 allocator`).
     allocator: str = "thread"
+    # Decoded run inventories the allocator keeps between passes (about 40 KiB each for an
+    # emu-8 run, 190 KiB for a long 16-coach one); a run outside them is decoded again.
+    inventory_cache_runs: int = 8192
+    # City or station pairs whose itineraries (with one-change journeys) the server computes
+    # for every day of the sale window in the background, before anyone asks.
+    search_warm_pairs: tuple[tuple[str, str], ...] = ()
     # The embedded payment sandbox's setup API (registrations, faults, notification listing)
     # answers only this bearer token; empty: a token generated into a file on first use
     # (``sandbox_admin_token_path``).
@@ -101,6 +122,8 @@ class Settings:
             document_key_file=env.get("OPEN12306_DOCUMENT_KEY_FILE") or "",
             document_enc_key_file=env.get("OPEN12306_DOCUMENT_ENC_KEY_FILE") or "",
             allocator=_choice("OPEN12306_ALLOCATOR", ALLOCATOR_MODES),
+            inventory_cache_runs=_int("OPEN12306_INVENTORY_CACHE_RUNS", 8192),
+            search_warm_pairs=_pairs("OPEN12306_SEARCH_WARM_PAIRS"),
             sandbox_admin_token=env.get("OPEN12306_SANDBOX_ADMIN_TOKEN") or "",
             trusted_proxies=_networks("OPEN12306_TRUSTED_PROXIES"),
             slow_queue_window_seconds=_int("OPEN12306_SLOW_QUEUE_WINDOW_SECONDS", 60),

@@ -199,7 +199,14 @@ def open_store(settings: Settings, store: SqlStore | None = None) -> SqlStore:
 def _orders(core: _Core, accounts: AccountService) -> tuple[OrderService, Allocator, AllocatorLoop]:
     """Orders, the allocator and its background loop (started by the server app)."""
     store = SqlOrdersStore(core.store.engine)
-    allocator = Allocator(store, core.catalog, core.read_model, core.clock, VersionConflict)
+    allocator = Allocator(
+        store,
+        core.catalog,
+        core.read_model,
+        core.clock,
+        VersionConflict,
+        cache_runs=core.settings.inventory_cache_runs,
+    )
     orders = OrderService(
         store,
         core.catalog,

@@ -302,6 +302,7 @@ def _include_orders(app: FastAPI, container: Container) -> None:
     if sandbox is not None:
         app.mount(SANDBOX_PATH, sandbox.app)
     inner = app.router.lifespan_context
+    seeds = _warm_pairs(container)
 
     @asynccontextmanager
     async def lifespan(asgi: Any) -> AsyncIterator[Any]:
@@ -310,7 +311,9 @@ def _include_orders(app: FastAPI, container: Container) -> None:
             child = AllocatorChild.start(container.settings)
             loop.after_flush = child.nudge
         loop.start()
-        warmer = ItineraryWarmer(container.search.itineraries, container.window.bounds, lambda: ())
+        warmer = ItineraryWarmer(
+            container.search.itineraries, container.window.bounds, lambda: seeds
+        )
         warmer.start()
         follower = asyncio.create_task(_follow_changes(container))
         try:
@@ -328,6 +331,14 @@ def _include_orders(app: FastAPI, container: Container) -> None:
     app.router.lifespan_context = lifespan
     include_face_routes(app, container)
     include_gate_routes(app, container)
+
+
+def _warm_pairs(container: Container) -> list[tuple[frozenset[str], frozenset[str]]]:
+    """The stations of OPEN12306_SEARCH_WARM_PAIRS; a pair naming no station stops the start."""
+    try:
+        return [container.search.pair_codes(*p) for p in container.settings.search_warm_pairs]
+    except DomainError as error:
+        raise SystemExit(f"OPEN12306_SEARCH_WARM_PAIRS: {error.message}") from None
 
 
 async def _follow_changes(container: Container, interval: float = 0.05) -> None:

@@ -72,6 +72,7 @@ class Allocator:
         retries: int = 50,
         runs: int = 256,
         watch: OrderWatch | None = None,
+        cache_runs: int = 512,
     ) -> None:
         self.store = store
         self.catalog = catalog
@@ -84,7 +85,7 @@ class Allocator:
         self.runs = runs
         self.conflicts = 0  # batches redone because another writer changed a run first
         self.watch = watch or OrderWatch()
-        self.cache = InventoryCache(self._decode)
+        self.cache = InventoryCache(self._decode, cache_runs)
         self._seats: dict[str, tuple[Seat, ...]] = {}
         self.on_change: Callable[[], None] = lambda: None
 

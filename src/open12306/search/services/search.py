@@ -110,6 +110,15 @@ class SearchService:
         stations: list[Station] = self.catalog.stations.lookup(query, field=field)
         return stations
 
+    def pair_codes(self, origin: str, destination: str) -> tuple[frozenset[str], frozenset[str]]:
+        """The station codes two queries name, as a search would take them (UnknownStation,
+        with suggestions, for a query that names none)."""
+        origins = frozenset(s.code for s in self.resolve(origin, "from"))
+        destinations = frozenset(s.code for s in self.resolve(destination, "to"))
+        if origins & destinations:
+            raise DomainError("to", "same_as_from", "to: the destination is the origin")
+        return origins, destinations
+
     def search(self, query: SearchQuery) -> dict[str, Any]:
         return self.answer(query)[0]
 
