@@ -50,6 +50,7 @@ from pathlib import Path
 from typing import Any
 
 from open12306.bench.search import _serve, _stop, _wait_ready
+from open12306.bench.steps import Steps, Tell, quiet
 from open12306.config import Settings
 
 DEFAULT_PG_URL = "postgresql+psycopg://open12306:open12306@127.0.0.1:5432/open12306_test"
@@ -456,10 +457,12 @@ def _bench_backend(
     hot_factor: int,
     workers: int,
     seed: int,
+    steps: Steps,
 ) -> dict[str, Any]:
     rng = random.Random(seed)
     settings = _settings(url, folder)
     container = _prepare(settings)
+    steps.step()
     today = container.window.today()
     days = [today + timedelta(days=d) for d in (2, 3, 4)]
     targets = _targets(container, days, rng)
@@ -483,6 +486,7 @@ def _bench_backend(
         hot_jobs.extend((r, rng.choice(pairs)) for r in riders)
     rng.shuffle(hot_jobs)
     hot_requested_tickets = sum(len(r.passengers) for r, _ in hot_jobs)
+    steps.step()
 
     env = {
         "OPEN12306_DATABASE_URL": url,
@@ -491,8 +495,12 @@ def _bench_backend(
     server, port = _serve("open12306.http.asgi:app", env, workers)
     try:
         _wait_ready(port, "/api/v1/health")
-        spread = [asyncio.run(_load(port, jobs, seconds, connections)) for jobs in spread_jobs]
+        spread = []
+        for jobs in spread_jobs:
+            spread.append(asyncio.run(_load(port, jobs, seconds, connections)))
+            steps.step()
         burst = asyncio.run(_load(port, hot_jobs, None, connections))
+        steps.step()
     finally:
         _stop(server)
 
@@ -500,6 +508,7 @@ def _bench_backend(
         f"{code} {hot_day}": _oversold(container, code, hot_day, hot_class) for code, _ in hot
     }
     floor_tickets, floor_seconds = _floor(container)
+    steps.step()
     container.store.engine.dispose()
 
     rates = [t.rate for t in spread]
@@ -604,6 +613,7 @@ def run(
     workers: int = 1,
     postgres: bool = True,
     seed: int = 12306,
+    progress: Tell = quiet,
 ) -> dict[str, Any]:
     """Figures on SQLite and (when reachable) PostgreSQL; see the module docstring."""
     options: dict[str, Any] = {
@@ -620,11 +630,18 @@ def run(
     results: dict[str, Any] = {"target_sqlite_tickets_per_s": 3000}
     with tempfile.TemporaryDirectory(prefix="open12306-bench-") as tmp:
         folder = Path(tmp)
-        results["sqlite"] = _bench_backend(f"sqlite:///{folder}/booking.db", folder, **options)
+        phases = rounds + 4
+        results["sqlite"] = _bench_backend(
+            f"sqlite:///{folder}/booking.db",
+            folder,
+            **options,
+            steps=Steps(progress, "booking sqlite", phases),
+        )
         base = postgres_base() if postgres else None
         if base is None:
             results["postgres"] = None
         else:
             with fresh_database(base) as url:
-                results["postgres"] = _bench_backend(url, folder, **options)
+                steps = Steps(progress, "booking postgresql", phases)
+                results["postgres"] = _bench_backend(url, folder, **options, steps=steps)
     return results

@@ -27,6 +27,7 @@ import zxingcpp
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from PIL import Image
 
+from open12306.bench.steps import Steps, Tell, quiet
 from open12306.travel.adapters.gate import DeviceKeyVerifier, GateKeyring
 from open12306.travel.adapters.keys import DeviceKey, IssuerSigner
 from open12306.travel.adapters.qr import qr_info, qr_png, read_qr_png
@@ -103,7 +104,7 @@ def _percentile(samples: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-def run(seconds: float = 3.0) -> dict[str, Any]:
+def run(seconds: float = 3.0, progress: Tell = quiet) -> dict[str, Any]:
     """Measure for about ``seconds``; latencies in milliseconds, rates per second (one core)."""
     issuer, scan = _codes()
     png = qr_png(scan)
@@ -116,16 +117,22 @@ def run(seconds: float = 3.0) -> dict[str, Any]:
     if not plain.evaluate(read_qr_png(png), now, entry, state).accepted:
         raise RuntimeError("the benchmark code is not accepted")
     share = seconds / 5
+    steps = Steps(progress, "gate", 5)
 
     taps = _timed(lambda: plain.evaluate(read_qr_png(png), now, entry, state), share)
+    steps.step()
     qr_only = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
     floor = _timed(lambda: zxingcpp.read_barcodes(gray, formats=qr_only), share)
+    steps.step()
     scans_plain = _rate(lambda: plain.evaluate(scan, now, entry, state), share)
+    steps.step()
     scans_cached = _rate(lambda: cached.evaluate(scan, now, entry, state), share)
     public = Ed25519PrivateKey.from_private_bytes(bytes(range(32, 64))).public_key()
     message, signature = scan[:-64], scan[-64:]
     verifies = _rate(lambda: public.verify(signature, message), share)
 
+    steps.step()
+    steps.step()
     image_p50, floor_p50 = statistics.median(taps), statistics.median(floor)
     info = qr_info(scan)
     return {

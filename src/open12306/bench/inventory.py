@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from open12306.bench.steps import Steps, Tell, quiet
 from open12306.inventory.domain import Request, RunInventory, SoldOut, Strategy
 from open12306.inventory.domain.seats import Seat, SeatClass
 
@@ -112,8 +113,9 @@ def _floor(seats: list[Seat], seed: int, requests: int) -> float:
     return time.perf_counter() - start
 
 
-def run(seed: int = 1, seconds: float = 3.0) -> dict[str, Any]:
+def run(seed: int = 1, seconds: float = 3.0, progress: Tell = quiet) -> dict[str, Any]:
     """Repeat the sale with both strategies (and the floor) for about ``seconds``; medians."""
+    steps = Steps(progress, "inventory", 3)
     seats = build_seats()
     results: dict[Strategy, list[dict[str, float]]] = {s: [] for s in Strategy}
     floor_rates: list[float] = []
@@ -126,6 +128,8 @@ def run(seed: int = 1, seconds: float = 3.0) -> dict[str, Any]:
         latest = results[Strategy.BEST_FIT][-1]
         floor_rates.append(latest["requests"] / _floor(seats, rep_seed, int(latest["requests"])))
         rep += 1
+        if rep <= 3:
+            steps.step()
 
     def median(strategy: Strategy, key: str) -> float:
         if key.endswith("_per_s"):

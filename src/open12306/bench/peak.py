@@ -32,6 +32,7 @@ from urllib.parse import urlencode
 
 from open12306.bench import booking
 from open12306.bench.search import _pairs, _serve, _stop, _wait_ready
+from open12306.bench.steps import Steps, Tell, quiet
 
 TARGETS = {
     "search_under_booking_ratio": 0.7,
@@ -139,8 +140,10 @@ def run(
     booking_connections: int = 32,
     search_connections: int = 32,
     seed: int = 12306,
+    progress: Tell = quiet,
 ) -> dict[str, Any]:
     """Search alone, booking alone, and both at once on one server; medians of ``rounds``."""
+    steps = Steps(progress, "peak", 1 + 3 * rounds)
     rng = random.Random(seed)
     with tempfile.TemporaryDirectory(prefix="open12306-bench-") as tmp:
         folder = Path(tmp)
@@ -161,6 +164,7 @@ def run(
             "OPEN12306_DATABASE_URL": settings.database_url,
             "OPEN12306_DOCUMENT_KEY_FILE": str(folder / "document-key"),
         }
+        steps.step()
         server, port = _serve("open12306.http.asgi:app", env, 1)
         try:
             _wait_ready(port, "/api/v1/health")
@@ -171,14 +175,17 @@ def run(
                 search_alone.append(
                     _finish_search(_start_search(port, paths, seconds, search_connections))
                 )
+                steps.step()
                 tally = asyncio.run(booking._load(port, jobs[2 * k], seconds, booking_connections))
                 booking_alone.append(_booking_figures(tally))
+                steps.step()
                 started = _start_search(port, paths, seconds, search_connections)
                 tally = asyncio.run(
                     booking._load(port, jobs[2 * k + 1], seconds, booking_connections)
                 )
                 search_both.append(_finish_search(started))
                 booking_both.append(_booking_figures(tally))
+                steps.step()
         finally:
             _stop(server)
         container.store.engine.dispose()

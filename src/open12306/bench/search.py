@@ -27,6 +27,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from open12306.bench.http_load import load
+from open12306.bench.steps import Steps, Tell, quiet
 from open12306.config import Settings
 
 CITIES = (
@@ -149,13 +150,17 @@ def _counted_fresh(search: Any, query: Any) -> Any:
     return search.search(query)
 
 
-def run(seconds: float = 3.0, repeats: int = 3, workers: int = 2) -> dict[str, Any]:
+def run(
+    seconds: float = 3.0, repeats: int = 3, workers: int = 2, progress: Tell = quiet
+) -> dict[str, Any]:
     from open12306.http.app import SearchCache
     from open12306.search.services.query import parse_search
 
     with tempfile.TemporaryDirectory(prefix="open12306-bench-") as tmp:
         folder = Path(tmp)
+        steps = Steps(progress, "search", 9)
         settings, container = _prepare(folder)
+        steps.step()
         day = (container.window.today() + timedelta(days=1)).isoformat()
         pairs = _pairs(container, day)
         queries = [parse_search(p) for p in pairs]
@@ -165,6 +170,7 @@ def run(seconds: float = 3.0, repeats: int = 3, workers: int = 2) -> dict[str, A
         uncached = [
             _rate_in_process(container.search.search, queries, seconds) for _ in range(repeats)
         ]
+        steps.step()
         with_transfers = [replace(q, transfers=True) for q in queries]
         # The floor: the route search itself, what every uncached answer cost before the
         # itineraries were precomputed.
@@ -180,15 +186,19 @@ def run(seconds: float = 3.0, repeats: int = 3, workers: int = 2) -> dict[str, A
         floor_route_search = [
             _rate_in_process(lambda e: book.compute(*e), ends, seconds) for _ in range(repeats)
         ]
+        steps.step()
         transfers_counted = [
             _rate_in_process(lambda q: _counted_fresh(container.search, q), with_transfers, seconds)
             for _ in range(repeats)
         ]
+        steps.step()
         transfers_uncached = [
             _rate_in_process(container.search.search, with_transfers, seconds)
             for _ in range(repeats)
         ]
+        steps.step()
         cached = [_rate_in_process(cache.answer, strings, seconds) for _ in range(repeats)]
+        steps.step()
         paths = [b"/api/v1/search?" + s for s in strings]
         first_body = cache.answer(strings[0])[1]
         body_file = folder / "body.json"
@@ -202,7 +212,9 @@ def run(seconds: float = 3.0, repeats: int = 3, workers: int = 2) -> dict[str, A
                 for _ in range(workers * 2):
                     urllib.request.urlopen(f"http://127.0.0.1:{port}{path.decode()}").read()
             mixed = [load("127.0.0.1", port, paths, seconds) for _ in range(repeats)]
+            steps.step()
             single = [load("127.0.0.1", port, paths[:1], seconds) for _ in range(repeats)]
+            steps.step()
         finally:
             _stop(ours)
         bare, bare_port = _serve(
@@ -211,6 +223,7 @@ def run(seconds: float = 3.0, repeats: int = 3, workers: int = 2) -> dict[str, A
         try:
             _wait_ready(bare_port, "/")
             floor = [load("127.0.0.1", bare_port, paths[:1], seconds) for _ in range(repeats)]
+            steps.step()
         finally:
             _stop(bare)
 

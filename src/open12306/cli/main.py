@@ -337,8 +337,10 @@ def bench(
 ) -> None:
     """Run a benchmark and print its figures and ratios."""
     from open12306.bench.runner import run_benchmarks
+    from open12306.cli.progress import stage_bars
 
-    result = guarded(lambda: run_benchmarks(name, seconds))
+    with stage_bars() as progress:
+        result = guarded(lambda: run_benchmarks(name, seconds, progress))
     if json_out:
         print_json(result if name == "all" else result[name])
     else:
