@@ -40,6 +40,7 @@ import random
 import statistics
 import tempfile
 import time
+import urllib.request
 import uuid
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
@@ -59,6 +60,7 @@ DEFAULT_PG_URL = "postgresql+psycopg://open12306:open12306@127.0.0.1:5432/open12
 # short wait bounds that artefact in the measured time to outcome.
 WAIT = 1
 SUBMIT_WAIT = 10
+CACHE_RUNS = Settings().inventory_cache_runs
 BATCH = 500  # the allocator's batch: the floor commits the same number of orders at a time
 
 
@@ -398,6 +400,30 @@ def _oversold(container: Any, code: str, day: date, seat_class: str) -> dict[str
     }
 
 
+def _health(port: int) -> dict[str, Any]:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/health") as answer:
+        found: dict[str, Any] = json.loads(answer.read())
+    return found
+
+
+def wait_warm(port: int, limit: float = 120.0) -> float:
+    """Wait until the server's allocator has decoded the runs on sale (as a server started
+    before the sale opens would have); seconds waited. Other allocator modes: no wait."""
+    start = time.perf_counter()
+    last, steady = -1, start
+    while time.perf_counter() - start < limit:
+        health = _health(port)
+        decoded = health.get("allocator", {}).get("decoded_runs")
+        if decoded is None or decoded >= min(health["runs"], CACHE_RUNS):
+            break
+        if decoded != last:
+            last, steady = decoded, time.perf_counter()
+        elif time.perf_counter() - steady > 2.0:
+            break
+        time.sleep(0.2)
+    return time.perf_counter() - start
+
+
 def _floor(container: Any) -> tuple[int, float]:
     """Delete the held orders' rows, insert them again in batches; (tickets, seconds)."""
     from sqlalchemy import delete, insert, select
@@ -495,12 +521,14 @@ def _bench_backend(
     server, port = _serve("open12306.http.asgi:app", env, workers)
     try:
         _wait_ready(port, "/api/v1/health")
+        warm_seconds = wait_warm(port)
         spread = []
         for jobs in spread_jobs:
             spread.append(asyncio.run(_load(port, jobs, seconds, connections)))
             steps.step()
         burst = asyncio.run(_load(port, hot_jobs, None, connections))
         steps.step()
+        allocator = _health(port).get("allocator", {})
     finally:
         _stop(server)
 
@@ -546,6 +574,8 @@ def _bench_backend(
             "oversold": sum(a["oversold"] for a in audits.values()),
             "audit": audits,
         },
+        "allocator_warm_before_s": round(warm_seconds, 1),
+        "allocator_cache": {k: allocator.get(k) for k in ("cache_hits", "cache_misses")},
         "client_errors": len(burst.errors) + sum(len(t.errors) for t in spread),
         "connections": connections,
         "server_workers": workers,

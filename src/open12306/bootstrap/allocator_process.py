@@ -43,11 +43,14 @@ def run_allocator(settings: Settings, wake: Event, stop: Event, interval: float 
     allocator = container.allocator
     assert allocator is not None
     allocator.catalog.warm()
+    warming = False  # an idle pass decoded runs ahead of need: go on without sleeping
     while not stop.is_set():
-        wake.wait(interval)
+        wake.wait(0 if warming else interval)
         wake.clear()
+        warming = False
         try:
-            allocator.run_once()
+            if not allocator.run_once() and not wake.is_set():
+                warming = allocator.warm() > 0
         except Exception:
             log.exception("allocator pass failed")
     container.store.engine.dispose()

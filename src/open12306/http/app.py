@@ -220,6 +220,7 @@ def create_app(
             "trains": len(container.catalog.trains),
             "runs": len(container.read_model.runs),
             "database": container.store.dialect,
+            "allocator": _allocator_health(container),
         }
 
     @app.get("/api/v1/stations", tags=["network"])
@@ -331,6 +332,20 @@ def _include_orders(app: FastAPI, container: Container) -> None:
     app.router.lifespan_context = lifespan
     include_face_routes(app, container)
     include_gate_routes(app, container)
+
+
+def _allocator_health(container: Container) -> dict[str, Any]:
+    """The allocator's mode, and in the thread mode (the one in this process) its decoded
+    runs and how often an order found its run decoded."""
+    if container.settings.allocator != "thread":
+        return {"mode": container.settings.allocator, "decoded_runs": None}
+    cache = container.allocator.cache
+    return {
+        "mode": "thread",
+        "decoded_runs": len(cache),
+        "cache_hits": cache.hits,
+        "cache_misses": cache.misses,
+    }
 
 
 def _warm_pairs(container: Container) -> list[tuple[frozenset[str], frozenset[str]]]:

@@ -52,6 +52,27 @@ class InventoryCache:
             while len(self._held) > self.size:
                 self._held.popitem(last=False)
 
+    def __len__(self) -> int:
+        return len(self._held)
+
+    def holds(self, key: RunKey) -> bool:
+        with self._lock:
+            return key in self._held
+
+    @property
+    def full(self) -> bool:
+        with self._lock:
+            return len(self._held) >= self.size
+
+    def warm(self, key: RunKey, version: int, inventory: RunInventory) -> None:
+        """Keep a decoded inventory made ahead of need, unless the run is held already or the
+        cache is full (warming never pushes out what a writer is using)."""
+        with self._lock:
+            if key in self._held or len(self._held) >= self.size:
+                return
+            self._held[key] = (version, inventory)
+            self._held.move_to_end(key, last=False)
+
     def drop(self, key: RunKey) -> None:
         with self._lock:
             self._held.pop(key, None)

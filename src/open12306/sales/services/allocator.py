@@ -86,6 +86,9 @@ class Allocator:
         self.conflicts = 0  # batches redone because another writer changed a run first
         self.watch = watch or OrderWatch()
         self.cache = InventoryCache(self._decode, cache_runs)
+        self._warm_order: list[RunKey] = []
+        self._warmed = 0  # runs of ``_warm_order`` looked at
+        self._warm_for = -1  # how many runs were on sale when ``_warm_order`` was made
         self._seats: dict[str, tuple[Seat, ...]] = {}
         self.on_change: Callable[[], None] = lambda: None
 
@@ -309,6 +312,38 @@ class Allocator:
         """Drain every run with queued orders, then sweep; how many orders changed."""
         return self.drain_all() + self.sweep()
 
+    def warm(self, limit: int = 16) -> int:
+        """Decode up to ``limit`` runs on sale that the cache does not hold, soonest first,
+        so the first order of a run after the sale opens finds it decoded; how many were
+        done (0: the cache is full or every run was warmed once). A run changed since is
+        decoded again when an order needs it (the cache checks the version)."""
+        runs = self.read_model.runs
+        if self._warm_for != len(runs):
+            self._warm_for = len(runs)
+            first = self.clock.now().date()  # at most a day early in the operator's zone
+            ahead = (k for k in runs if k[1] >= first)
+            self._warm_order = sorted(ahead, key=lambda k: (k[1], k[0]))
+            self._warmed = 0
+        done = 0
+        while done < limit and self._warmed < len(self._warm_order) and not self.cache.full:
+            key = self._warm_order[self._warmed]
+            self._warmed += 1
+            if self.cache.holds(key):
+                continue
+            self.cache.warm(key, *self._decoded_now(key))
+            done += 1
+        return done
+
+    def _decoded_now(self, key: RunKey) -> tuple[int, RunInventory]:
+        """The run's version and inventory as the read model holds them, decoded anew."""
+        held = self.read_model.held_state(key)
+        if held is None:
+            return 0, self.catalog.empty_inventory(key[0])
+        version, state = held
+        if isinstance(state, bytes):
+            return version, self.catalog.decode(key[0], state)
+        return version, state.copy()
+
 
 class AllocatorLoop:
     """A daemon thread that admits submitted orders in batches (``OrderIntake``) and drains
@@ -361,13 +396,16 @@ class AllocatorLoop:
     def _run(self) -> None:
         if self.allocate:
             self.allocator.catalog.warm()
+        warming = False  # an idle pass decoded runs ahead of need: go on without sleeping
         while not self._stop.is_set():
-            self._wake.wait(self.interval)
+            self._wake.wait(0 if warming else self.interval)
             self._wake.clear()
+            warming = False
             try:
                 admitted = self.intake.flush() if self.intake is not None else 0
                 if self.allocate:
-                    self.allocator.run_once()
+                    if not self.allocator.run_once() and not admitted:
+                        warming = self.allocator.warm() > 0
                 elif admitted:
                     self.after_flush()
             except Exception:

@@ -59,6 +59,11 @@ class ReadModel:
             self._inventories[key] = (version, decoded)
             return decoded
 
+    def held_state(self, key: RunKey) -> tuple[int, RunInventory | bytes] | None:
+        """The run's version and what is held of it (decoded or not); None: never sold. A
+        decoded inventory is the read model's own: copy it before changing it."""
+        return self._inventories.get(key)
+
     def version(self, key: RunKey) -> int:
         held = self._inventories.get(key)
         return 0 if held is None else held[0]
