@@ -48,6 +48,18 @@ def test_accounts_round_trip_and_usernames_are_unique(db_url: str) -> None:
     assert store.account_by_id("a1").status is AccountStatus.ACTIVE  # type: ignore[union-attr]
 
 
+def test_a_session_is_read_with_its_account_in_one_query(db_url: str) -> None:
+    store = SqlAccountsStore.from_url(db_url, TEST_CIPHER)
+    store.add_account(account())
+    live = StoredSession("h" * 64, "a1", NOW, NOW + timedelta(days=7))
+    store.add_session(live)
+    assert store.session_account("h" * 64) == (live, account())
+    assert store.session_account("x" * 64) is None
+    store.revoke_session("h" * 64, NOW)
+    found = store.session_account("h" * 64)
+    assert found is not None and found[0].revoked_at is not None
+
+
 def test_sessions_are_stored_revoked_and_pruned(db_url: str) -> None:
     store = SqlAccountsStore.from_url(db_url, TEST_CIPHER)
     store.add_account(account())

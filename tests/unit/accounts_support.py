@@ -88,6 +88,10 @@ class FakeStore:
     def session(self, token_hash: str) -> StoredSession | None:
         return self.sessions.get(token_hash)
 
+    def session_account(self, token_hash: str) -> tuple[StoredSession, Account | None] | None:
+        found = self.sessions.get(token_hash)
+        return None if found is None else (found, self.accounts.get(found.account_id))
+
     def revoke_session(self, token_hash: str, at: datetime) -> bool:
         found = self.sessions.get(token_hash)
         if found is None or found.revoked_at is not None:

@@ -159,6 +159,10 @@ class SessionStore(Protocol):
 
     def session(self, token_hash: str) -> StoredSession | None: ...
 
+    def session_account(self, token_hash: str) -> tuple[StoredSession, Account | None] | None:
+        """The session and its account (None if the account is gone) in one read."""
+        ...
+
     def revoke_session(self, token_hash: str, at: datetime) -> bool:
         """Mark the session revoked; False if there is no such unrevoked session."""
         ...

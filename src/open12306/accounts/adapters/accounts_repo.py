@@ -136,6 +136,33 @@ class SqlAccountsStore:
             row = conn.execute(select(sessions).where(sessions.c.token_hash == token_hash)).first()
         return None if row is None else _session(row)
 
+    def session_account(self, token_hash: str) -> tuple[StoredSession, Account | None] | None:
+        query = (
+            select(
+                sessions,
+                accounts.c.username,
+                accounts.c.password_hash,
+                accounts.c.created_at.label("account_created_at"),
+                accounts.c.status,
+            )
+            .select_from(sessions.outerjoin(accounts, accounts.c.id == sessions.c.account_id))
+            .where(sessions.c.token_hash == token_hash)
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        if row is None:
+            return None
+        if row.username is None:
+            return _session(row), None
+        account = Account(
+            id=row.account_id,
+            username=row.username,
+            password_hash=row.password_hash,
+            created_at=_aware(row.account_created_at),
+            status=AccountStatus(row.status),
+        )
+        return _session(row), account
+
     def revoke_session(self, token_hash: str, at: datetime) -> bool:
         with self.engine.begin() as conn:
             result = conn.execute(

@@ -238,12 +238,12 @@ class AccountService:
         return known
 
     def _live_session(self, hashed: str) -> Account:
-        session = self.store.session(hashed)
-        if session is None or session.revoked_at is not None:
+        found = self.store.session_account(hashed)
+        if found is None or found[0].revoked_at is not None:
             raise _unauthenticated()
+        session, account = found
         if self.clock.now() >= session.expires_at:
             raise _unauthenticated("the session has expired; log in again")
-        account = self.store.account_by_id(session.account_id)
         if account is None or account.status is not AccountStatus.ACTIVE:
             raise _unauthenticated()
         if self.policy.session_cache_seconds > 0:
