@@ -266,6 +266,20 @@ def summary(
 # --- report ----------------------------------------------------------------------------------
 
 
+def require_matplotlib() -> None:
+    """Fail before the run, not after it, when the plots cannot be drawn."""
+    import importlib.util
+
+    from open12306.shared.errors import DomainError
+
+    if importlib.util.find_spec("matplotlib") is None:
+        raise DomainError(
+            "matplotlib",
+            "missing",
+            "the report's plots need matplotlib: pip install open12306[bench]",
+        )
+
+
 def write(out: Path, setup: Setup, seen: Observed, figures: dict[str, Any]) -> None:
     """``out/report.html``, its PNG plots and ``out/summary.json``."""
     import matplotlib
@@ -375,7 +389,8 @@ def _load_factor(path: Path, load: dict[str, dict[str, float]]) -> None:
         ys = [i + k * height for i in range(len(names))]
         ax.barh(ys, [100 * load[n].get(day, 0.0) for n in names], height, label=day)
     ax.set_yticks([i + height * (len(days) - 1) / 2 for i in range(len(names))], names)
-    ax.set_xlabel("sold seat-segments / offered, %")
+    ax.set_xlabel("sold seat-segments / offered, %, with those sold before the window")
+    ax.set_xlim(0, 130)
     ax.set_title(PLOTS["load_factor.png"])
     ax.legend(title="travel day", loc="lower right")
     _save(fig, path)

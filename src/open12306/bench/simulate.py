@@ -373,7 +373,7 @@ class Load:
     async def run(self, seconds: int) -> Observed:
         self.searchers = Connections(self.port, 32)
         self.buyers = Connections(self.port, 48)
-        self.robots = Connections(self.port, 16)
+        self.robots = Connections(self.port, 64)  # bots keep many requests in flight
         for pool in (self.searchers, self.buyers, self.robots):
             await pool.open()
         self.start = time.perf_counter()
@@ -587,6 +587,8 @@ def simulate(
     tell = progress or (lambda stage, done, total: None)
     if not 0 <= bots < 1:
         raise ValueError("bots is a share: 0 ≤ bots < 1")
+    if out is not None:
+        sim_report.require_matplotlib()
     delay = max(3, seconds // 6)
     with tempfile.TemporaryDirectory(prefix="open12306-sim-") as tmp:
         setup = prepare(
