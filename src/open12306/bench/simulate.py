@@ -365,6 +365,7 @@ class Load:
         self.seen = Observed()
         self.waiting: dict[tuple[str, int, str], list[tuple[int, Event]]] = defaultdict(list)
         self.start = 0.0
+        self.seconds = 0
         self.tasks: set[asyncio.Task[None]] = set()
 
     def now(self) -> float:
@@ -376,6 +377,7 @@ class Load:
         self.robots = Connections(self.port, 64)  # bots keep many requests in flight
         for pool in (self.searchers, self.buyers, self.robots):
             await pool.open()
+        self.seconds = seconds
         self.start = time.perf_counter()
         ticker = asyncio.create_task(self._tick(seconds))
         for event in self.setup.events:
@@ -385,6 +387,7 @@ class Load:
             self._spawn(self._handle(event))
         await asyncio.sleep(max(0.0, seconds - self.now()))
         ticker.cancel()
+        self.progress("run", seconds, seconds)
         if self.tasks:
             _, late = await asyncio.wait(set(self.tasks), timeout=GRACE + self.delay)
             for task in late:
@@ -455,7 +458,14 @@ class Load:
         seats_gone = outcome.reason in ("sold_out", "queue_exceeds_seats")
         if seats_gone and not repurchase and event.leg is not None:
             self.waiting[(event.leg.train, event.day, event.seat_class)].append((rider, event))
-        if outcome.paid and event.refund_after is not None and outcome.number:
+        refund = event.refund_after
+        # a refund due after the window's end is not made
+        if (
+            outcome.paid
+            and refund is not None
+            and outcome.number
+            and self.now() + refund < self.seconds
+        ):
             self._spawn(self._guarded(self._refund(event, outcome, headers)))
         return outcome
 
