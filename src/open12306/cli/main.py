@@ -16,6 +16,7 @@ from open12306.cli.errors import guarded
 from open12306.cli.gate import gate_app
 from open12306.cli.keys import keys_app
 from open12306.cli.orders import orders_app
+from open12306.cli.peak import peak_app
 from open12306.cli.progress import stage_bars
 from open12306.cli.ticket_code import ticket_code
 from open12306.cli.transit import transit_app
@@ -44,6 +45,7 @@ app.add_typer(wallet_app, name="wallet")
 app.add_typer(gate_app, name="gate")
 app.add_typer(orders_app, name="orders")
 app.add_typer(transit_app, name="transit")
+app.add_typer(peak_app, name="peak")
 app.command("ticket-code")(ticket_code)
 
 console = Console()
