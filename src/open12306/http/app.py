@@ -34,6 +34,7 @@ from open12306.http.faces import include_face_routes
 from open12306.http.gates import include_gate_routes
 from open12306.http.onboard import onboard_router_for
 from open12306.http.orders import orders_router, payments_router
+from open12306.http.orders_fast import OrderFastPath
 from open12306.http.ride import debts_router, ride_router
 from open12306.http.web import mount_web
 from open12306.search.services.itineraries import ItineraryWarmer
@@ -275,7 +276,15 @@ def create_app(
     _include_orders(app, container)
 
     limits = BodyLimits.of_openapi(app.openapi())
-    return BodyGuard(SearchFastPath(app, cache) if fast_path else app, limits)
+    if not fast_path:
+        return BodyGuard(app, limits)
+    orders = OrderFastPath(
+        app,
+        lambda: container.orders,
+        lambda: container.accounts,
+        container.settings.trusted_proxies,
+    )
+    return BodyGuard(SearchFastPath(orders, cache), limits)
 
 
 def _include_orders(app: FastAPI, container: Container) -> None:

@@ -144,15 +144,7 @@ def orders_router(
             together=body.together,
             allow_standing=body.allow_standing,
         )
-        record = await _submit(service, account, request, idempotency_key, client)
-        if wait > 0 and record.order.state is OrderState.QUEUED:
-            record = await _wait_for_change(
-                service, account, record.number, wait, OrderState.QUEUED, admitted=record
-            )
-        if record.order.state is OrderState.QUEUED:
-            view = await run_in_threadpool(_with_queue, service, record, order_view(record))
-        else:
-            view = {**order_view(record), "queue": None}
+        view = await submission_answer(service, account, request, idempotency_key, client, wait)
         return _json(202, view)
 
     @router.get("/orders")
@@ -505,6 +497,26 @@ def payments_router(
         return _change_answer(result)
 
     return router
+
+
+async def submission_answer(
+    service: OrderService,
+    account: Account,
+    request: OrderRequest,
+    key: str | None,
+    client: str | None,
+    wait: float,
+) -> dict[str, Any]:
+    """Submit (the order its ``key`` made before, if any) and, with ``wait``, wait for the
+    allocator's answer: the order as the 202 answer shows it (DomainError when refused)."""
+    record = await _submit(service, account, request, key, client)
+    if wait > 0 and record.order.state is OrderState.QUEUED:
+        record = await _wait_for_change(
+            service, account, record.number, wait, OrderState.QUEUED, admitted=record
+        )
+    if record.order.state is OrderState.QUEUED:
+        return await run_in_threadpool(_with_queue, service, record, order_view(record))
+    return {**order_view(record), "queue": None}
 
 
 async def _submit(
