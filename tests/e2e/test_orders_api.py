@@ -7,68 +7,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from open12306.catalog.domain.checkin import checkin_gate
-from open12306.database.migrate import upgrade
-from open12306.http.accounts import accounts_router
-from open12306.http.app import _install_error_handlers
-from open12306.http.orders import orders_router, payments_router
 from open12306.sales.services.allocator import AllocatorLoop
-from tests.integration.orders_support import ADULT_ID, DAY, OTHER_ID, World, build_world
-
-PASSWORD = "rail-pass-2026"
+from tests.e2e.orders_support import order_body, orders_app, reason, signed_up, sqlite_world
+from tests.integration.orders_support import ADULT_ID, OTHER_ID, World
 
 
 @pytest.fixture
 def world(tmp_path: Path) -> World:
-    url = f"sqlite:///{tmp_path}/orders.db"
-    upgrade(url)
-    return build_world(url)
+    return sqlite_world(tmp_path)
 
 
 @pytest.fixture
 def client(world: World) -> TestClient:
-    app = FastAPI()
-    _install_error_handlers(app)
-    app.include_router(accounts_router(lambda: world.accounts))
-    app.include_router(orders_router(lambda: world.orders, lambda: world.accounts))
-    app.include_router(payments_router(lambda: world.settlement, lambda: world.accounts))
-    return TestClient(app)
-
-
-def signed_up(
-    client: TestClient, username: str, name: str, number: str
-) -> tuple[dict[str, str], str]:
-    """Register, log in, save one passenger: the auth header and the passenger id."""
-    credentials = {"username": username, "password": PASSWORD}
-    assert client.post("/api/v1/accounts", json=credentials).status_code == 201
-    token = client.post("/api/v1/sessions", json=credentials).json()["token"]
-    headers = {"Authorization": f"Bearer {token}"}
-    saved = client.post(
-        "/api/v1/passengers",
-        json={"name": name, "id_type": "resident_id", "id_number": number},
-        headers=headers,
-    )
-    assert saved.status_code == 201
-    return headers, saved.json()["id"]
-
-
-def order_body(passenger: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "train": "G1",
-        "date": DAY.isoformat(),
-        "from": "VNP",
-        "to": "AOH",
-        "seat_class": "second",
-        "passengers": [passenger],
-        **extra,
-    }
-
-
-def reason(response: Any) -> tuple[int, str]:
-    return response.status_code, response.json()["error"]["reason"]
+    return TestClient(orders_app(world, payments=True))
 
 
 def test_submit_wait_and_list(client: TestClient, world: World) -> None:

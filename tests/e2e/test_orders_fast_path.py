@@ -7,31 +7,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from open12306.database.migrate import upgrade
-from open12306.http.accounts import accounts_router
-from open12306.http.app import _install_error_handlers
-from open12306.http.orders import orders_router
 from open12306.http.orders_fast import OrderFastPath
-from tests.e2e.test_orders_api import order_body, signed_up
-from tests.integration.orders_support import ADULT_ID, OTHER_ID, World, build_world
+from tests.e2e.orders_support import order_body, orders_app, signed_up, sqlite_world
+from tests.integration.orders_support import ADULT_ID, OTHER_ID, World
 
 
 @pytest.fixture
 def world(tmp_path: Path) -> World:
-    url = f"sqlite:///{tmp_path}/orders.db"
-    upgrade(url)
-    return build_world(url)
+    return sqlite_world(tmp_path)
 
 
 @pytest.fixture
 def paths(world: World) -> tuple[TestClient, TestClient, OrderFastPath]:
-    routes = FastAPI()
-    _install_error_handlers(app=routes)
-    routes.include_router(accounts_router(lambda: world.accounts))
-    routes.include_router(orders_router(lambda: world.orders, lambda: world.accounts))
+    routes = orders_app(world)
     fast = OrderFastPath(routes, lambda: world.orders, lambda: world.accounts)
     return TestClient(routes), TestClient(fast), fast
 

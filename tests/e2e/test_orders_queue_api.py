@@ -8,34 +8,23 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from open12306.database.migrate import upgrade
-from open12306.http.accounts import accounts_router
-from open12306.http.app import _install_error_handlers
-from open12306.http.orders import orders_router
 from open12306.sales.ports import OrderRecord
 from open12306.sales.services.allocator import AllocatorLoop
 from open12306.sales.services.intake import Submission
-from tests.e2e.test_orders_api import order_body, signed_up
-from tests.integration.orders_support import ADULT_ID, OTHER_ID, World, build_world, request
+from tests.e2e.orders_support import order_body, orders_app, signed_up, sqlite_world
+from tests.integration.orders_support import ADULT_ID, OTHER_ID, World, request
 
 
 @pytest.fixture
 def world(tmp_path: Path) -> World:
-    url = f"sqlite:///{tmp_path}/orders.db"
-    upgrade(url)
-    return build_world(url)
+    return sqlite_world(tmp_path)
 
 
 @pytest.fixture
 def client(world: World) -> TestClient:
-    app = FastAPI()
-    _install_error_handlers(app)
-    app.include_router(accounts_router(lambda: world.accounts))
-    app.include_router(orders_router(lambda: world.orders, lambda: world.accounts))
-    return TestClient(app)
+    return TestClient(orders_app(world))
 
 
 def test_the_order_answer_carries_its_place_in_the_queue(client: TestClient, world: World) -> None:

@@ -27,7 +27,7 @@ from open12306.travel.adapters.qr import read_qr_png
 from open12306.travel.domain.codes import CredentialFlags, verify_credential, verify_ticket
 from open12306.travel.services.ticket_codes import RideCredentialService, TicketCodeService
 from tests.conftest import cipher_key_file
-from tests.e2e.test_orders_api import order_body, reason, signed_up
+from tests.e2e.orders_support import order_body, reason, signed_up
 from tests.integration.orders_support import ADULT_ID, DAY, OTHER_ID, ZONE, World, build_world
 
 SECRET = b"ticket-token-secret-for-tests-32"

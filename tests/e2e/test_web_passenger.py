@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from open12306.config import Settings
-from tests.e2e.web_support import Site, launch_chromium, serve
+from tests.e2e.web_support import Site, launch_chromium, passenger_tab, serve
 from tests.unit.accounts_support import resident_id
 
 PASSWORD = "rail-pass-2026"
@@ -34,17 +34,7 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def page(browser: Any, site: Site) -> Iterator[Any]:
-    from playwright.sync_api import expect
-
-    expect.set_options(timeout=20_000)
-    context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai")
-    tab = context.new_page()
-    errors: list[str] = []
-    tab.on("pageerror", lambda error: errors.append(str(error)))
-    tab.goto(site.url + "/")
-    yield tab
-    context.close()
-    assert errors == [], f"script errors on the page: {errors}"
+    yield from passenger_tab(browser, site)
 
 
 def day(site: Site, offset: int) -> str:
@@ -79,9 +69,13 @@ def register(page: Any) -> str:
 
 
 def add_passenger(page: Any, name: str, number: str) -> None:
+    """Save a passenger and wait until the list shows it (the save is done)."""
+    from playwright.sync_api import expect
+
     page.get_by_label("姓名 Name").fill(name)
     page.get_by_label("证件号码 Document number").fill(number)
     page.get_by_role("button", name="保存 Save passenger").click()
+    expect(page.locator("#passenger-list")).to_contain_text(name)
 
 
 def order_held(page: Any) -> str:

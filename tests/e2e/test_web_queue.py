@@ -14,7 +14,7 @@ from open12306.config import Settings
 from open12306.sales.domain.slow_queue import SlowQueueRule, SubmissionRates
 from tests.e2e.test_web_passenger import add_passenger, book_first_second_class, day, register
 from tests.e2e.test_web_passenger import search as search_trips
-from tests.e2e.web_support import Site, launch_chromium, serve
+from tests.e2e.web_support import Site, launch_chromium, passenger_tab, serve
 from tests.unit.accounts_support import resident_id
 
 SCREENS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
@@ -32,17 +32,7 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def page(browser: Any, site: Site) -> Iterator[Any]:
-    from playwright.sync_api import expect
-
-    expect.set_options(timeout=20_000)
-    context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai")
-    tab = context.new_page()
-    errors: list[str] = []
-    tab.on("pageerror", lambda error: errors.append(str(error)))
-    tab.goto(site.url + "/")
-    yield tab
-    context.close()
-    assert errors == [], f"script errors on the page: {errors}"
+    yield from passenger_tab(browser, site)
 
 
 def to_booking(page: Any, site: Site, name: str, serial: str) -> None:

@@ -96,3 +96,18 @@ def launch_chromium() -> Iterator[Any]:
             yield browser
         finally:
             browser.close()
+
+
+def passenger_tab(browser: Any, site: Site) -> Iterator[Any]:
+    """A tab on the passenger pages (zh-CN, Shanghai time); fails the test on a script error."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=20_000)
+    context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai")
+    tab = context.new_page()
+    errors: list[str] = []
+    tab.on("pageerror", lambda error: errors.append(str(error)))
+    tab.goto(site.url + "/")
+    yield tab
+    context.close()
+    assert errors == [], f"script errors on the page: {errors}"
