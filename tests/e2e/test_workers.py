@@ -184,3 +184,29 @@ def test_a_booking_storm_through_two_workers_oversells_nothing(
     assert audit["oversold"] == 0, audit
     assert audit["held_seat_segments"] == audit["inventory_sold_seat_segments"]
     assert audit["held_seat_segments"] <= audit["capacity_seat_segments"]
+
+
+def test_granian_serves_the_app_with_two_workers(settings: Settings) -> None:
+    """`serve --server granian`: the same app (lifespan, fast search path, orders) under it."""
+    day = (build(settings, materialise=False).window.today() + timedelta(days=4)).isoformat()
+    with serving(settings, workers=2, server="granian") as served:
+        headers, passenger = _account(served)
+        assert served.http.get("/api/v1/me", headers=headers).status_code == 200
+        found = served.http.get(
+            "/api/v1/search", params={"from": "北京", "to": "上海", "date": day}
+        )
+        assert found.status_code == 200 and found.json()["count"] > 0
+        row = found.json()["trains"][0]
+        body = {
+            "train": row["train"],
+            "date": day,
+            "from": row["from"]["code"],
+            "to": row["to"]["code"],
+            "seat_class": row["classes"][0]["class"],
+            "passengers": [passenger],
+        }
+        queued = served.http.post("/api/v1/orders", json=body, headers=headers)
+        assert queued.status_code == 202, queued.text
+        url = f"/api/v1/orders/{queued.json()['number']}"
+        order = served.http.get(url, params={"wait": 20, "state": "queued"}, headers=headers)
+        assert order.json()["state"] in {"held", "failed"}

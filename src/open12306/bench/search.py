@@ -81,7 +81,7 @@ def _server_command(app: str, port: int, workers: int, server: str) -> list[str]
         return [
             *(sys.executable, "-m", "granian", app, "--interface", "asgi"),
             *("--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)),
-            *("--no-log", "--log-level", "warning"),
+            *("--log-level", "warning"),
         ]
     return [
         *(sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port)),
