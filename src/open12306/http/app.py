@@ -84,8 +84,9 @@ class SearchCache:
     sold seats since (12306 shows cached counts; the order path is authoritative). An older
     one stays valid while every run it shows keeps its inventory version (and the day has not
     changed), so a sale on one train does not flush answers about others. A sale made in this
-    process thus shows within ``max_age``; one made by another process within the read
-    model's ``refresh_interval`` more.
+    process thus shows within ``max_age``; one made by another process once this process has
+    read it from the change feed (``_follow_changes``), within
+    ``CROSS_WORKER_STALENESS_SECONDS`` in all.
     """
 
     def __init__(
