@@ -67,6 +67,7 @@ class FakeStore:
     attempts: dict[tuple[str, int], int] = field(default_factory=dict)
     people: dict[str, tuple[Passenger, str]] = field(default_factory=dict)
     skip_document_lookup: bool = False
+    revoked: int = 0
 
     def add_account(self, account: Account) -> None:
         if any(a.username == account.username for a in self.accounts.values()):
@@ -97,7 +98,11 @@ class FakeStore:
         if found is None or found.revoked_at is not None:
             return False
         self.sessions[token_hash] = replace(found, revoked_at=at)
+        self.revoked += 1
         return True
+
+    def revocations(self) -> int:
+        return self.revoked
 
     def delete_sessions_expired_before(self, moment: datetime) -> int:
         gone = [h for h, s in self.sessions.items() if s.expires_at < moment]

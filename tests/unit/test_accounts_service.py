@@ -429,6 +429,42 @@ def test_a_live_session_is_served_from_memory_for_a_few_seconds() -> None:
     assert failure(lambda: strict.authenticate(other)).reason == "unauthenticated"
 
 
+def test_a_revocation_elsewhere_drops_the_kept_sessions_at_the_next_look() -> None:
+    service, store, _ = make()
+    service.register("zhang_san", PASSWORD)
+    token = service.login("zhang_san", PASSWORD).token
+    service.forget_revoked_elsewhere()  # the first look sets the count
+    service.authenticate(token)
+    assert not service.forget_revoked_elsewhere()  # nothing revoked since: kept
+    store.revoke_session(hashlib.sha256(token.encode()).hexdigest(), service.clock.now())
+    assert service.authenticate(token).username == "zhang_san"  # not looked yet
+    assert service.forget_revoked_elsewhere()
+    assert failure(lambda: service.authenticate(token)).reason == "unauthenticated"
+
+
+def test_a_session_read_before_a_revocation_count_moved_is_not_kept() -> None:
+    """A read that raced a logout elsewhere (read live, revoked, then the count seen) must
+    not be kept for the next seconds."""
+    service, store, _ = make()
+    service.register("zhang_san", PASSWORD)
+    token = service.login("zhang_san", PASSWORD).token
+    service.forget_revoked_elsewhere()
+    hashed = hashlib.sha256(token.encode()).hexdigest()
+    read = store.session
+
+    def racing(token_hash: str) -> object:
+        found = read(token_hash)  # read while live ...
+        store.revoke_session(token_hash, service.clock.now())  # ... revoked elsewhere ...
+        service.forget_revoked_elsewhere()  # ... and the follower looks before it is kept
+        return found
+
+    store.session = racing  # type: ignore[method-assign,assignment]
+    assert service.authenticate(token).username == "zhang_san"
+    store.session = read  # type: ignore[method-assign]
+    assert hashed not in service._sessions
+    assert failure(lambda: service.authenticate(token)).reason == "unauthenticated"
+
+
 def test_an_expired_session_is_refused_even_when_cached() -> None:
     service, _, clock = make()
     service.register("zhang_san", PASSWORD)

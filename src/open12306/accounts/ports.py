@@ -164,7 +164,13 @@ class SessionStore(Protocol):
         ...
 
     def revoke_session(self, token_hash: str, at: datetime) -> bool:
-        """Mark the session revoked; False if there is no such unrevoked session."""
+        """Mark the session revoked (and count it, see ``revocations``); False if there is no
+        such unrevoked session."""
+        ...
+
+    def revocations(self) -> int:
+        """How many sessions were revoked so far, by any process on this store: a change
+        means some process logged a session out."""
         ...
 
     def delete_sessions_expired_before(self, moment: datetime) -> int: ...

@@ -13,6 +13,7 @@ Figures are medians of ``repeats`` runs; ratios are against the floor of the sam
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import statistics
 import subprocess
@@ -71,35 +72,50 @@ def _wait_ready(port: int, path: str, timeout: float = 60.0) -> None:
     raise RuntimeError(f"server on port {port} did not start")
 
 
-def _serve(app: str, env: dict[str, str], workers: int) -> tuple[subprocess.Popen[bytes], int]:
+BENCH_SERVERS = ("uvicorn", "granian")
+
+
+def _server_command(app: str, port: int, workers: int, server: str) -> list[str]:
+    if server not in BENCH_SERVERS:
+        raise ValueError(f"server: use one of {', '.join(BENCH_SERVERS)}, not {server!r}")
+    if server == "granian":
+        return [
+            *(sys.executable, "-m", "granian", app, "--interface", "asgi"),
+            *("--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)),
+            *("--log-level", "warning"),
+        ]
+    return [
+        *(sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port)),
+        *("--workers", str(workers), "--no-access-log", "--log-level", "warning"),
+    ]
+
+
+def _serve(
+    app: str, env: dict[str, str], workers: int, *, server: str | None = None
+) -> tuple[subprocess.Popen[bytes], int]:
+    """Start ``app`` on a free loopback port under ``server`` (default OPEN12306_BENCH_SERVER,
+    else uvicorn) with ``workers`` processes (OPEN12306_BENCH_WORKERS, when set, overrides the
+    count every benchmark asks for, to measure them all with N workers)."""
+    chosen = server or os.environ.get("OPEN12306_BENCH_SERVER") or "uvicorn"
+    count = int(os.environ.get("OPEN12306_BENCH_WORKERS") or workers)
     port = _free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            app,
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-            "--no-access-log",
-            "--log-level",
-            "warning",
-        ],
-        env={**os.environ, **env},
-    )
+    command = _server_command(app, port, count, chosen)
+    # A new session: _stop ends the whole group (granian's and uvicorn's workers with it).
+    process = subprocess.Popen(command, env={**os.environ, **env}, start_new_session=True)
     return process, port
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
+    """Stop the server and its workers (SIGTERM to its process group, then SIGKILL)."""
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
     try:
         process.wait(timeout=15)
     except subprocess.TimeoutExpired:
-        process.kill()
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=15)
 
 
 def _rate_in_process(call: Any, items: list[Any], seconds: float) -> float:

@@ -142,24 +142,40 @@ def simulate_sales(
         )
 
 
+SERVERS = ("uvicorn", "granian")
+
+
 @app.command()
 def serve(
     host: str = typer.Option(None, help="bind address (default OPEN12306_HOST)"),
     port: int = typer.Option(None, help="port (default OPEN12306_PORT)"),
     workers: int = typer.Option(1, min=1, help="worker processes"),
+    server: str = typer.Option(
+        "uvicorn", help="HTTP server: uvicorn or granian (docs/benchmarks.md, Server and workers)"
+    ),
 ) -> None:
-    """Serve the HTTP API and pages."""
-    import uvicorn
-
+    """Serve the HTTP API and pages (several workers share the database: docs/deployment.md)."""
+    if server not in SERVERS:
+        raise typer.BadParameter(f"use one of {', '.join(SERVERS)}", param_hint="--server")
     settings = Settings.from_env()
+    bind, listen = host or settings.host, port or settings.port
     # The app builds its own public address (payment sandbox return and notify URLs) from the
     # environment, so the chosen address must reach the workers through it.
-    os.environ["OPEN12306_HOST"] = host or settings.host
-    os.environ["OPEN12306_PORT"] = str(port or settings.port)
+    os.environ["OPEN12306_HOST"] = bind
+    os.environ["OPEN12306_PORT"] = str(listen)
+    if server == "granian":
+        _serve_granian(bind, listen, workers)
+    else:
+        _serve_uvicorn(bind, listen, workers)
+
+
+def _serve_uvicorn(host: str, port: int, workers: int) -> None:
+    import uvicorn
+
     uvicorn.run(
         "open12306.http.asgi:app",
-        host=host or settings.host,
-        port=port or settings.port,
+        host=host,
+        port=port,
         workers=workers,
         log_level="info",
         access_log=False,
@@ -167,6 +183,21 @@ def serve(
         # from OPEN12306_TRUSTED_PROXIES (uvicorn would believe it from 127.0.0.1 by default).
         proxy_headers=False,
     )
+
+
+def _serve_granian(host: str, port: int, workers: int) -> None:
+    from granian import Granian
+    from granian.constants import Interfaces
+
+    # Granian passes the socket peer as the client address (no proxy headers read).
+    Granian(
+        "open12306.http.asgi:app",
+        address=host,
+        port=port,
+        workers=workers,
+        interface=Interfaces.ASGI,
+        log_access=False,
+    ).serve()
 
 
 @app.command()

@@ -42,6 +42,7 @@ from open12306.search.services.query import parse_date, parse_search
 from open12306.search.services.run_view import run_view
 from open12306.search.services.search import Basis
 from open12306.shared.errors import DomainError
+from open12306.shared.run_key import RunKey
 
 log = logging.getLogger("open12306.api")
 Scope = MutableMapping[str, Any]
@@ -67,6 +68,14 @@ def search_answer(container: Container, params: dict[str, str]) -> tuple[int, by
 
 
 STALENESS_SECONDS = 1.0
+# How often each server process reads the store's change feed (and the session revocation
+# count) while requests wait on orders, and while none does.
+FOLLOW_SECONDS = 0.05
+FOLLOW_IDLE_SECONDS = 0.25
+# How late a change made by another process (another worker, a separate allocator) may show
+# here: an answer made just before this process read the feed is served for the staleness
+# bound; a logout elsewhere ends the session here after the next read.
+CROSS_WORKER_STALENESS_SECONDS = STALENESS_SECONDS + FOLLOW_IDLE_SECONDS
 
 
 class SearchCache:
@@ -76,8 +85,9 @@ class SearchCache:
     sold seats since (12306 shows cached counts; the order path is authoritative). An older
     one stays valid while every run it shows keeps its inventory version (and the day has not
     changed), so a sale on one train does not flush answers about others. A sale made in this
-    process thus shows within ``max_age``; one made by another process within the read
-    model's ``refresh_interval`` more.
+    process thus shows within ``max_age``; one made by another process once this process has
+    read it from the change feed (``_follow_changes``), within
+    ``CROSS_WORKER_STALENESS_SECONDS`` in all.
     """
 
     def __init__(
@@ -365,21 +375,30 @@ def _warm_pairs(container: Container) -> list[tuple[frozenset[str], frozenset[st
         raise SystemExit(f"OPEN12306_SEARCH_WARM_PAIRS: {error.message}") from None
 
 
-async def _follow_changes(container: Container, interval: float = 0.05) -> None:
-    """While requests wait on orders, read the change feed and wake the waiters of runs that
-    other processes (other workers' allocators) changed."""
+async def _follow_changes(container: Container) -> None:
+    """Follow what other processes (other workers, separate allocators) change in the store:
+    read the change feed into the read model (so search answers show their sales within
+    ``CROSS_WORKER_STALENESS_SECONDS``) and wake the waiters of the runs that moved, and drop
+    kept sessions after a logout elsewhere. Every ``FOLLOW_SECONDS`` while requests wait on
+    orders, else every ``FOLLOW_IDLE_SECONDS``. Reading the feed here, ahead of the search
+    path's own refresh (at most once a second), keeps that refresh from taking moved runs
+    whose waiters it would not wake."""
     orders = container.orders
     while True:
-        await asyncio.sleep(interval)
-        if not orders.watch.waiting:
-            continue
+        await asyncio.sleep(FOLLOW_SECONDS if orders.watch.waiting else FOLLOW_IDLE_SECONDS)
         try:
-            moved = await run_in_threadpool(container.read_model.pull)
+            moved = await run_in_threadpool(_follow_once, container)
         except Exception:
-            log.exception("reading the change feed failed")
+            log.exception("following the store's changes failed")
             continue
         if moved:
             orders.watch.notify_runs(moved)
+
+
+def _follow_once(container: Container) -> list[RunKey]:
+    """One look at the store: the runs whose inventories other processes moved."""
+    container.accounts.forget_revoked_elsewhere()
+    return container.read_model.pull()
 
 
 def allowed_methods(app: FastAPI, scope: Scope, said: str = "") -> str:

@@ -23,7 +23,12 @@ from open12306.shared.db.documents_at_rest import (
     passenger_purpose,
     sealed_engine,
 )
+from open12306.shared.db.metadata import counters
 from open12306.shared.document_keys import DocumentCipher
+
+# The named counter every session revocation adds one to: other processes that keep sessions
+# in memory read it to learn that a logout happened elsewhere.
+REVOCATIONS = "session_revocations"
 
 
 def _utc(moment: datetime) -> datetime:
@@ -170,7 +175,16 @@ class SqlAccountsStore:
                 .where(sessions.c.token_hash == token_hash, sessions.c.revoked_at.is_(None))
                 .values(revoked_at=_utc(at))
             )
+            if result.rowcount == 1:
+                _count_revocation(conn)
         return result.rowcount == 1
+
+    def revocations(self) -> int:
+        with self.engine.connect() as conn:
+            value = conn.execute(
+                select(counters.c.value).where(counters.c.name == REVOCATIONS)
+            ).scalar()
+        return 0 if value is None else int(value)
 
     def delete_sessions_expired_before(self, moment: datetime) -> int:
         with self.engine.begin() as conn:
@@ -298,3 +312,20 @@ def _count_one(conn: Connection, key: str, window_start: int) -> Insert:
         return pg.on_conflict_do_update(index_elements=target, set_=increment)
     lite = sqlite.insert(login_attempts).values(values)
     return lite.on_conflict_do_update(index_elements=target, set_=increment)
+
+
+def _count_revocation(conn: Connection) -> None:
+    """Add one to the revocation count (the row is made by the first revocation)."""
+    added = conn.execute(
+        update(counters).where(counters.c.name == REVOCATIONS).values(value=counters.c.value + 1)
+    )
+    if added.rowcount == 0:
+        try:
+            with conn.begin_nested():
+                conn.execute(counters.insert().values(name=REVOCATIONS, value=1))
+        except IntegrityError:  # another process made the row meanwhile
+            conn.execute(
+                update(counters)
+                .where(counters.c.name == REVOCATIONS)
+                .values(value=counters.c.value + 1)
+            )

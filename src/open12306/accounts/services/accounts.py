@@ -114,7 +114,9 @@ class AccountPolicy:
     crowded_free: int = 1
     max_passengers: int = 15
     # A live session is trusted this long without reading it again: a logout here takes
-    # effect at once, one made through another process (or a locked account) within this.
+    # effect at once, one made through another process as soon as this process next looks
+    # at the store's revocation count (``forget_revoked_elsewhere``; the server does every
+    # fraction of a second), a locked account within this.
     session_cache_seconds: float = 5.0
     session_cache_size: int = 100_000
 
@@ -165,6 +167,10 @@ class AccountService:
         self.new_token = new_token
         self._decoy_hash: str | None = None
         self._sessions: dict[str, tuple[float, Account, datetime]] = {}
+        # The store's revocation count last seen, and how often it moved since: a session
+        # read before a move is not kept (it may be one that was revoked meanwhile).
+        self._revocations: int | None = None
+        self._epoch = 0
 
     # --- accounts and sessions ----------------------------------------------------------
 
@@ -237,7 +243,21 @@ class AccountService:
             raise _unauthenticated("the session has expired; log in again")
         return known
 
+    def forget_revoked_elsewhere(self) -> bool:
+        """Drop the sessions kept in memory when some process revoked a session since the
+        last look (the store's revocation count moved); True when they were dropped."""
+        if self.policy.session_cache_seconds <= 0:
+            return False
+        count = self.store.revocations()
+        if count == self._revocations:
+            return False
+        self._revocations = count
+        self._epoch += 1
+        self._sessions.clear()
+        return True
+
     def _live_session(self, hashed: str) -> Account:
+        epoch = self._epoch
         found = self.store.session_account(hashed)
         if found is None or found[0].revoked_at is not None:
             raise _unauthenticated()
@@ -246,7 +266,7 @@ class AccountService:
             raise _unauthenticated("the session has expired; log in again")
         if account is None or account.status is not AccountStatus.ACTIVE:
             raise _unauthenticated()
-        if self.policy.session_cache_seconds > 0:
+        if self.policy.session_cache_seconds > 0 and epoch == self._epoch:
             if len(self._sessions) >= self.policy.session_cache_size:
                 self._sessions.clear()
             self._sessions[hashed] = (time.monotonic(), account, session.expires_at)
