@@ -450,7 +450,7 @@ def test_a_session_read_before_a_revocation_count_moved_is_not_kept() -> None:
     token = service.login("zhang_san", PASSWORD).token
     service.forget_revoked_elsewhere()
     hashed = hashlib.sha256(token.encode()).hexdigest()
-    read = store.session
+    read = store.session_account
 
     def racing(token_hash: str) -> object:
         found = read(token_hash)  # read while live ...
@@ -458,9 +458,9 @@ def test_a_session_read_before_a_revocation_count_moved_is_not_kept() -> None:
         service.forget_revoked_elsewhere()  # ... and the follower looks before it is kept
         return found
 
-    store.session = racing  # type: ignore[method-assign,assignment]
+    store.session_account = racing  # type: ignore[method-assign,assignment]
     assert service.authenticate(token).username == "zhang_san"
-    store.session = read  # type: ignore[method-assign]
+    store.session_account = read  # type: ignore[method-assign]
     assert hashed not in service._sessions
     assert failure(lambda: service.authenticate(token)).reason == "unauthenticated"
 
