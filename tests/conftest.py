@@ -120,6 +120,9 @@ def _key_dirs_of_this_process(tmp_path_factory: pytest.TempPathFactory) -> Itera
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("OPEN12306_KEY_DIR", str(folder / "keys"))
         patch.setenv("OPEN12306_WALLET_DIR", str(folder / "wallet"))
+        # Servers started by tests warm a few hundred runs, not 8,192 (CPU and memory that
+        # the tests beside them need).
+        patch.setenv("OPEN12306_INVENTORY_CACHE_RUNS", "512")
         yield
 
 

@@ -71,6 +71,10 @@ class Settings:
     demo_seed: int = 12306
     demo_trains: int = 1200
     session_ttl_days: int = 7
+    # How long a server process trusts a session it has read without reading it again (a
+    # logout elsewhere still ends it at the next look at the revocation count); 0: every
+    # request reads its session.
+    session_cache_seconds: int = 5
     quota_share_percent: int = 20
     quota_release_hours: int = 48
     document_key_file: str = ""
@@ -117,6 +121,7 @@ class Settings:
             demo_seed=_int("OPEN12306_DEMO_SEED", 12306),
             demo_trains=_int("OPEN12306_DEMO_TRAINS", 1200),
             session_ttl_days=_int("OPEN12306_SESSION_TTL_DAYS", 7),
+            session_cache_seconds=_int("OPEN12306_SESSION_CACHE_SECONDS", 5),
             quota_share_percent=_int("OPEN12306_QUOTA_SHARE_PERCENT", 20),
             quota_release_hours=_int("OPEN12306_QUOTA_RELEASE_HOURS", 48),
             document_key_file=env.get("OPEN12306_DOCUMENT_KEY_FILE") or "",

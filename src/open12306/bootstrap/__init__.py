@@ -184,7 +184,10 @@ def _accounts(core: _Core) -> AccountService:
         ScryptHasher(),
         HmacDocumentKeyer(load_or_create_secret(core.settings.document_key_path())),
         core.clock,
-        AccountPolicy(session_ttl=timedelta(days=core.settings.session_ttl_days)),
+        AccountPolicy(
+            session_ttl=timedelta(days=core.settings.session_ttl_days),
+            session_cache_seconds=core.settings.session_cache_seconds,
+        ),
     )
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from open12306.config import Settings
+from open12306.sales.services.allocator import WARM_PAUSE
 
 log = logging.getLogger("open12306.allocator")
 
@@ -43,9 +44,9 @@ def run_allocator(settings: Settings, wake: Event, stop: Event, interval: float 
     allocator = container.allocator
     assert allocator is not None
     allocator.catalog.warm()
-    warming = False  # an idle pass decoded runs ahead of need: go on without sleeping
+    warming = False  # an idle pass decoded runs ahead of need: go on after a short pause
     while not stop.is_set():
-        wake.wait(0 if warming else interval)
+        wake.wait(WARM_PAUSE if warming else interval)
         wake.clear()
         warming = False
         try:

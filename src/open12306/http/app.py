@@ -362,6 +362,7 @@ def _allocator_health(container: Container) -> dict[str, Any]:
     return {
         "mode": "thread",
         "decoded_runs": len(cache),
+        "cache_runs": cache.size,
         "cache_hits": cache.hits,
         "cache_misses": cache.misses,
     }

@@ -345,6 +345,10 @@ class Allocator:
         return version, state.copy()
 
 
+# Between two chunks of warming, the interpreter is left to the requests for this long.
+WARM_PAUSE = 0.01
+
+
 class AllocatorLoop:
     """A daemon thread that admits submitted orders in batches (``OrderIntake``) and drains
     queues, when woken and at least every ``interval`` s."""
@@ -396,9 +400,9 @@ class AllocatorLoop:
     def _run(self) -> None:
         if self.allocate:
             self.allocator.catalog.warm()
-        warming = False  # an idle pass decoded runs ahead of need: go on without sleeping
+        warming = False  # an idle pass decoded runs ahead of need: go on after a short pause
         while not self._stop.is_set():
-            self._wake.wait(0 if warming else self.interval)
+            self._wake.wait(WARM_PAUSE if warming else self.interval)
             self._wake.clear()
             warming = False
             try:
