@@ -346,38 +346,44 @@ async def _load(
 # --- checks and floor ------------------------------------------------------------------------
 
 
-def _oversold(container: Any, code: str, day: date, seat_class: str) -> dict[str, Any]:
-    """Audit one run from the database: inventory invariants, counts and seat overlaps."""
+def seated_tickets(
+    conn: Any,
+    code: str,
+    day: date,
+    order_states: Sequence[str],
+    seat_class: str | None = None,
+    ticket_states: Sequence[str] | None = None,
+) -> list[Any]:
+    """The run's tickets with a seat (stretch, seat, minutes) of orders in ``order_states``."""
     from sqlalchemy import select
 
-    from open12306.inventory.adapters import inventory_repo
-    from open12306.inventory.domain.seats import SeatClass
     from open12306.sales.adapters.tables import order_tickets, orders
 
-    with container.store.engine.connect() as conn:
-        stored = inventory_repo.load(conn, (code, day))
-        rows = conn.execute(
-            select(
-                orders.c.from_stop,
-                orders.c.to_stop,
-                order_tickets.c.seat_index,
-                order_tickets.c.departs_min,
-                order_tickets.c.arrives_min,
-            )
-            .join(order_tickets, order_tickets.c.order_number == orders.c.number)
-            .where(
-                orders.c.train_code == code,
-                orders.c.service_date == day,
-                orders.c.state == "held",
-            )
-        ).all()
-    assert stored is not None, f"{code} {day} has no inventory"
-    inventory = container.catalog.decode(code, stored.state)
-    klass = SeatClass(seat_class)
-    seats = sum(1 for s in inventory.seats if s.seat_class == klass)
-    capacity = seats * inventory.segments
-    sold = inventory.sold_seat_segments(klass)
-    held_segments = sum(int(r.to_stop) - int(r.from_stop) for r in rows)
+    query = (
+        select(
+            orders.c.from_stop,
+            orders.c.to_stop,
+            order_tickets.c.seat_index,
+            order_tickets.c.departs_min,
+            order_tickets.c.arrives_min,
+        )
+        .join(order_tickets, order_tickets.c.order_number == orders.c.number)
+        .where(
+            order_tickets.c.train_code == code,
+            order_tickets.c.service_date == day,
+            orders.c.state.in_(tuple(order_states)),
+            order_tickets.c.seat_index.is_not(None),
+        )
+    )
+    if seat_class is not None:
+        query = query.where(orders.c.seat_class == seat_class)
+    if ticket_states is not None:
+        query = query.where(order_tickets.c.state.in_(tuple(ticket_states)))
+    return list(conn.execute(query).all())
+
+
+def seat_clashes(rows: Sequence[Any]) -> int:
+    """Pairs of tickets on one seat whose stretches overlap in time."""
     by_seat: dict[int, list[tuple[int, int]]] = defaultdict(list)
     clashes = 0
     for r in rows:
@@ -385,6 +391,25 @@ def _oversold(container: Any, code: str, day: date, seat_class: str) -> dict[str
         span = (int(r.departs_min), int(r.arrives_min))
         clashes += sum(1 for a, b in spans if a < span[1] and span[0] < b)
         spans.append(span)
+    return clashes
+
+
+def _oversold(container: Any, code: str, day: date, seat_class: str) -> dict[str, Any]:
+    """Audit one run from the database: inventory invariants, counts and seat overlaps."""
+    from open12306.inventory.adapters import inventory_repo
+    from open12306.inventory.domain.seats import SeatClass
+
+    with container.store.engine.connect() as conn:
+        stored = inventory_repo.load(conn, (code, day))
+        rows = seated_tickets(conn, code, day, ("held",))
+    assert stored is not None, f"{code} {day} has no inventory"
+    inventory = container.catalog.decode(code, stored.state)
+    klass = SeatClass(seat_class)
+    seats = sum(1 for s in inventory.seats if s.seat_class == klass)
+    capacity = seats * inventory.segments
+    sold = inventory.sold_seat_segments(klass)
+    held_segments = sum(int(r.to_stop) - int(r.from_stop) for r in rows)
+    clashes = seat_clashes(rows)
     problems = inventory.check()
     return {
         "seats": seats,

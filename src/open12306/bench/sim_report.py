@@ -69,48 +69,25 @@ def _audit_run(container: Any, code: str, day: Any, seat_class: str, before: int
     ``before`` seat-segments sold before the window. Oversold: seat clashes between tickets on
     overlapping stretches, more seat-segments sold than capacity, tickets that do not account
     for what the inventory sold in the window, and any inventory invariant breach."""
-    from sqlalchemy import select
 
     from open12306.inventory.adapters import inventory_repo
     from open12306.inventory.domain.seats import SeatClass
-    from open12306.sales.adapters.tables import order_tickets, orders
 
     klass = SeatClass(seat_class)
     seats = sum(1 for s in container.allocator.seats_of(code) if s.seat_class == klass)
     segments = len(container.catalog.train(code).stops) - 1
     with container.store.engine.connect() as conn:
         stored = inventory_repo.load(conn, (code, day))
-        rows = conn.execute(
-            select(
-                orders.c.from_stop,
-                orders.c.to_stop,
-                order_tickets.c.seat_index,
-                order_tickets.c.departs_min,
-                order_tickets.c.arrives_min,
-            )
-            .join(order_tickets, order_tickets.c.order_number == orders.c.number)
-            .where(
-                order_tickets.c.train_code == code,
-                order_tickets.c.service_date == day,
-                orders.c.seat_class == seat_class,
-                orders.c.state.in_(("held", "paid")),
-                order_tickets.c.state.in_(("pending", "issued")),
-                order_tickets.c.seat_index.is_not(None),
-            )
-        ).all()
+        rows = booking.seated_tickets(
+            conn, code, day, ("held", "paid"), seat_class, ("pending", "issued")
+        )
     sold, problems = 0, 0
     if stored is not None:
         inventory = container.catalog.decode(code, stored.state)
         sold = inventory.sold_seat_segments(klass)
         problems = len(inventory.check())
     live = sum(int(r.to_stop) - int(r.from_stop) for r in rows)
-    by_seat: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    clashes = 0
-    for r in rows:
-        spans = by_seat[int(r.seat_index)]
-        span = (int(r.departs_min), int(r.arrives_min))
-        clashes += sum(1 for a, b in spans if a < span[1] and span[0] < b)
-        spans.append(span)
+    clashes = booking.seat_clashes(rows)
     capacity = seats * segments
     return {
         "oversold": clashes
