@@ -19,12 +19,14 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class LoadResult:
-    """Requests completed, wall time, and how many answers were not 2xx/4xx as expected."""
+    """Requests completed, wall time, how many answers were not 2xx/4xx as expected, and
+    (from wrk) the 99th percentile latency."""
 
     requests: int
     seconds: float
     errors: int
     tool: str
+    p99_ms: float | None = None
 
     @property
     def rate(self) -> float:
@@ -88,6 +90,7 @@ def _wrk_load(
             [
                 "wrk",
                 "-t1",
+                "--latency",
                 f"-c{connections}",
                 f"-d{max(1, round(seconds))}s",
                 "-s",
@@ -105,7 +108,16 @@ def _wrk_load(
     taken = re.search(r"requests in ([\d.]+)(m?s)", out)
     elapsed = float(taken.group(1)) / (1000 if taken.group(2) == "ms" else 1)  # type: ignore[union-attr]
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return LoadResult(requests, elapsed, int(bad.group(1)) if bad else 0, "wrk")
+    return LoadResult(requests, elapsed, int(bad.group(1)) if bad else 0, "wrk", _wrk_p99(out))
+
+
+_UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+
+
+def _wrk_p99(out: str) -> float | None:
+    """The 99 % line of wrk's ``--latency`` distribution, in milliseconds."""
+    line = re.search(r"^\s*99%\s+([\d.]+)(us|ms|s|m)\s*$", out, re.MULTILINE)
+    return float(line.group(1)) * _UNIT_MS[line.group(2)] if line else None
 
 
 def load(

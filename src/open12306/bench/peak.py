@@ -6,7 +6,8 @@ before timing, starts ``open12306 serve``'s app under uvicorn (one worker) and m
 
 - search alone: city-pair searches (half with one-change itineraries) on the first day
   bookings go to (after one request per pair, untimed: the route searches the warmer holds),
-  from a load process of its own over ``search_connections`` keep-alive sockets;
+  over ``search_connections`` keep-alive sockets from wrk when installed (a C load generator
+  that takes little of the cores the server needs), else from a Python load process;
 - booking alone: ``bench booking``'s spread load (submit, long-poll to the outcome);
 - both at once: the same two loads together.
 
@@ -19,7 +20,9 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
 import random
+import shutil
 import statistics
 import tempfile
 import time
@@ -30,7 +33,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from open12306.bench import booking
+from open12306.bench import booking, http_load
 from open12306.bench.search import _pairs, _serve, _stop, _wait_ready
 from open12306.bench.steps import Steps, Tell, quiet
 
@@ -89,7 +92,18 @@ async def _search_load(
 def _search_process(
     port: int, paths: list[bytes], seconds: float, connections: int, out: Any
 ) -> None:
-    out.put(asyncio.run(_search_load(port, paths, seconds, connections)))
+    if shutil.which("wrk"):
+        result = http_load.load("127.0.0.1", port, paths, seconds, connections)
+        out.put(
+            {
+                "answers_per_s": result.rate,
+                "p99_ms": result.p99_ms or 0.0,
+                "errors": result.errors,
+                "tool": "wrk",
+            }
+        )
+        return
+    out.put({**asyncio.run(_search_load(port, paths, seconds, connections)), "tool": "python"})
 
 
 def _start_search(
@@ -102,9 +116,9 @@ def _start_search(
     return process, out
 
 
-def _finish_search(started: tuple[Any, Any]) -> dict[str, float]:
+def _finish_search(started: tuple[Any, Any]) -> dict[str, Any]:
     process, out = started
-    figures: dict[str, float] = out.get(timeout=600)
+    figures: dict[str, Any] = out.get(timeout=600)
     process.join(timeout=30)
     return figures
 
@@ -128,7 +142,7 @@ def _search_paths(container: Any, day: Any) -> list[bytes]:
     return paths
 
 
-def _median(rounds: Sequence[dict[str, float]], key: str) -> float:
+def _median(rounds: Sequence[dict[str, Any]], key: str) -> float:
     return round(statistics.median(r[key] for r in rounds), 1)
 
 
@@ -226,7 +240,9 @@ def run(
         "errors": sum(
             r["errors"] for r in [*search_alone, *search_both, *booking_alone, *booking_both]
         ),
-        "server_workers": 1,
+        "server_workers": int(os.environ.get("OPEN12306_BENCH_WORKERS") or 1),
+        "server": os.environ.get("OPEN12306_BENCH_SERVER") or "uvicorn",
+        "search_load": search_alone[0]["tool"],
         "database": "sqlite",
         "targets": TARGETS,
     }

@@ -10,7 +10,8 @@ from open12306.catalog.domain.routes import RouteIndex
 from open12306.catalog.domain.station_index import StationIndex
 from open12306.catalog.domain.stations import Station
 from open12306.catalog.domain.timetable import Train
-from open12306.inventory.domain import Quota, RunInventory
+from open12306.inventory.domain import Quota, RunInventory, decode_state
+from open12306.inventory.domain.counts import CountLayout, RunCounts
 from open12306.inventory.domain.quota_policy import QuotaPolicy
 from open12306.inventory.domain.seats import SeatClass
 from open12306.shared.errors import NotFound
@@ -33,6 +34,7 @@ class Catalog:
         self.quota_policy = quota_policy or QuotaPolicy()
         self._quotas: dict[tuple[str, int], tuple[Quota, ...]] = {}
         self._pristine: dict[tuple[str, int], RunInventory] = {}
+        self._count_layouts: dict[tuple[str, int], CountLayout] = {}
         self._city: dict[str, str] = {}
         self._siblings: dict[str, tuple[str, ...]] = {}
 
@@ -112,6 +114,16 @@ class Catalog:
         return RunInventory.decode(
             state, composition.seats(), self.standing(code), self.quotas(code)
         )
+
+    def counts(self, code: str, state: bytes) -> RunCounts:
+        """The free-place counts of a run of train ``code`` stored as ``state`` (for readers:
+        far cheaper than ``decode``, nothing can be sold from it)."""
+        train = self.train(code)
+        key = (train.composition, train.segments)
+        layout = self._count_layouts.get(key)
+        if layout is None:
+            layout = self._count_layouts[key] = self.pristine(code).count_layout()
+        return layout.counts(decode_state(state))
 
     def price(
         self,

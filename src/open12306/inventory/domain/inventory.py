@@ -12,6 +12,7 @@ from open12306.inventory.domain.allocator import (
     pick_party,
     pick_single,
 )
+from open12306.inventory.domain.counts import ClassLayout, CountLayout, picker
 from open12306.inventory.domain.masks import (
     MAX_SEGMENTS,
     Geometry,
@@ -388,6 +389,21 @@ class RunInventory:
                 if quota.open_to(i, j, minutes):
                     total[i * width + j] += table[i * width + j]
         return total
+
+    def count_layout(self) -> CountLayout:
+        """This run's configuration as ``RunCounts`` needs it (same pools, quotas, standing)."""
+        classes = {
+            seat_class: ClassLayout(
+                picker(self._pool_seats.get(id(stock.general), [])),
+                tuple(
+                    (quota, picker(self._pool_seats.get(id(pool), [])))
+                    for quota, pool in stock.quotas
+                ),
+            )
+            for seat_class, stock in self._stocks.items()
+        }
+        standing = {c: pool.capacity for c, pool in self._standing.items()}
+        return CountLayout(self._geo, classes, standing, len(self.seats))
 
     def seat_mask(self, seat: int) -> int:
         """The sold segments of ``seat``."""

@@ -13,6 +13,7 @@ from datetime import date
 
 from open12306.catalog.services.catalog import Catalog
 from open12306.inventory.domain import RunInventory
+from open12306.inventory.domain.counts import RunCounts, SeatCounts
 from open12306.inventory.domain.seats import SeatClass
 from open12306.inventory.ports import InventoryStore, StoredState
 from open12306.shared.run_key import RunKey
@@ -36,6 +37,7 @@ class ReadModel:
         self.refresh_interval = refresh_interval
         self._monotonic = monotonic
         self._inventories: dict[RunKey, tuple[int, RunInventory | bytes]] = {}
+        self._counts: dict[RunKey, tuple[int, RunCounts]] = {}
         self._seq = 0
         self._checked = float("-inf")
         self._lock = threading.Lock()
@@ -59,6 +61,22 @@ class ReadModel:
             self._inventories[key] = (version, decoded)
             return decoded
 
+    def counts(self, key: RunKey) -> SeatCounts:
+        """What search and run views count from: the run's current free places (a decoded
+        inventory when one is held, else counts read from the stored bytes, kept per version)."""
+        held = self._inventories.get(key)
+        if held is None:
+            return self.catalog.pristine(key[0])
+        version, state = held
+        if isinstance(state, RunInventory):
+            return state
+        counted = self._counts.get(key)
+        if counted is not None and counted[0] == version:
+            return counted[1]
+        counts = self.catalog.counts(key[0], state)
+        self._counts[key] = (version, counts)
+        return counts
+
     def held_state(self, key: RunKey) -> tuple[int, RunInventory | bytes] | None:
         """The run's version and what is held of it (decoded or not); None: never sold. A
         decoded inventory is the read model's own: copy it before changing it."""
@@ -76,7 +94,7 @@ class ReadModel:
         j: int,
         minutes_to_departure: int | None = None,
     ) -> int:
-        return self.inventory(key).remaining(seat_class, i, j, minutes_to_departure)
+        return self.counts(key).remaining(seat_class, i, j, minutes_to_departure)
 
     def apply(self, stored: StoredState, inventory: RunInventory | None = None) -> None:
         """Take a newer stored state of one run (older or equal versions are ignored).

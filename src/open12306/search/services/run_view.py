@@ -52,7 +52,7 @@ def run_view(
     ]
     classes = catalog.classes(train.code)
     capacity = {cls: composition.capacity(cls) for cls in classes}
-    inventory = read_model.inventory(key)
+    inventory = read_model.counts(key)
     standing = catalog.standing(train.code)
     segments = []
     for k in range(train.segments):

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from open12306.catalog.domain.routes import DAY, Leg, Transfer, TransferRules, day_minute
 from open12306.catalog.domain.stations import Station
-from open12306.inventory.domain import RunInventory
+from open12306.inventory.domain.counts import SeatCounts
 from open12306.search.services.itineraries import ItineraryBook
 from open12306.search.services.query import SearchQuery
 from open12306.search.services.read_model import ReadModel
@@ -202,7 +202,7 @@ class SearchService:
         held = self._rows.get(memo_key)
         if held is not None and held[0] == version and held[1] == deps.now:
             return held[2]
-        row = self._counted_row(static, self.read_model.inventory(key), leg, to_departure)
+        row = self._counted_row(static, self.read_model.counts(key), leg, to_departure)
         if len(self._rows) >= STATIC_CACHE_LIMIT:
             self._rows.clear()
         self._rows[memo_key] = (version, deps.now, row)
@@ -210,7 +210,7 @@ class SearchService:
 
     @staticmethod
     def _counted_row(
-        static: dict[str, Any], inventory: RunInventory, leg: Leg, to_departure: int
+        static: dict[str, Any], inventory: SeatCounts, leg: Leg, to_departure: int
     ) -> dict[str, Any]:
         classes = []
         for seat_class, label, price in static["_classes"]:
