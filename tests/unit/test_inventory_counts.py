@@ -47,8 +47,10 @@ def _busy(seed: int, steps: int) -> RunInventory:
 @given(seed=st.integers(0, 100_000), steps=st.integers(0, 150))
 def test_counts_from_the_state_equal_the_inventory_everywhere(seed: int, steps: int) -> None:
     inventory = _busy(seed, steps)
-    counts = RunInventory.empty(SEATS, SEGMENTS, ROOM, QUOTAS).count_layout().counts(
-        inventory.to_state()
+    counts = (
+        RunInventory.empty(SEATS, SEGMENTS, ROOM, QUOTAS)
+        .count_layout()
+        .counts(inventory.to_state())
     )
     for i in range(SEGMENTS):
         for j in range(i + 1, SEGMENTS + 1):
