@@ -143,7 +143,7 @@ def _search_paths(container: Any, day: Any) -> list[bytes]:
 
 
 def _median(rounds: Sequence[dict[str, Any]], key: str) -> float:
-    return round(statistics.median(r[key] for r in rounds), 1)
+    return round(float(statistics.median(r[key] for r in rounds)), 1)
 
 
 def run(
