@@ -1,10 +1,12 @@
-"""The allocator outside the server process: as the server's child (OPEN12306_ALLOCATOR=process)
-and as `open12306 allocator` beside a server that allocates nothing (=none). Orders submitted
-over HTTP are decided by the other process; the waiting request learns it from the change feed."""
+"""Ordering outside the server process: the order desk child (OPEN12306_ALLOCATOR=process) admits
+and decides what the server hands it and sends the outcomes back; `open12306 allocator` beside a
+server that allocates nothing (=none) decides what the server queued, and the waiting request
+learns it from the change feed."""
 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -15,7 +17,9 @@ from typing import Any
 import pytest
 
 from open12306.config import Settings
+from tests.e2e.orders_support import reason
 from tests.e2e.test_orders_payment_sandbox import Live, held_order, serve_live, signed_up
+from tests.integration.payments_support import wait_for
 
 
 @pytest.fixture
@@ -35,6 +39,53 @@ def test_a_child_process_allocates_for_the_server(child_allocates: Live) -> None
     headers, passenger = signed_up(live)
     order = held_order(live, headers, passenger, offset=3)
     assert order["state"] == "held" and order["passengers"][0]["seat"]
+
+
+def test_the_desk_refuses_with_the_rule_and_reason_the_intake_gives(
+    child_allocates: Live,
+) -> None:
+    live = child_allocates
+    headers, passenger = signed_up(live)
+    held_order(live, headers, passenger, offset=3)
+    day = (live.container.window.today() + timedelta(days=5)).isoformat()
+    row = live.http.get(
+        "/api/v1/search", params={"from": "北京", "to": "上海", "date": day}
+    ).json()["trains"][0]
+    body = {
+        "train": row["train"],
+        "date": day,
+        "from": row["from"]["code"],
+        "to": row["to"]["code"],
+        "seat_class": "second",
+        "passengers": [passenger],
+    }
+    second = live.http.post("/api/v1/orders", json=body, headers=headers)
+    assert reason(second)[1] == "too_many_unpaid"
+
+
+def _desk(live: Live) -> dict[str, Any]:
+    health: dict[str, Any] = live.http.get("/api/v1/health").json()["allocator"]
+    assert health["mode"] == "process"
+    desk: dict[str, Any] = health["desk"]
+    return desk
+
+
+def test_a_killed_desk_is_started_again_and_takes_the_next_order(child_allocates: Live) -> None:
+    live = child_allocates
+    headers, passenger = signed_up(live)
+    held_order(live, headers, passenger, offset=3)
+    first = _desk(live)
+    os.kill(first["process_id"], signal.SIGKILL)
+
+    def again() -> dict[str, Any] | None:
+        desk = _desk(live)
+        moved = desk["restarts"] == 1 and desk["connected"]
+        return desk if moved and desk["process_id"] != first["process_id"] else None
+
+    wait_for(again, what="a new order desk", timeout=30.0)
+    other_headers, other = signed_up(live)
+    order = held_order(live, other_headers, other, offset=4)
+    assert order["state"] == "held"
 
 
 def test_a_separate_allocator_command_serves_a_server_that_allocates_nothing(

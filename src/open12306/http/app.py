@@ -22,8 +22,8 @@ from starlette.routing import Match, Mount
 
 from open12306 import __version__
 from open12306.bootstrap import Container, embedded_sandbox
-from open12306.bootstrap.allocator_process import AllocatorChild
 from open12306.bootstrap.embedded_payments import SANDBOX_PATH
+from open12306.bootstrap.order_desk import OrderDesk, RemoteIntake
 from open12306.http import openapi_doc
 from open12306.http.accounts import accounts_router
 from open12306.http.body_guard import BodyGuard, BodyLimits
@@ -326,10 +326,10 @@ def _include_orders(app: FastAPI, container: Container) -> None:
 
     @asynccontextmanager
     async def lifespan(asgi: Any) -> AsyncIterator[Any]:
-        child = None
+        desk = None
         if container.settings.allocator == "process":
-            child = AllocatorChild.start(container.settings)
-            loop.after_flush = child.nudge
+            desk = _start_desk(container)
+            loop.intake = None
         loop.start()
         warmer = ItineraryWarmer(
             container.search.itineraries, container.window.bounds, lambda: seeds
@@ -343,8 +343,8 @@ def _include_orders(app: FastAPI, container: Container) -> None:
             follower.cancel()
             warmer.stop()
             loop.stop()
-            if child is not None:
-                child.stop()
+            if desk is not None:
+                desk.stop()
             if sandbox is not None:
                 await sandbox.notifier.aclose()
 
@@ -356,6 +356,9 @@ def _include_orders(app: FastAPI, container: Container) -> None:
 def _allocator_health(container: Container) -> dict[str, Any]:
     """The allocator's mode, and in the thread mode (the one in this process) its decoded
     runs and how often an order found its run decoded."""
+    desk = container.orders.desk
+    if isinstance(desk, RemoteIntake):
+        return {"mode": "process", "decoded_runs": None, "desk": desk.health()}
     if container.settings.allocator != "thread":
         return {"mode": container.settings.allocator, "decoded_runs": None}
     cache = container.allocator.cache
@@ -374,6 +377,19 @@ def _warm_pairs(container: Container) -> list[tuple[frozenset[str], frozenset[st
         return [container.search.pair_codes(*p) for p in container.settings.search_warm_pairs]
     except DomainError as error:
         raise SystemExit(f"OPEN12306_SEARCH_WARM_PAIRS: {error.message}") from None
+
+
+def _start_desk(container: Container) -> OrderDesk:
+    """The order desk child (``OPEN12306_ALLOCATOR=process``): submissions go to it."""
+    orders = container.orders
+    desk = OrderDesk.start(
+        container.settings,
+        orders.watch,
+        timeout=orders.intake.timeout,
+        max_pending=orders.intake.max_pending,
+    )
+    orders.desk = desk.intake
+    return desk
 
 
 async def _follow_changes(container: Container) -> None:

@@ -531,15 +531,16 @@ async def _submit(
     begun = await run_in_threadpool(service.begin, account, request, key, client)
     if isinstance(begun, OrderRecord):
         return begun
-    future = service.intake.enqueue(begun)
+    submissions = service.submissions
+    future = submissions.enqueue(begun)
     if future is None:
-        record = await run_in_threadpool(service.intake.submit, begun)
+        record = await run_in_threadpool(submissions.submit, begun)
     else:
         try:
-            record = await asyncio.wait_for(asyncio.wrap_future(future), service.intake.timeout)
+            record = await asyncio.wait_for(asyncio.wrap_future(future), submissions.timeout)
         except TimeoutError:
             future.cancel()
-            raise IntakeBusy(service.intake.retry_after()) from None
+            raise IntakeBusy(submissions.retry_after()) from None
     service.on_submit(record)
     return record
 

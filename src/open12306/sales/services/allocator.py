@@ -365,8 +365,6 @@ class AllocatorLoop:
         self.intake = intake
         self.interval = interval
         self.allocate = allocate
-        # Called after a batch was admitted when another process allocates (to wake it).
-        self.after_flush: Callable[[], None] = lambda: None
         self.chores: list[Callable[[], object]] = []
         self._chores_done = float("-inf")
         self._wake = threading.Event()
@@ -406,12 +404,14 @@ class AllocatorLoop:
             self._wake.clear()
             warming = False
             try:
-                admitted = self.intake.flush() if self.intake is not None else 0
-                if self.allocate:
-                    if not self.allocator.run_once() and not admitted:
-                        warming = self.allocator.warm() > 0
-                elif admitted:
-                    self.after_flush()
+                # One batch, then its decisions: a steady stream of submissions does not
+                # hold back the orders already admitted.
+                admitted = self.intake.flush(1) if self.intake is not None else 0
+                if self.intake is not None and self.intake.pending:
+                    self._wake.set()
+                decided = self.allocator.run_once() if self.allocate else 0
+                if self.allocate and not decided and not admitted:
+                    warming = self.allocator.warm() > 0
             except Exception:
                 log.exception("allocator pass failed")
             self._run_chores()

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, tzinfo
+from typing import Protocol
 
 from open12306.inventory.domain.seats import SeatClass
 from open12306.sales.domain import (
@@ -90,6 +91,25 @@ class Submission:
 Outcome = OrderRecord | DomainError
 
 
+class Submissions(Protocol):
+    """Where prepared submissions go: an ``OrderIntake`` here, or one in another process."""
+
+    timeout: float
+
+    def enqueue(self, submission: Submission) -> Future[OrderRecord] | None:
+        """The future of the queued order; None: ``submit`` it (nothing admits in the
+        background)."""
+        ...
+
+    def submit(self, submission: Submission) -> OrderRecord:
+        """Queue the order and wait for it (DomainError when a rule refuses it)."""
+        ...
+
+    def retry_after(self) -> int:
+        """Seconds a shed submission is told to wait (``Retry-After``)."""
+        ...
+
+
 class OrderIntake:
     """Checks and queues submissions in batches (see the module docstring)."""
 
@@ -157,10 +177,13 @@ class OrderIntake:
         self.wake()
         return future
 
-    def flush(self) -> int:
-        """Admit what is waiting, one batch after another; how many submissions were done."""
+    def flush(self, batches: int | None = None) -> int:
+        """Admit what is waiting, one batch after another (at most ``batches`` of them); how
+        many submissions were done."""
         done = 0
-        while True:
+        while batches is None or batches > 0:
+            if batches is not None:
+                batches -= 1
             with self._lock:
                 batch = self._pending[: self.max_batch]
                 del self._pending[: self.max_batch]
@@ -179,6 +202,7 @@ class OrderIntake:
                 else:
                     future.set_result(outcome)
             done += len(batch)
+        return done
 
     def admit(self, batch: Sequence[Submission]) -> list[Outcome]:
         """Check the rules for the batch and queue the orders they allow (their numbers drawn

@@ -31,7 +31,7 @@ from open12306.sales.domain import (
 from open12306.sales.domain.ledger import Totals
 from open12306.sales.domain.slow_queue import DEFAULT_SLOW_QUEUE, SlowQueueRule
 from open12306.sales.ports import OrderRecord, OrdersStore
-from open12306.sales.services.intake import OrderIntake, Submission
+from open12306.sales.services.intake import OrderIntake, Submission, Submissions
 from open12306.sales.services.order_watch import OrderWatch
 from open12306.search.services.read_model import ReadModel
 from open12306.shared.clock import Clock
@@ -105,6 +105,13 @@ class OrderService:
             self.intake.expire_if_overdue = expire
         self.watch = watch if watch is not None else OrderWatch()
         self.on_submit: Callable[[OrderRecord], None] = lambda _: None
+        # Another process's intake taking this server's submissions (the order desk).
+        self.desk: Submissions | None = None
+
+    @property
+    def submissions(self) -> Submissions:
+        """Where prepared submissions go: the order desk when one runs, else ``intake``."""
+        return self.desk if self.desk is not None else self.intake
 
     @property
     def expire_if_overdue(self) -> Callable[[OrderRecord], OrderRecord]:
@@ -199,7 +206,7 @@ class OrderService:
         begun = self.begin(account, request, idempotency_key, client)
         if isinstance(begun, OrderRecord):
             return begun
-        record = self.intake.submit(begun)
+        record = self.submissions.submit(begun)
         self.on_submit(record)
         return record
 
