@@ -36,7 +36,7 @@ from open12306.sales.services.changes import (
     PendingChange,
 )
 from open12306.sales.services.checkout import Settlement
-from open12306.sales.services.intake import IntakeBusy
+from open12306.sales.services.intake import IntakeBusy, Submission
 from open12306.sales.services.order_view import order_view, trip_view
 from open12306.sales.services.orders import OrderRequest, OrderService, parse_berths
 from open12306.shared.errors import DomainError
@@ -506,10 +506,13 @@ async def submission_answer(
     key: str | None,
     client: str | None,
     wait: float,
+    *,
+    begun: Submission | OrderRecord | None = None,
 ) -> dict[str, Any]:
     """Submit (the order its ``key`` made before, if any) and, with ``wait``, wait for the
-    allocator's answer: the order as the 202 answer shows it (DomainError when refused)."""
-    record = await _submit(service, account, request, key, client)
+    allocator's answer: the order as the 202 answer shows it (DomainError when refused).
+    ``begun``: what ``OrderService.begin`` gave already for this request."""
+    record = await _submit(service, account, request, key, client, begun)
     if wait > 0 and record.order.state is OrderState.QUEUED:
         record = await _wait_for_change(
             service, account, record.number, wait, OrderState.QUEUED, admitted=record
@@ -525,10 +528,12 @@ async def _submit(
     request: OrderRequest,
     key: str | None,
     client: str | None = None,
+    begun: Submission | OrderRecord | None = None,
 ) -> OrderRecord:
     """``OrderService.submit`` without holding a thread while the batch is admitted; a full
     intake sheds the submission at once (429 with ``Retry-After``)."""
-    begun = await run_in_threadpool(service.begin, account, request, key, client)
+    if begun is None:
+        begun = await run_in_threadpool(service.begin, account, request, key, client)
     if isinstance(begun, OrderRecord):
         return begun
     submissions = service.submissions

@@ -28,6 +28,8 @@ from open12306.http.client_address import client_address, trusted_networks
 from open12306.http.errors import error_body, plain_error
 from open12306.http.orders import MAX_WAIT, submission_answer
 from open12306.inventory.domain.seats import SeatClass
+from open12306.sales.ports import OrderRecord
+from open12306.sales.services.intake import Submission
 from open12306.sales.services.orders import OrderRequest, OrderService, parse_berths
 from open12306.shared.errors import DomainError
 
@@ -112,19 +114,17 @@ class OrderFastPath:
         key = headers.get(b"idempotency-key")
         if key is not None and len(key.decode("latin-1")) > 128:
             raise _Handoff
-        account = await self._account(headers.get(b"authorization"))
         peer = scope.get("client")
         forwarded = [v.decode("latin-1") for k, v in scope["headers"] if k == b"x-forwarded-for"]
         client = client_address(peer[0] if peer else None, forwarded, self.trusted)
         request = _request(order)
+        idempotency = None if key is None else key.decode("latin-1")
+        token = _bearer(headers.get(b"authorization"))
+        service = self.orders()
         try:
+            account, begun = await self._begin(token, request, idempotency, client)
             view = await submission_answer(
-                self.orders(),
-                account,
-                request,
-                None if key is None else key.decode("latin-1"),
-                client,
-                wait,
+                service, account, request, idempotency, client, wait, begun=begun
             )
         except DomainError as error:
             extra = [
@@ -134,22 +134,48 @@ class OrderFastPath:
             return error.status, _encoder.encode(error_body(error)), extra
         return 202, _encoder.encode(view), []
 
-    async def _account(self, authorization: bytes | None) -> Account:
-        """The caller's account; anything short of a live session is the route's to answer."""
-        if authorization is None:
-            raise _Handoff
-        scheme, _, token = authorization.decode("latin-1").partition(" ")
-        token = token.strip()
-        if scheme.lower() != "bearer" or not token:
-            raise _Handoff
-        service = self.accounts()
+    async def _begin(
+        self, token: str, request: OrderRequest, key: str | None, client: str | None
+    ) -> tuple[Account, Submission | OrderRecord]:
+        """The caller's account and the prepared submission, in one worker-thread call when
+        the session is not known in memory yet (a session short of live is the route's to
+        answer); DomainError when the rules that need no order store refuse it."""
+        accounts, orders = self.accounts(), self.orders()
         try:
-            known = service.cached_session(token)
-            if known is not None:
-                return known
-            return await run_in_threadpool(service.authenticate, token)
+            known = accounts.cached_session(token)
         except DomainError:
             raise _Handoff from None
+        if known is not None:
+            return known, await run_in_threadpool(orders.begin, known, request, key, client)
+        return await run_in_threadpool(
+            _sign_in_and_begin, accounts, orders, token, request, key, client
+        )
+
+
+def _bearer(authorization: bytes | None) -> str:
+    """The bearer token; anything else is the route's to answer."""
+    if authorization is None:
+        raise _Handoff
+    scheme, _, token = authorization.decode("latin-1").partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise _Handoff
+    return token
+
+
+def _sign_in_and_begin(
+    accounts: AccountService,
+    orders: OrderService,
+    token: str,
+    request: OrderRequest,
+    key: str | None,
+    client: str | None,
+) -> tuple[Account, Submission | OrderRecord]:
+    try:
+        account = accounts.authenticate(token)
+    except DomainError:
+        raise _Handoff from None
+    return account, orders.begin(account, request, key, client)
 
 
 def _headers(scope: Scope) -> dict[bytes, bytes]:
