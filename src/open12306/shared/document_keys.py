@@ -13,6 +13,7 @@ import hashlib
 import os
 import secrets
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,7 +43,9 @@ class _Memo:
     """A bounded map (oldest entry dropped first); reads take no lock."""
 
     def __init__(self, size: int) -> None:
-        self._items: dict[tuple[str, bytes], str] = {}
+        # Ordered: dropping the oldest of a plain dict (``next(iter(d))``) walks past the
+        # slots of every entry dropped before it, which grows with the memo's turnover.
+        self._items: OrderedDict[tuple[str, bytes], str] = OrderedDict()
         self._size = size
         self._lock = threading.Lock()
 
@@ -52,7 +55,7 @@ class _Memo:
     def put(self, key: tuple[str, bytes], value: str) -> None:
         with self._lock:
             if len(self._items) >= self._size:
-                self._items.pop(next(iter(self._items)))
+                self._items.popitem(last=False)
             self._items[key] = value
 
 

@@ -305,12 +305,14 @@ def _order_passenger(saved: SavedPassenger, travel_day: date) -> Passenger:
     return Passenger(saved.name, saved.document, kind, infant)
 
 
+_BERTHS = frozenset(b.value for b in Berth)
+
+
 def parse_berths(values: Sequence[str | None]) -> tuple[str | None, ...]:
     """Berth preferences as stored (values of Berth), checked."""
-    known = {b.value for b in Berth}
     out: list[str | None] = []
     for value in values:
-        if value is not None and value not in known:
+        if value is not None and value not in _BERTHS:
             raise DomainError("berths", "invalid", "berths are lower, middle or upper")
         out.append(value)
     return tuple(out)
