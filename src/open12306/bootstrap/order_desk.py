@@ -44,7 +44,11 @@ log = logging.getLogger("open12306.order_desk")
 FOLLOW_SECONDS = 0.2
 MAX_BATCH = 1000
 
-# Messages child → server: ("answers", [(ident, outcome)]) and ("decided", [record]).
+# How often the child tells the server how many runs it holds decoded (health).
+REPORT_SECONDS = 0.5
+
+# Messages child → server: ("answers", [(ident, outcome)]), ("decided", [record]) and
+# ("cache", {decoded runs, hits, misses}).
 Wire = tuple[str, Any, Any]
 
 
@@ -84,6 +88,8 @@ class RemoteIntake:
         self.connection: Connection | None = None
         self.process_id: int | None = None  # the child answering now
         self.restarts = 0  # children started again after one ended
+        # The child's decoded runs as it last reported them (none yet: 0 of its cache).
+        self.cache: dict[str, object] = {"decoded_runs": 0, "cache_runs": None}
         self._pending: dict[int, Future[OrderRecord]] = {}
         self._next = 0
         self._lock = threading.Lock()
@@ -133,6 +139,7 @@ class RemoteIntake:
     def health(self) -> dict[str, object]:
         """What the health endpoint shows of the desk."""
         return {
+            **self.cache,
             "process_id": self.process_id,
             "connected": self.connection is not None,
             "restarts": self.restarts,
@@ -156,6 +163,7 @@ class OrderDesk:
         self.settings = settings
         self.watch = watch
         self.intake = intake
+        intake.cache["cache_runs"] = settings.inventory_cache_runs
         self._context = multiprocessing.get_context("spawn")
         self._process: multiprocessing.process.BaseProcess | None = None
         self._stop = self._context.Event()
@@ -205,6 +213,8 @@ class OrderDesk:
                 continue
             if kind == "answers":
                 self.intake.answer(payload)
+            elif kind == "cache":
+                self.intake.cache = payload
             else:
                 self.watch.notify(payload)
 
@@ -253,7 +263,7 @@ def _serve(container: Any, connection: Connection, stop: Event) -> None:
     intake = container.orders.intake
     allocator.watch = _ForwardingWatch(connection.send)
     allocator.catalog.warm()
-    followed = 0.0
+    followed = reported = 0.0
     warming = False
     while not stop.is_set():
         try:
@@ -269,8 +279,20 @@ def _serve(container: Any, connection: Connection, stop: Event) -> None:
                 _admit(intake, arrived, connection)
             if not allocator.run_once() and not arrived and not connection.poll():
                 warming = allocator.warm() > 0
+            if time.monotonic() - reported >= REPORT_SECONDS:
+                connection.send(("cache", _cache_report(allocator.cache)))
+                reported = time.monotonic()
         except Exception:
             log.exception("order desk pass failed")
+
+
+def _cache_report(cache: Any) -> dict[str, object]:
+    return {
+        "decoded_runs": len(cache),
+        "cache_runs": cache.size,
+        "cache_hits": cache.hits,
+        "cache_misses": cache.misses,
+    }
 
 
 def _receive(connection: Connection, wait: float) -> list[tuple[int, Submission]]:

@@ -354,11 +354,15 @@ def _include_orders(app: FastAPI, container: Container) -> None:
 
 
 def _allocator_health(container: Container) -> dict[str, Any]:
-    """The allocator's mode, and in the thread mode (the one in this process) its decoded
-    runs and how often an order found its run decoded."""
+    """The allocator's mode, and in the thread and process modes (the allocator in this
+    process, or the order desk's) its decoded runs and how often an order found its run
+    decoded."""
     desk = container.orders.desk
     if isinstance(desk, RemoteIntake):
-        return {"mode": "process", "decoded_runs": None, "desk": desk.health()}
+        health = desk.health()
+        shown = ("decoded_runs", "cache_runs", "cache_hits", "cache_misses")
+        counts = {k: health.pop(k, None) for k in shown}
+        return {"mode": "process", **counts, "desk": health}
     if container.settings.allocator != "thread":
         return {"mode": container.settings.allocator, "decoded_runs": None}
     cache = container.allocator.cache
