@@ -18,13 +18,12 @@ ticket counts once its order is ``held``, i.e. committed by the allocator's grou
   by the store in batches of the allocator's size, one transaction per batch: the raw
   durable write rate the end-to-end figure is compared with.
 
-What bounds the rate (November 2026, after batching submissions, draining many runs per
-transaction on inventories kept decoded, and waking waiters with the decided order): Python time
-in the one server process, about 9 ms of it per order on the 2-core machine. Each order costs two
-framework requests (a bare FastAPI endpoint answers ~2,400/s here), SQLAlchemy reads of ~0.4 ms
-each (the session, the saved passengers, the order) and its share of the intake and allocation
-batches, whose thread competes for the GIL with the requests. The database is not the bound: the
-floor is 10^4 rows/s. See docs/architecture.md, "The order path".
+What bounds the rate (December 2026; figures and the reasoning in docs/benchmarks.md, "Booking"):
+with 32 clients each waiting for its outcome, the round trip of an order: the server's request
+work (about 1 ms of its interpreter) and the allocator's two commits (queued, then held). In the
+thread mode the allocator also waits for the GIL behind the event loop at each database call;
+``OPEN12306_ALLOCATOR=process`` (the order desk) measures 1.4-1.7x the thread. The database is
+not the bound: the floor is 10^4 rows/s.
 
 Oversold is checked after the server stopped, from the database: every hot run's inventory
 passes ``check()``, its sold seat-segments equal those of its held orders, are at most its
