@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
     Connection,
     Engine,
     Select,
@@ -354,10 +355,18 @@ def orders_by_keys(
     return found
 
 
+def _not_by_index(column: ColumnElement[str]) -> ColumnElement[str]:
+    """``column`` as an expression no index serves. Without statistics (SQLite is never
+    ANALYZEd here) the planner took ``ix_orders_state_deadline`` for ``state IN (…)`` and read
+    every unpaid order of every account (4 ms per batch at 20,000 orders against 0.2 ms through
+    ``ix_orders_account``, which a few accounts' orders always make the better choice)."""
+    return column.concat("")
+
+
 def unpaid_counts(conn: Connection, accounts: Sequence[str]) -> dict[str, int]:
     query = (
         select(orders.c.account_id, func.count())
-        .where(orders.c.account_id.in_(list(accounts)), orders.c.state.in_(UNPAID))
+        .where(orders.c.account_id.in_(list(accounts)), _not_by_index(orders.c.state).in_(UNPAID))
         .group_by(orders.c.account_id)
     )
     return {str(a): int(n) for a, n in conn.execute(query)}
@@ -369,7 +378,7 @@ def cancelled_since(conn: Connection, accounts: Sequence[str], since: datetime) 
         select(orders.c.account_id, func.count())
         .where(
             orders.c.account_id.in_(list(accounts)),
-            orders.c.state == OrderState.CANCELLED.value,
+            _not_by_index(orders.c.state) == OrderState.CANCELLED.value,
             orders.c.updated_at >= since,
         )
         .group_by(orders.c.account_id)
