@@ -63,6 +63,32 @@ def test_the_desk_refuses_with_the_rule_and_reason_the_intake_gives(
     assert reason(second)[1] == "too_many_unpaid"
 
 
+def test_the_desk_signs_in_and_prepares_and_the_route_answers_a_signed_out_rider(
+    child_allocates: Live,
+) -> None:
+    live = child_allocates
+    headers, passenger = signed_up(live)
+    day = (live.container.window.today() + timedelta(days=5)).isoformat()
+    row = live.http.get(
+        "/api/v1/search", params={"from": "北京", "to": "上海", "date": day}
+    ).json()["trains"][0]
+    body = {
+        "train": row["train"],
+        "date": day,
+        "from": row["from"]["code"],
+        "to": row["to"]["code"],
+        "seat_class": "second",
+        "passengers": ["P" + "0" * 15],
+    }
+    unknown = live.http.post("/api/v1/orders", json=body, headers=headers)
+    assert reason(unknown) == (404, "not_found")  # refused while the desk prepared it
+    assert live.http.delete("/api/v1/sessions/current", headers=headers).status_code == 204
+    body["passengers"] = [passenger]
+    signed_out = live.http.post("/api/v1/orders", json=body, headers=headers)
+    assert reason(signed_out) == (401, "unauthenticated")
+    assert live.container.orders.intake.pending == 0  # nothing went through this process
+
+
 def _desk(live: Live) -> dict[str, Any]:
     health: dict[str, Any] = live.http.get("/api/v1/health").json()["allocator"]
     assert health["mode"] == "process"

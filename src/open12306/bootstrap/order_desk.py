@@ -29,12 +29,14 @@ from concurrent.futures import Future
 from multiprocessing.connection import Connection
 from typing import Any
 
+from open12306.accounts.ports import Account
 from open12306.bootstrap.allocator_process import Event
 from open12306.config import Settings
 from open12306.sales.ports import OrderRecord
 from open12306.sales.services.allocator import WARM_PAUSE
 from open12306.sales.services.intake import IntakeBusy, Outcome, Submission
 from open12306.sales.services.order_watch import OrderWatch
+from open12306.sales.services.orders import OrderRequest, SignedOut
 from open12306.shared.errors import DomainError
 
 log = logging.getLogger("open12306.order_desk")
@@ -52,10 +54,13 @@ REPORT_SECONDS = 0.5
 Wire = tuple[str, Any, Any]
 
 
-def _wire(outcome: Outcome) -> Wire:
+def _wire(outcome: Outcome, account: Account | None = None) -> Wire:
     if isinstance(outcome, DomainError):
         return ("error", type(outcome), (outcome.args, dict(vars(outcome))))
-    return ("order", outcome, None)
+    return ("order", outcome, account)
+
+
+SIGNED_OUT: Wire = ("signed_out", None, None)
 
 
 def _unwire(wire: Wire) -> Outcome:
@@ -90,7 +95,8 @@ class RemoteIntake:
         self.restarts = 0  # children started again after one ended
         # The child's decoded runs as it last reported them (none yet: 0 of its cache).
         self.cache: dict[str, object] = {"decoded_runs": 0, "cache_runs": None}
-        self._pending: dict[int, Future[OrderRecord]] = {}
+        # Each waiting submission's future, and whether it waits for (account, order).
+        self._pending: dict[int, tuple[Future[Any], bool]] = {}
         self._next = 0
         self._lock = threading.Lock()
 
@@ -106,13 +112,30 @@ class RemoteIntake:
         """Send the submission to the child; the future gives the queued order (or the
         DomainError that refused it)."""
         future: Future[OrderRecord] = Future()
+        self._send(future, False, "submission", submission)
+        return future
+
+    def prepare_and_submit(
+        self,
+        token: str | None,
+        account: Account | None,
+        request: OrderRequest,
+        key: str | None,
+        client: str | None,
+    ) -> Future[tuple[Account, OrderRecord]]:
+        """The child signs the rider in (unless ``account`` is known), prepares the order and
+        queues it: ``PreparingDesk``."""
+        future: Future[tuple[Account, OrderRecord]] = Future()
+        self._send(future, True, "request", (token, account, request, key, client))
+        return future
+
+    def _send(self, future: Future[Any], with_account: bool, kind: str, payload: object) -> None:
         with self._lock:
             if self.connection is None or len(self._pending) >= self.max_pending:
                 raise IntakeBusy(self.retry_after())
             self._next += 1
-            self._pending[self._next] = future
-            self.connection.send((self._next, submission))
-        return future
+            self._pending[self._next] = (future, with_account)
+            self.connection.send((self._next, kind, payload))
 
     def submit(self, submission: Submission) -> OrderRecord:
         """Queue the order and wait for the child's answer (DomainError when refused)."""
@@ -127,14 +150,18 @@ class RemoteIntake:
         """The child's answers: complete the waiting submissions (a timed-out one is dropped)."""
         with self._lock:
             futures = [(self._pending.pop(i, None), wire) for i, wire in answers]
-        for future, wire in futures:
-            if future is None or not future.set_running_or_notify_cancel():
+        for waiting, wire in futures:
+            if waiting is None or not waiting[0].set_running_or_notify_cancel():
+                continue
+            future, with_account = waiting
+            if wire[0] == "signed_out":
+                future.set_exception(SignedOut())
                 continue
             outcome = _unwire(wire)
             if isinstance(outcome, DomainError):
                 future.set_exception(outcome)
             else:
-                future.set_result(outcome)
+                future.set_result((wire[2], outcome) if with_account else outcome)
 
     def health(self) -> dict[str, object]:
         """What the health endpoint shows of the desk."""
@@ -149,7 +176,7 @@ class RemoteIntake:
     def fail_all(self, error: Exception) -> None:
         """The child is gone: every submission it had not answered hears ``error``."""
         with self._lock:
-            futures = list(self._pending.values())
+            futures = [future for future, _ in self._pending.values()]
             self._pending.clear()
         for future in futures:
             if future.set_running_or_notify_cancel():
@@ -260,7 +287,6 @@ def _child(settings: Settings, connection: Connection, stop: Event) -> None:
 def _serve(container: Any, connection: Connection, stop: Event) -> None:
     """Admit, answer, decide, until ``stop`` (or the server is gone)."""
     allocator = container.allocator
-    intake = container.orders.intake
     allocator.watch = _ForwardingWatch(connection.send)
     allocator.catalog.warm()
     followed = reported = 0.0
@@ -273,10 +299,11 @@ def _serve(container: Any, connection: Connection, stop: Event) -> None:
         warming = False
         try:
             if time.monotonic() - followed >= FOLLOW_SECONDS:
+                container.accounts.forget_revoked_elsewhere()
                 container.read_model.pull()
                 followed = time.monotonic()
             if arrived:
-                _admit(intake, arrived, connection)
+                _admit(container, arrived, connection)
             if not allocator.run_once() and not arrived and not connection.poll():
                 warming = allocator.warm() > 0
             if time.monotonic() - reported >= REPORT_SECONDS:
@@ -295,23 +322,73 @@ def _cache_report(cache: Any) -> dict[str, object]:
     }
 
 
-def _receive(connection: Connection, wait: float) -> list[tuple[int, Submission]]:
+Arrived = tuple[int, str, Any]  # (ident, "submission" | "request", what was sent)
+
+
+def _receive(connection: Connection, wait: float) -> list[Arrived]:
     """What the server sent, up to a batch: waits ``wait`` s for the first."""
     if not connection.poll(wait):
         return []
-    arrived: list[tuple[int, Submission]] = []
+    arrived: list[Arrived] = []
     while len(arrived) < MAX_BATCH and connection.poll():
         arrived.append(connection.recv())
     return arrived
 
 
-def _admit(intake: Any, arrived: Sequence[tuple[int, Submission]], connection: Connection) -> None:
+def _admit(container: Any, arrived: Sequence[Arrived], connection: Connection) -> None:
+    """Prepare the requests, admit every submission as one batch, answer each."""
+    answers: list[tuple[int, Wire]] = []
+    ready: list[tuple[int, Submission, Account | None]] = []
+    if any(kind == "request" and payload[0] is not None for _, kind, payload in arrived):
+        # A session the server revoked a moment ago is not trusted from this memory.
+        container.accounts.forget_revoked_elsewhere()
+    for ident, kind, payload in arrived:
+        if kind == "submission":
+            ready.append((ident, payload, None))
+            continue
+        prepared = _prepare(container, *payload)
+        if isinstance(prepared, tuple) and isinstance(prepared[1], Submission):
+            ready.append((ident, prepared[1], prepared[0]))
+        else:
+            answers.append((ident, _answer_of(prepared)))
     try:
-        outcomes: list[Outcome] = intake.admit([s for _, s in arrived])
+        outcomes: list[Outcome] = container.orders.intake.admit([s for _, s, _ in ready])
     except Exception as error:  # the whole batch failed: every rider hears it
         log.exception("admitting a batch failed")
-        failed = NotAdmitted(f"the order could not be queued: {error}")
-        outcomes = [failed] * len(arrived)
-    connection.send(
-        ("answers", [(i, _wire(o)) for (i, _), o in zip(arrived, outcomes, strict=True)])
-    )
+        outcomes = [NotAdmitted(f"the order could not be queued: {error}")] * len(ready)
+    for (ident, _, account), outcome in zip(ready, outcomes, strict=True):
+        answers.append((ident, _wire(outcome, account)))
+    connection.send(("answers", answers))
+
+
+Prepared = tuple[Account, Submission | OrderRecord] | DomainError | None
+
+
+def _prepare(
+    container: Any,
+    token: str | None,
+    account: Account | None,
+    request: OrderRequest,
+    key: str | None,
+    client: str | None,
+) -> Prepared:
+    """The rider's account and the submission (or the order ``key`` made); None when the
+    token names no live session; the DomainError that refused the request."""
+    try:
+        signed_in = account if account is not None else container.accounts.authenticate(token)
+    except DomainError:
+        return None
+    try:
+        return signed_in, container.orders.begin(signed_in, request, key, client)
+    except DomainError as error:
+        return error
+
+
+def _answer_of(prepared: Prepared) -> Wire:
+    if prepared is None:
+        return SIGNED_OUT
+    if isinstance(prepared, DomainError):
+        return _wire(prepared)
+    account, record = prepared
+    assert isinstance(record, OrderRecord)
+    return _wire(record, account)

@@ -508,11 +508,17 @@ async def submission_answer(
     wait: float,
     *,
     begun: Submission | OrderRecord | None = None,
+    admitted: OrderRecord | None = None,
 ) -> dict[str, Any]:
     """Submit (the order its ``key`` made before, if any) and, with ``wait``, wait for the
     allocator's answer: the order as the 202 answer shows it (DomainError when refused).
-    ``begun``: what ``OrderService.begin`` gave already for this request."""
-    record = await _submit(service, account, request, key, client, begun)
+    ``begun``: what ``OrderService.begin`` gave already for this request; ``admitted``: the
+    order an order desk queued for it already."""
+    if admitted is None:
+        record = await _submit(service, account, request, key, client, begun)
+    else:
+        record = admitted
+        service.on_submit(record)
     if wait > 0 and record.order.state is OrderState.QUEUED:
         record = await _wait_for_change(
             service, account, record.number, wait, OrderState.QUEUED, admitted=record

@@ -12,6 +12,7 @@ route's own.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
@@ -29,8 +30,14 @@ from open12306.http.errors import error_body, plain_error
 from open12306.http.orders import MAX_WAIT, submission_answer
 from open12306.inventory.domain.seats import SeatClass
 from open12306.sales.ports import OrderRecord
-from open12306.sales.services.intake import Submission
-from open12306.sales.services.orders import OrderRequest, OrderService, parse_berths
+from open12306.sales.services.intake import IntakeBusy, Submission
+from open12306.sales.services.orders import (
+    OrderRequest,
+    OrderService,
+    PreparingDesk,
+    SignedOut,
+    parse_berths,
+)
 from open12306.shared.errors import DomainError
 
 log = logging.getLogger("open12306.api.orders")
@@ -122,10 +129,17 @@ class OrderFastPath:
         token = _bearer(headers.get(b"authorization"))
         service = self.orders()
         try:
-            account, begun = await self._begin(token, request, idempotency, client)
-            view = await submission_answer(
-                service, account, request, idempotency, client, wait, begun=begun
-            )
+            desk = service.desk
+            if isinstance(desk, PreparingDesk):
+                account, record = await self._at_desk(desk, token, request, idempotency, client)
+                view = await submission_answer(
+                    service, account, request, idempotency, client, wait, admitted=record
+                )
+            else:
+                account, begun = await self._begin(token, request, idempotency, client)
+                view = await submission_answer(
+                    service, account, request, idempotency, client, wait, begun=begun
+                )
         except DomainError as error:
             extra = [
                 (k.lower().encode(), v.encode())
@@ -133,6 +147,29 @@ class OrderFastPath:
             ]
             return error.status, _encoder.encode(error_body(error)), extra
         return 202, _encoder.encode(view), []
+
+    async def _at_desk(
+        self,
+        desk: PreparingDesk,
+        token: str,
+        request: OrderRequest,
+        key: str | None,
+        client: str | None,
+    ) -> tuple[Account, OrderRecord]:
+        """Sign-in, preparation and admission by the order desk process: this process reads
+        nothing (a session known in memory is sent along instead of the token)."""
+        try:
+            known = self.accounts().cached_session(token)
+        except DomainError:
+            raise _Handoff from None
+        future = desk.prepare_and_submit(None if known else token, known, request, key, client)
+        try:
+            return await asyncio.wait_for(asyncio.wrap_future(future), desk.timeout)
+        except SignedOut:
+            raise _Handoff from None
+        except TimeoutError:
+            future.cancel()
+            raise IntakeBusy() from None
 
     async def _begin(
         self, token: str, request: OrderRequest, key: str | None, client: str | None

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Protocol, runtime_checkable
 from zoneinfo import ZoneInfo
 
 from open12306.accounts.domain.identity import age_on
@@ -56,6 +58,30 @@ class OrderRequest:
     berths: tuple[str | None, ...] = ()
     together: bool = True
     allow_standing: bool = False
+
+
+class SignedOut(Exception):
+    """The bearer token names no live session (the route answers the request instead)."""
+
+
+@runtime_checkable
+class PreparingDesk(Protocol):
+    """An intake in another process that also signs the rider in and prepares the order, so
+    the server reads nothing for a submission (the order desk)."""
+
+    timeout: float
+
+    def prepare_and_submit(
+        self,
+        token: str | None,
+        account: Account | None,
+        request: OrderRequest,
+        key: str | None,
+        client: str | None,
+    ) -> Future[tuple[Account, OrderRecord]]:
+        """The rider's account (``account``, or the one ``token``'s session names) and the
+        queued order (or the one ``key`` made); SignedOut, or the DomainError that refused it."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
