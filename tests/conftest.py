@@ -17,6 +17,12 @@ from open12306.shared.document_keys import DocumentCipher
 settings.register_profile("open12306", deadline=None)
 settings.load_profile("open12306")
 
+# The suite runs the allocator in the server process (OPEN12306_ALLOCATOR=thread), where its
+# state is there to inspect, and servers start without a child; the default, the order desk
+# process, is run by tests/e2e/test_allocator_process.py (it runs the same intake and
+# allocator behind a pipe).
+os.environ.setdefault("OPEN12306_ALLOCATOR", "thread")
+
 DEFAULT_PG_URL = "postgresql+psycopg://open12306:open12306@127.0.0.1:5432/open12306_test"
 _pg_state: dict[str, str | None] = {}
 

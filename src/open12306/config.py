@@ -20,7 +20,7 @@ def _int(name: str, default: int) -> int:
         raise SystemExit(f"{name}: expected an integer, got {raw!r}") from exc
 
 
-ALLOCATOR_MODES = ("thread", "process", "none")
+ALLOCATOR_MODES = ("process", "thread", "none")  # the first is the default
 
 
 def _choice(name: str, choices: tuple[str, ...]) -> str:
@@ -79,10 +79,11 @@ class Settings:
     quota_release_hours: int = 48
     document_key_file: str = ""
     document_enc_key_file: str = ""
-    # Where queued orders are allocated: "thread" (in the server process), "process" (a child
-    # process of the server: its own interpreter, so its own core), "none" (other processes
-    # run `open12306 allocator`).
-    allocator: str = "thread"
+    # Where orders are admitted and allocated: "process" (the order desk, a child process of
+    # each server: its own interpreter, so its own core; docs/benchmarks.md measures it ahead
+    # of the thread for booking and for search under booking), "thread" (in the server
+    # process), "none" (the server admits; other processes run `open12306 allocator`).
+    allocator: str = "process"
     # Decoded run inventories the allocator keeps between passes (about 40 KiB each for an
     # emu-8 run, 190 KiB for a long 16-coach one); a run outside them is decoded again.
     inventory_cache_runs: int = 8192

@@ -83,7 +83,7 @@ def order_held(page: Any) -> str:
     """Tick the only passenger, submit, and wait for the seats: the order number."""
     from playwright.sync_api import expect
 
-    page.get_by_role("checkbox").first.check()
+    page.locator("#book-form").get_by_role("checkbox").first.check()
     page.get_by_role("button", name="提交订单 Submit order").click()
     expect(page.locator("#pay-box")).to_be_visible()
     expect(page.locator("#order-detail .badge").first).to_have_text(re.compile("Awaiting payment"))
@@ -199,7 +199,7 @@ def test_wechat_pay_by_qr_and_errors_shown_where_they_belong(page: Any, site: Si
     page.get_by_role("link", name="车票查询 Search").click()
     search(page, day(site, 5))
     book_first_second_class(page)
-    page.get_by_role("checkbox").first.uncheck()
+    page.locator("#book-form").get_by_role("checkbox").first.uncheck()
     page.get_by_role("button", name="提交订单 Submit order").click()  # nobody ticked
     expect(page.locator('#book-form [data-error-for="passengers"]')).to_contain_text("1 to 5")
     order = order_held(page)

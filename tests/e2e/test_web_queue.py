@@ -47,7 +47,7 @@ def to_booking(page: Any, site: Site, name: str, serial: str) -> None:
     expect(page.locator("#passenger-list")).to_contain_text(name)
     page.go_back()
     expect(page).to_have_url(re.compile("#/book$"))
-    page.get_by_role("checkbox").first.check()
+    page.locator("#book-form").get_by_role("checkbox").first.check()
 
 
 def shoot(page: Any, name: str) -> None:

@@ -39,7 +39,6 @@ import random
 import statistics
 import tempfile
 import time
-import urllib.request
 import uuid
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
@@ -49,7 +48,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from open12306.bench.search import _serve, _stop, _wait_ready
+from open12306.bench.search import _health, _serve, _stop, _wait_ready, wait_warm
 from open12306.bench.steps import Steps, Tell, quiet
 from open12306.config import Settings
 
@@ -421,31 +420,6 @@ def _oversold(container: Any, code: str, day: date, seat_class: str) -> dict[str
         + (1 if held_segments != sold else 0)
         + len(problems),
     }
-
-
-def _health(port: int) -> dict[str, Any]:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/health") as answer:
-        found: dict[str, Any] = json.loads(answer.read())
-    return found
-
-
-def wait_warm(port: int, limit: float = 120.0) -> float:
-    """Wait until the server's allocator has decoded the runs on sale (as a server started
-    before the sale opens would have); seconds waited. Other allocator modes: no wait."""
-    start = time.perf_counter()
-    last, steady = -1, start
-    while time.perf_counter() - start < limit:
-        health = _health(port)
-        allocator = health.get("allocator", {})
-        decoded = allocator.get("decoded_runs")
-        if decoded is None or decoded >= min(health["runs"], allocator["cache_runs"]):
-            break
-        if decoded != last:
-            last, steady = decoded, time.perf_counter()
-        elif time.perf_counter() - steady > 2.0:
-            break
-        time.sleep(0.2)
-    return time.perf_counter() - start
 
 
 def _floor(container: Any) -> tuple[int, float]:

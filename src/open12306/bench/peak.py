@@ -34,7 +34,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from open12306.bench import booking, http_load
-from open12306.bench.search import _pairs, _serve, _stop, _wait_ready
+from open12306.bench.search import _pairs, _serve, _stop, _wait_ready, wait_warm
 from open12306.bench.steps import Steps, Tell, quiet
 
 TARGETS = {
@@ -182,7 +182,7 @@ def run(
         server, port = _serve("open12306.http.asgi:app", env, 1)
         try:
             _wait_ready(port, "/api/v1/health")
-            booking.wait_warm(port)
+            wait_warm(port)
             for path in paths:  # each pair's itineraries, before timing (what the warmer holds)
                 urllib.request.urlopen(f"http://127.0.0.1:{port}{path.decode()}").read()
             search_alone, search_both, booking_alone, booking_both = [], [], [], []

@@ -12,6 +12,7 @@ Figures are medians of ``repeats`` runs; ratios are against the floor of the sam
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -103,6 +104,32 @@ def _serve(
     # A new session: _stop ends the whole group (granian's and uvicorn's workers with it).
     process = subprocess.Popen(command, env={**os.environ, **env}, start_new_session=True)
     return process, port
+
+
+def _health(port: int) -> dict[str, Any]:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/health") as answer:
+        found: dict[str, Any] = json.loads(answer.read())
+    return found
+
+
+def wait_warm(port: int, limit: float = 120.0) -> float:
+    """Wait until the server's allocator (or its order desk) has decoded the runs on sale, as
+    a server started before the sale opens would have; seconds waited. No wait when the
+    server allocates nothing (``OPEN12306_ALLOCATOR=none``)."""
+    start = time.perf_counter()
+    last, steady = -1, start
+    while time.perf_counter() - start < limit:
+        health = _health(port)
+        allocator = health.get("allocator", {})
+        decoded = allocator.get("decoded_runs")
+        if decoded is None or decoded >= min(health["runs"], allocator["cache_runs"]):
+            break
+        if decoded != last:
+            last, steady = decoded, time.perf_counter()
+        elif time.perf_counter() - steady > 2.0:
+            break
+        time.sleep(0.2)
+    return time.perf_counter() - start
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
@@ -224,6 +251,7 @@ def run(
         ours, port = _serve("open12306.http.asgi:app", env, workers)
         try:
             _wait_ready(port, "/api/v1/health")
+            wait_warm(port)  # the order desk decodes runs in a process of its own meanwhile
             for path in paths:  # warm every worker's cache
                 for _ in range(workers * 2):
                     urllib.request.urlopen(f"http://127.0.0.1:{port}{path.decode()}").read()

@@ -39,7 +39,7 @@ from urllib.parse import urlencode
 
 from open12306.bench import booking
 from open12306.bench.demand import City, Holidays, Release, day_demand, release_profile
-from open12306.bench.search import _serve, _stop, _wait_ready
+from open12306.bench.search import _serve, _stop, _wait_ready, wait_warm
 from open12306.bench.sim_plan import Event, Leg, PlanSpec, plan
 
 Progress = Callable[[str, int, int], None]
@@ -615,6 +615,7 @@ def simulate(
         server, port = _serve("open12306.http.asgi:app", _server_env(setup, delay), 1)
         try:
             _wait_ready(port, "/api/v1/health")
+            wait_warm(port)  # as a server started before the sale opens would be
             tell("setup", 4, 4)
             _warm(port, setup, tell)
             seen = asyncio.run(Load(setup, port, delay, tell).run(seconds))
