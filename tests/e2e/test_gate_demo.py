@@ -11,6 +11,7 @@ changed, and a restarted gate still refuses the replayed image.
 from __future__ import annotations
 
 import base64
+import json
 from pathlib import Path
 from typing import Any
 
@@ -189,3 +190,14 @@ def test_gates_name_their_station_as_search_does(gate_live: GateLive, tmp_path: 
     assert "北京南" in [s["name"] for s in error["suggestions"]]
     several = live.http.get("/api/v1/gate/stations/bj/bundle", headers=token)
     assert (several.status_code, several.json()["error"]["reason"]) == (400, "ambiguous_station")
+
+
+def test_bundles_built_within_a_second_still_have_rising_versions(gate_live: GateLive) -> None:
+    token = {"Authorization": f"Bearer {GATE_TOKEN}"}
+    versions = [
+        json.loads(gate_live.http.get("/api/v1/gate/stations/VNP/bundle", headers=token).content)[
+            "bundle_version"
+        ]
+        for _ in range(3)
+    ]
+    assert versions[0] < versions[1] < versions[2]  # three fetches in well under a second

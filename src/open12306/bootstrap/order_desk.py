@@ -1,17 +1,20 @@
-"""The order desk in a child process: admitting and deciding orders off the server's interpreter.
+"""The order desk in a child process: signing in, admitting and deciding orders off the
+server's interpreter.
 
-With ``OPEN12306_ALLOCATOR=process`` the server keeps what needs the rider's request (the
-session, the saved passengers, the trip) and hands each prepared submission over a pipe to a
-child process of its own. The child is the single writer of orders and inventories for this
-server: in one thread it admits what has arrived as one batch (``OrderIntake.admit``: the sale
-rules and one insert transaction), answers each submission, decides the queued orders
-(``Allocator.run_once``: many runs per transaction) and sends the decided orders back, which
-wake the server's waiting requests without a read.
+With ``OPEN12306_ALLOCATOR=process`` (the default) the server decodes a submission and sends it
+over a pipe, with the bearer token (or the account it already knows), to a child process of its
+own: the single writer of orders and inventories for this server. In one thread the child signs
+the rider in, prepares the order (trip, saved passengers), admits what has arrived as one batch
+(``OrderIntake.admit``: the sale rules and one insert transaction), answers each submission,
+decides the queued orders (``Allocator.run_once``: many runs per transaction) and sends the
+decided orders back, which wake the server's waiting requests without a read. Submissions
+prepared in the server (the framework route, ``OrderService.submit``) are sent as they are.
 
 Why a process: in one interpreter the allocator's thread gives up the GIL at every database
-call and waits for it behind the event loop (up to the 5 ms switch interval each time), so a
-batch of 30 orders took 25-40 ms to insert while the event loop answered the previous batch
-(measured with per-query timings, December 2026). In its own process every call returns at once.
+call and waits for it behind the event loop (up to the 5 ms switch interval each time): a batch
+of one order took 15-40 ms to insert while a batch of 31 took 3.5 ms, depending only on what
+the event loop was doing (per-query timings, December 2026). In its own process every call
+returns at once.
 
 If the child dies, the submissions it had not answered are refused with 429 (try again: an
 idempotency key finds the order if it was admitted) and a new child is started.
@@ -99,6 +102,12 @@ class RemoteIntake:
         self._pending: dict[int, tuple[Future[Any], bool]] = {}
         self._next = 0
         self._lock = threading.Lock()
+        # What waits to be sent: the event loop never writes to the pipe itself (a full pipe
+        # would block it while the child is busy); a sender thread writes each batch at once.
+        self._outbox: list[tuple[int, str, object]] = []
+        self._ready = threading.Condition(self._lock)
+        self._closed = False
+        threading.Thread(target=self._send_loop, name="order-desk-send", daemon=True).start()
 
     @property
     def pending(self) -> int:
@@ -135,7 +144,30 @@ class RemoteIntake:
                 raise IntakeBusy(self.retry_after())
             self._next += 1
             self._pending[self._next] = (future, with_account)
-            self.connection.send((self._next, kind, payload))
+            self._outbox.append((self._next, kind, payload))
+            self._ready.notify()
+
+    def _send_loop(self) -> None:
+        while True:
+            with self._ready:
+                while not self._outbox and not self._closed:
+                    self._ready.wait()
+                if self._closed:
+                    return
+                batch, self._outbox = self._outbox, []
+                connection = self.connection
+            if connection is None:
+                continue
+            try:
+                connection.send(batch)
+            except (OSError, ValueError):
+                continue  # the child is gone: the reader fails what it had not answered
+
+    def close(self) -> None:
+        """Stop the sender thread."""
+        with self._ready:
+            self._closed = True
+            self._ready.notify()
 
     def submit(self, submission: Submission) -> OrderRecord:
         """Queue the order and wait for the child's answer (DomainError when refused)."""
@@ -178,6 +210,7 @@ class RemoteIntake:
         with self._lock:
             futures = [future for future, _ in self._pending.values()]
             self._pending.clear()
+            self._outbox.clear()  # never sent to the next child: their riders hear ``error``
         for future in futures:
             if future.set_running_or_notify_cancel():
                 future.set_exception(error)
@@ -255,6 +288,7 @@ class OrderDesk:
                 self._process.join(timeout)
         if self._reader is not None:
             self._reader.join(timeout)
+        self.intake.close()
 
 
 class _ForwardingWatch(OrderWatch):
@@ -331,7 +365,7 @@ def _receive(connection: Connection, wait: float) -> list[Arrived]:
         return []
     arrived: list[Arrived] = []
     while len(arrived) < MAX_BATCH and connection.poll():
-        arrived.append(connection.recv())
+        arrived.extend(connection.recv())  # the server sends what it has, a list at a time
     return arrived
 
 

@@ -3,6 +3,7 @@ fresh bundles on request (what the gates' management link serves)."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import datetime
 
@@ -44,8 +45,10 @@ def station_bundle(
 class StationBundles:
     """Fresh bundles for a station, built from the database and the issuer key store.
 
-    ``bundle_version`` is the build time in unix seconds, so every fresh bundle is newer than
-    the one a gate holds (``gate sync`` never installs an older one)."""
+    ``bundle_version`` is the build time in unix seconds, or one more than the last this
+    process issued when two are built within a second (a refund right after a sync), so every
+    fresh bundle is newer than the one a gate holds (``gate sync`` never installs an older
+    one)."""
 
     def __init__(
         self,
@@ -56,6 +59,8 @@ class StationBundles:
         self.service = service
         self.issuer = issuer
         self.clock = clock
+        self._last = 0
+        self._lock = threading.Lock()
 
     def bundle(self, station: str) -> bytes:
         """The bundle of the station ``station`` names (telecode, name, pinyin, initials)."""
@@ -64,4 +69,6 @@ class StationBundles:
         now = self.clock()
         content = self.service.station_content(code, now)
         moment = int(now.timestamp())
-        return dumps_bundle(station_bundle(self.issuer.store(), code, moment, moment, content))
+        with self._lock:
+            version = self._last = max(moment, self._last + 1)
+        return dumps_bundle(station_bundle(self.issuer.store(), code, version, moment, content))
