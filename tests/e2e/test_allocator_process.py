@@ -32,6 +32,23 @@ def nobody_allocates(demo_settings: Settings) -> Iterator[Live]:
     yield from serve_live(replace(demo_settings, allocator="none"))
 
 
+def _second_class(live: Live, passenger: str, offset: int) -> dict[str, Any]:
+    """An order body for one passenger in second class on the first Beijing-Shanghai train
+    ``offset`` days ahead."""
+    day = (live.container.window.today() + timedelta(days=offset)).isoformat()
+    row = live.http.get(
+        "/api/v1/search", params={"from": "北京", "to": "上海", "date": day}
+    ).json()["trains"][0]
+    return {
+        "train": row["train"],
+        "date": day,
+        "from": row["from"]["code"],
+        "to": row["to"]["code"],
+        "seat_class": "second",
+        "passengers": [passenger],
+    }
+
+
 def test_a_child_process_allocates_for_the_server(child_allocates: Live) -> None:
     live = child_allocates
     assert live.container.allocator_loop is not None
@@ -47,18 +64,7 @@ def test_the_desk_refuses_with_the_rule_and_reason_the_intake_gives(
     live = child_allocates
     headers, passenger = signed_up(live)
     held_order(live, headers, passenger, offset=3)
-    day = (live.container.window.today() + timedelta(days=5)).isoformat()
-    row = live.http.get(
-        "/api/v1/search", params={"from": "北京", "to": "上海", "date": day}
-    ).json()["trains"][0]
-    body = {
-        "train": row["train"],
-        "date": day,
-        "from": row["from"]["code"],
-        "to": row["to"]["code"],
-        "seat_class": "second",
-        "passengers": [passenger],
-    }
+    body = _second_class(live, passenger, offset=5)
     second = live.http.post("/api/v1/orders", json=body, headers=headers)
     assert reason(second)[1] == "too_many_unpaid"
 
@@ -68,18 +74,7 @@ def test_the_desk_signs_in_and_prepares_and_the_route_answers_a_signed_out_rider
 ) -> None:
     live = child_allocates
     headers, passenger = signed_up(live)
-    day = (live.container.window.today() + timedelta(days=5)).isoformat()
-    row = live.http.get(
-        "/api/v1/search", params={"from": "北京", "to": "上海", "date": day}
-    ).json()["trains"][0]
-    body = {
-        "train": row["train"],
-        "date": day,
-        "from": row["from"]["code"],
-        "to": row["to"]["code"],
-        "seat_class": "second",
-        "passengers": ["P" + "0" * 15],
-    }
+    body = _second_class(live, "P" + "0" * 15, offset=5)
     unknown = live.http.post("/api/v1/orders", json=body, headers=headers)
     assert reason(unknown) == (404, "not_found")  # refused while the desk prepared it
     assert live.http.delete("/api/v1/sessions/current", headers=headers).status_code == 204
@@ -119,18 +114,7 @@ def test_a_separate_allocator_command_serves_a_server_that_allocates_nothing(
 ) -> None:
     live = nobody_allocates
     headers, passenger = signed_up(live)
-    day = (live.container.window.today() + timedelta(days=4)).isoformat()
-    row = live.http.get(
-        "/api/v1/search", params={"from": "北京", "to": "上海", "date": day}
-    ).json()["trains"][0]
-    body = {
-        "train": row["train"],
-        "date": day,
-        "from": row["from"]["code"],
-        "to": row["to"]["code"],
-        "seat_class": "second",
-        "passengers": [passenger],
-    }
+    body = _second_class(live, passenger, offset=4)
     queued = live.http.post("/api/v1/orders", json=body, headers=headers).json()
     url = f"/api/v1/orders/{queued['number']}"
     still: dict[str, Any] = live.http.get(url, params={"wait": 1}, headers=headers).json()

@@ -333,7 +333,6 @@ def _serve(container: Any, connection: Connection, stop: Event) -> None:
         warming = False
         try:
             if time.monotonic() - followed >= FOLLOW_SECONDS:
-                container.accounts.forget_revoked_elsewhere()
                 container.read_model.pull()
                 followed = time.monotonic()
             if arrived:
